@@ -1,0 +1,1 @@
+"""FamilyStory's models, services, access rules and adapters. Never imports azure.functions."""

@@ -1,0 +1,1 @@
+"""Adapters to Cosmos DB, Blob Storage, SMS and transcription."""

@@ -1,0 +1,107 @@
+"""Every app setting the code reads, with its type and default.
+
+Each field's alias is the exact app-setting name. Its ``scope`` says where it is set:
+
+- ``azure``: the Bicep sets it; the app cannot run in Azure without it (or with its default).
+- ``both``: may be set anywhere; the default is the safe choice.
+- ``local``: only for the local emulators and the development issuer; the Bicep never sets it.
+
+``local.settings.example.json`` lists every name here, and the infrastructure tests compare the
+Bicep app settings with the ``azure`` and ``both`` names, so code and infrastructure never drift.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Scope = Literal["azure", "both", "local"]
+
+
+def setting(alias: str, default: Any, scope: Scope, description: str) -> Any:
+    return Field(
+        default=default,
+        alias=alias,
+        description=description,
+        json_schema_extra={"scope": scope},
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    cosmos_endpoint: str = setting(
+        "COSMOS__accountEndpoint", "", "azure", "Cosmos DB account endpoint (identity auth)."
+    )
+    cosmos_database: str = setting(
+        "COSMOS_DATABASE", "familystory", "both", "Cosmos DB database name."
+    )
+    cosmos_key: str | None = setting(
+        "COSMOS__accountKey", None, "local", "Emulator key; in Azure the managed identity is used."
+    )
+    cosmos_ca_certificate: str | None = setting(
+        "COSMOS__caCertificate", None, "local", "CA certificate file the emulator serves TLS with."
+    )
+
+    media_storage_blob_uri: str = setting(
+        "MEDIA_STORAGE__blobServiceUri", "", "azure", "Blob endpoint of the media storage account."
+    )
+    media_storage_connection_string: str | None = setting(
+        "MEDIA_STORAGE", None, "local", "Azurite connection string; in Azure identity is used."
+    )
+
+    staff_tenant_id: str = setting(
+        "AUTH_STAFF_TENANT_ID", "", "azure", "Workforce Entra ID tenant id of the borough's staff."
+    )
+    staff_audience: str = setting(
+        "AUTH_STAFF_AUDIENCE", "", "azure", "Application (client) id of the staff API registration."
+    )
+    family_tenant_id: str = setting(
+        "AUTH_FAMILY_TENANT_ID", "", "azure", "Entra External ID tenant id for family members."
+    )
+    family_audience: str = setting(
+        "AUTH_FAMILY_AUDIENCE", "", "azure", "Application (client) id of the family app registration."
+    )
+    jwks_cache_seconds: int = setting(
+        "AUTH_JWKS_CACHE_SECONDS", 3600, "both", "How long signing keys are cached."
+    )
+    token_leeway_seconds: int = setting(
+        "AUTH_LEEWAY_SECONDS", 60, "both", "Clock skew allowed on exp and nbf."
+    )
+    dev_issuer_enabled: bool = setting(
+        "AUTH_DEV_ISSUER_ENABLED", False, "local", "Accept tokens of the local development issuer."
+    )
+    dev_issuer_key_file: str = setting(
+        "AUTH_DEV_ISSUER_KEY_FILE",
+        ".local/dev-issuer-key.pem",
+        "local",
+        "Private key of the development issuer, generated on first use.",
+    )
+
+    azure_client_id: str | None = setting(
+        "AZURE_CLIENT_ID", None, "azure", "Client id of the app's user-assigned managed identity."
+    )
+    log_level: str = setting("LOG_LEVEL", "INFO", "both", "Python log level of the app's loggers.")
+
+    @property
+    def dev_issuer_key_path(self) -> Path:
+        return Path(self.dev_issuer_key_file)
+
+
+def declared_settings() -> dict[str, Scope]:
+    """Setting name to scope, for every setting the code reads."""
+    result: dict[str, Scope] = {}
+    for field in Settings.model_fields.values():
+        extra = field.json_schema_extra
+        assert isinstance(extra, dict) and field.alias
+        result[field.alias] = extra["scope"]  # type: ignore[assignment]
+    return result
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,96 @@
+"""The Cosmos DB containers and blob containers the app uses: one source of truth.
+
+The local provisioner creates exactly these, and the infrastructure tests compare them with the
+Bicep, so a container, partition key or index is never declared in two places that can drift.
+
+- ``records``: case records (families, members, visits, agendas, notes, plans, comments, media,
+  notification claims), partitioned by family so a family's story is one logical partition.
+- ``audit``: append-only audit events, partitioned by family like the records they describe.
+- ``directory``: staff profiles, teams, family-member links and invitations. Each is read by its
+  own id (the caller's ``tid``+``oid``, an invitation code's hash) on every request, so the
+  partition key is the id: point reads, and no hot partition.
+- ``operations``: applied sync operation results kept for replays, expiring by per-item TTL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class CosmosContainer:
+    name: str
+    partition_key: str
+    indexing_policy: dict[str, Any]
+    default_ttl: int | None = None
+    unique_keys: list[list[str]] = field(default_factory=list)
+
+
+def _composite(*paths: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"path": path, "order": order} for path, order in paths]
+
+
+RECORDS = CosmosContainer(
+    name="records",
+    partition_key="/familyId",
+    indexing_policy={
+        "indexingMode": "consistent",
+        "automatic": True,
+        "includedPaths": [{"path": "/*"}],
+        "excludedPaths": [
+            {"path": "/body/?"},
+            {"path": "/transcript/*"},
+            {"path": '/"_etag"/?'},
+        ],
+        "compositeIndexes": [
+            _composite(("/type", "ascending"), ("/createdAt", "descending"), ("/id", "descending")),
+            _composite(("/type", "ascending"), ("/createdAt", "ascending"), ("/id", "ascending")),
+            _composite(("/_ts", "ascending"), ("/id", "ascending")),
+        ],
+    },
+)
+
+AUDIT = CosmosContainer(
+    name="audit",
+    partition_key="/familyId",
+    indexing_policy={
+        "indexingMode": "consistent",
+        "automatic": True,
+        "includedPaths": [{"path": "/*"}],
+        "excludedPaths": [{"path": '/"_etag"/?'}],
+        "compositeIndexes": [
+            _composite(("/at", "descending"), ("/id", "descending")),
+        ],
+    },
+)
+
+DIRECTORY = CosmosContainer(
+    name="directory",
+    partition_key="/id",
+    indexing_policy={
+        "indexingMode": "consistent",
+        "automatic": True,
+        "includedPaths": [{"path": "/*"}],
+        "excludedPaths": [{"path": '/"_etag"/?'}],
+    },
+)
+
+OPERATIONS = CosmosContainer(
+    name="operations",
+    partition_key="/id",
+    indexing_policy={
+        "indexingMode": "consistent",
+        "automatic": True,
+        "includedPaths": [],
+        "excludedPaths": [{"path": "/*"}],
+    },
+    default_ttl=-1,
+)
+
+COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (RECORDS, AUDIT, DIRECTORY, OPERATIONS)
+
+UPLOADS_CONTAINER = "uploads"
+ORIGINALS_CONTAINER = "originals"
+DERIVATIVES_CONTAINER = "derivatives"
+BLOB_CONTAINERS: tuple[str, ...] = (UPLOADS_CONTAINER, ORIGINALS_CONTAINER, DERIVATIVES_CONTAINER)
