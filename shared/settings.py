@@ -64,7 +64,10 @@ class Settings(BaseSettings):
         "AUTH_FAMILY_TENANT_ID", "", "azure", "Entra External ID tenant id for family members."
     )
     family_audience: str = setting(
-        "AUTH_FAMILY_AUDIENCE", "", "azure", "Application (client) id of the family app registration."
+        "AUTH_FAMILY_AUDIENCE",
+        "",
+        "azure",
+        "Application (client) id of the family app registration.",
     )
     jwks_cache_seconds: int = setting(
         "AUTH_JWKS_CACHE_SECONDS", 3600, "both", "How long signing keys are cached."
@@ -97,7 +100,8 @@ def declared_settings() -> dict[str, Scope]:
     result: dict[str, Scope] = {}
     for field in Settings.model_fields.values():
         extra = field.json_schema_extra
-        assert isinstance(extra, dict) and field.alias
+        assert isinstance(extra, dict)
+        assert field.alias
         result[field.alias] = extra["scope"]  # type: ignore[assignment]
     return result
 

@@ -1,0 +1,280 @@
+"""The HTTP edge: one decorator declares an endpoint, and errors become problem+json here only.
+
+``endpoint`` wraps ``Blueprint.route`` so a route, its methods and its request/response models are
+declared once; the OpenAPI document is generated from that declaration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import azure.functions as func
+import pydantic
+
+from shared import errors
+from shared.composition import get_runtime
+from shared.faults import as_dependency_error
+from shared.identity import Principal
+
+log = logging.getLogger("familystory.http")
+
+MAX_BODY_BYTES = 1024 * 1024
+JSON_TYPES = ("application/json", "application/merge-patch+json")
+PROBLEM_TYPE_BASE = "urn:familystory:problem:"
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    status: int
+    slug: str
+    title: str
+
+
+PROBLEMS: dict[type[Exception], Problem] = {
+    errors.BadRequestError: Problem(400, "bad-request", "Bad request"),
+    errors.UnauthorizedError: Problem(401, "unauthorized", "Unauthorized"),
+    errors.ForbiddenError: Problem(403, "forbidden", "Forbidden"),
+    errors.NotFoundError: Problem(404, "not-found", "Not found"),
+    errors.ConflictError: Problem(409, "conflict", "Conflict"),
+    errors.GoneError: Problem(410, "gone", "Gone"),
+    errors.PreconditionFailedError: Problem(412, "precondition-failed", "Precondition failed"),
+    errors.PayloadTooLargeError: Problem(413, "payload-too-large", "Payload too large"),
+    errors.UnsupportedMediaTypeError: Problem(
+        415, "unsupported-media-type", "Unsupported media type"
+    ),
+    errors.ValidationError: Problem(422, "validation", "Validation failed"),
+    errors.TooManyRequestsError: Problem(429, "too-many-requests", "Too many requests"),
+    errors.DependencyUnavailableError: Problem(
+        503, "dependency-unavailable", "Service unavailable"
+    ),
+}
+INTERNAL = Problem(500, "internal", "Internal server error")
+
+
+@dataclass
+class Reply:
+    body: Any = None
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    name: str
+    summary: str
+    auth: bool
+    body: type[pydantic.BaseModel] | None
+    response: Any
+    status: int
+    tags: tuple[str, ...]
+
+
+ENDPOINTS: dict[str, EndpointSpec] = {}
+
+
+class Call:
+    """One HTTP invocation as the services see it: caller, route values, query and body."""
+
+    def __init__(self, request: func.HttpRequest, invocation_id: str) -> None:
+        self.request = request
+        self.invocation_id = invocation_id
+        self._principal: Principal | None = None
+
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            raise errors.UnauthorizedError("A bearer token is required.")
+        return self._principal
+
+    def authenticate(self) -> Principal:
+        validator = get_runtime().token_validator
+        self._principal = validator.authenticate(self.request.headers.get("authorization"))
+        return self._principal
+
+    def route(self, name: str) -> str:
+        return str(self.request.route_params.get(name, ""))
+
+    def query(self, name: str) -> str | None:
+        value = self.request.params.get(name)
+        return None if value is None else str(value)
+
+    def header(self, name: str) -> str | None:
+        return self.request.headers.get(name)
+
+    def json(self, model: type[M]) -> M:
+        content_type = (self.header("content-type") or "").split(";")[0].strip().lower()
+        body = self.request.get_body() or b""
+        if len(body) > MAX_BODY_BYTES:
+            raise errors.PayloadTooLargeError("The request body is over 1 MiB.")
+        if content_type not in JSON_TYPES:
+            raise errors.UnsupportedMediaTypeError("The request body must be application/json.")
+        try:
+            document = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            raise errors.BadRequestError("The request body is not valid JSON.") from None
+        return validate(model, document, ("body",))
+
+
+def validate(model: type[M], document: Any, where: tuple[str, ...]) -> M:
+    try:
+        return model.model_validate(document)
+    except pydantic.ValidationError as error:
+        raise errors.ValidationError(
+            "The request does not match the expected shape.",
+            [
+                {"loc": [*where, *error_item["loc"]], "type": error_item["type"]}
+                for error_item in error.errors(include_url=False, include_input=False)
+            ],
+        ) from None
+
+
+def endpoint(
+    bp: func.Blueprint,
+    *,
+    name: str,
+    route: str,
+    methods: list[str],
+    summary: str,
+    auth: bool = True,
+    body: type[pydantic.BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    tags: tuple[str, ...] = (),
+) -> Callable[[Callable[[Call], Reply | pydantic.BaseModel]], Any]:
+    """Declare an HTTP function: route, methods and models in one place."""
+
+    def decorate(handler: Callable[[Call], Reply | pydantic.BaseModel]) -> Any:
+        ENDPOINTS[name] = EndpointSpec(name, summary, auth, body, response, status, tags)
+
+        def http_function(
+            req: func.HttpRequest,
+            context: func.Context = None,  # type: ignore[assignment]
+        ) -> func.HttpResponse:
+            invocation_id = context.invocation_id if context is not None else str(uuid.uuid4())
+            return dispatch(name, handler, req, invocation_id, auth=auth, status=status)
+
+        http_function.__name__ = name
+        http_function.__qualname__ = name
+        routed = bp.route(route=route, methods=methods, auth_level=func.AuthLevel.ANONYMOUS)(
+            http_function
+        )
+        return bp.function_name(name)(routed)
+
+    return decorate
+
+
+def dispatch(
+    name: str,
+    handler: Callable[[Call], Reply | pydantic.BaseModel],
+    req: func.HttpRequest,
+    invocation_id: str,
+    *,
+    auth: bool,
+    status: int,
+) -> func.HttpResponse:
+    started = time.perf_counter()
+    call = Call(req, invocation_id)
+    try:
+        if auth:
+            call.authenticate()
+        result = handler(call)
+        reply = result if isinstance(result, Reply) else Reply(result, status)
+        response = encode(reply)
+    except Exception as error:  # noqa: BLE001 - the one place every error becomes a response
+        response = problem_response(error, invocation_id, name)
+    log.info(
+        "http %s %s -> %s",
+        req.method,
+        name,
+        response.status_code,
+        extra={
+            "invocation_id": invocation_id,
+            "function": name,
+            "status": response.status_code,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        },
+    )
+    return response
+
+
+def encode(reply: Reply) -> func.HttpResponse:
+    headers = dict(reply.headers)
+    if reply.body is None:
+        return func.HttpResponse(status_code=reply.status, headers=headers)
+    payload = to_jsonable(reply.body)
+    return func.HttpResponse(
+        body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        status_code=reply.status,
+        headers=headers,
+        mimetype=reply.content_type,
+        charset="utf-8",
+    )
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, pydantic.BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_none=False)
+    return value
+
+
+def problem_for(error: BaseException) -> Problem:
+    for cls in type(error).__mro__:
+        problem = PROBLEMS.get(cls)
+        if problem is not None:
+            return problem
+    return INTERNAL
+
+
+def problem_response(error: Exception, invocation_id: str, function: str) -> func.HttpResponse:
+    if not isinstance(error, errors.FamilyStoryError):
+        error = as_dependency_error(error) or error
+    problem = problem_for(error)
+    headers: dict[str, str] = {}
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + problem.slug,
+        "title": problem.title,
+        "status": problem.status,
+    }
+    if isinstance(error, errors.FamilyStoryError):
+        body["detail"] = error.detail
+        body.update(to_jsonable_mapping(error.extensions))
+        if isinstance(error, errors.ValidationError):
+            body["errors"] = error.errors
+        if isinstance(error, errors.UnauthorizedError):
+            headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(error, errors.TooManyRequestsError | errors.DependencyUnavailableError):
+            headers["Retry-After"] = str(error.retry_after_seconds)
+        if isinstance(error, errors.DependencyUnavailableError):
+            log.warning(
+                "dependency unavailable in %s: %s",
+                function,
+                error.dependency,
+                extra={"invocation_id": invocation_id, "function": function},
+            )
+    else:
+        body["detail"] = f"An unexpected error occurred (invocation {invocation_id})."
+        log.exception(
+            "unhandled error in %s",
+            function,
+            extra={"invocation_id": invocation_id, "function": function},
+        )
+    return func.HttpResponse(
+        body=json.dumps(body, separators=(",", ":")),
+        status_code=problem.status,
+        headers=headers,
+        mimetype="application/problem+json",
+        charset="utf-8",
+    )
+
+
+def to_jsonable_mapping(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: to_jsonable(value) for key, value in values.items()}

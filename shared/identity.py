@@ -1,0 +1,197 @@
+"""Bearer-token validation: who is calling.
+
+Tokens are Entra ID JWTs: staff from the borough's workforce tenant (with app roles), family
+members from its Entra External ID tenant. Only RS256 is accepted; the signing key comes from the
+issuer's JWKS (cached, refetched when an unknown ``kid`` appears); ``iss`` must match exactly,
+``aud`` must be the configured audience, ``exp``/``nbf`` hold within a small leeway and ``tid``
+must be the configured tenant. A development issuer exists only when a local-only setting
+enables it; its key lives in a git-ignored file (see ``shared.dev_issuer``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import jwt
+
+from shared.errors import UnauthorizedError
+from shared.settings import Settings
+
+PrincipalKind = Literal["staff", "family"]
+STAFF_ROLES = frozenset({"SocialWorker", "TeamManager", "HeadOfService", "Admin"})
+ALGORITHM = "RS256"
+MAX_TOKEN_LENGTH = 16_384
+
+
+@dataclass(frozen=True)
+class Principal:
+    tenant_id: str
+    object_id: str
+    name: str
+    kind: PrincipalKind
+    roles: frozenset[str] = frozenset()
+    phone: str | None = None
+    email: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The caller's identity across tenants: ``tid`` and ``oid``, never a name or email."""
+        return f"{self.tenant_id}:{self.object_id}"
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+
+class SigningKeys(Protocol):
+    def key_for(self, kid: str) -> Any: ...
+
+
+class RemoteJwks:
+    """An issuer's published JWKS, cached; an unknown ``kid`` triggers one refetch."""
+
+    def __init__(self, uri: str, cache_seconds: int) -> None:
+        self._client = jwt.PyJWKClient(uri, cache_keys=True, lifespan=cache_seconds, timeout=5)
+
+    def key_for(self, kid: str) -> Any:
+        try:
+            return self._client.get_signing_key(kid).key
+        except jwt.PyJWKClientConnectionError as error:
+            raise UnauthorizedError("The token's signing keys could not be fetched.") from error
+        except jwt.PyJWKClientError as error:
+            raise UnauthorizedError("The token's signing key is unknown.") from error
+
+
+class StaticKeys:
+    """A fixed set of public keys by ``kid`` (the development issuer, tests)."""
+
+    def __init__(self, keys: Mapping[str, Any]) -> None:
+        self._keys = dict(keys)
+
+    def key_for(self, kid: str) -> Any:
+        try:
+            return self._keys[kid]
+        except KeyError:
+            raise UnauthorizedError("The token's signing key is unknown.") from None
+
+
+@dataclass(frozen=True)
+class Issuer:
+    issuer: str
+    audience: str
+    tenant_id: str
+    kind: PrincipalKind
+    keys: SigningKeys
+
+
+def staff_issuer_url(tenant_id: str) -> str:
+    return f"https://login.microsoftonline.com/{tenant_id}/v2.0"
+
+
+def family_issuer_url(tenant_id: str) -> str:
+    return f"https://{tenant_id}.ciamlogin.com/{tenant_id}/v2.0"
+
+
+def entra_issuers(settings: Settings) -> list[Issuer]:
+    issuers: list[Issuer] = []
+    if settings.staff_tenant_id and settings.staff_audience:
+        url = staff_issuer_url(settings.staff_tenant_id)
+        issuers.append(
+            Issuer(
+                issuer=url,
+                audience=settings.staff_audience,
+                tenant_id=settings.staff_tenant_id,
+                kind="staff",
+                keys=RemoteJwks(
+                    f"https://login.microsoftonline.com/{settings.staff_tenant_id}"
+                    "/discovery/v2.0/keys",
+                    settings.jwks_cache_seconds,
+                ),
+            )
+        )
+    if settings.family_tenant_id and settings.family_audience:
+        tid = settings.family_tenant_id
+        issuers.append(
+            Issuer(
+                issuer=family_issuer_url(tid),
+                audience=settings.family_audience,
+                tenant_id=tid,
+                kind="family",
+                keys=RemoteJwks(
+                    f"https://{tid}.ciamlogin.com/{tid}/discovery/v2.0/keys",
+                    settings.jwks_cache_seconds,
+                ),
+            )
+        )
+    return issuers
+
+
+class TokenValidator:
+    def __init__(self, issuers: list[Issuer], leeway_seconds: int) -> None:
+        self._issuers = {issuer.issuer: issuer for issuer in issuers}
+        self._leeway = leeway_seconds
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        token = _bearer_token(authorization)
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError as error:
+            raise UnauthorizedError("The bearer token is malformed.") from error
+        if header.get("alg") != ALGORITHM:
+            raise UnauthorizedError("The bearer token must be signed with RS256.")
+        kid = header.get("kid")
+        issuer = self._issuers.get(str(unverified.get("iss")))
+        if not isinstance(kid, str) or issuer is None:
+            raise UnauthorizedError("The bearer token is not from a trusted issuer.")
+        try:
+            claims = jwt.decode(
+                token,
+                key=issuer.keys.key_for(kid),
+                algorithms=[ALGORITHM],
+                audience=issuer.audience,
+                issuer=issuer.issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iss", "aud", "tid", "oid"]},
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise UnauthorizedError("The bearer token has expired.") from error
+        except jwt.InvalidTokenError as error:
+            raise UnauthorizedError("The bearer token is invalid.") from error
+        if claims.get("tid") != issuer.tenant_id:
+            raise UnauthorizedError("The bearer token is for another tenant.")
+        return _principal(issuer.kind, claims)
+
+
+def _bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise UnauthorizedError("A bearer token is required.")
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_TOKEN_LENGTH:
+        raise UnauthorizedError("A bearer token is required.")
+    return token
+
+
+def _principal(kind: PrincipalKind, claims: Mapping[str, Any]) -> Principal:
+    oid = claims["oid"]
+    if not isinstance(oid, str) or not oid:
+        raise UnauthorizedError("The bearer token has no valid object id.")
+    roles = claims.get("roles") or []
+    return Principal(
+        tenant_id=str(claims["tid"]),
+        object_id=oid,
+        name=str(claims.get("name") or ""),
+        kind=kind,
+        roles=frozenset(r for r in roles if r in STAFF_ROLES) if kind == "staff" else frozenset(),
+        phone=_verified(claims, "phone_number"),
+        email=_verified(claims, "email"),
+    )
+
+
+def _verified(claims: Mapping[str, Any], claim: str) -> str | None:
+    value = claims.get(claim)
+    if not isinstance(value, str) or claims.get(f"{claim}_verified") is False:
+        return None
+    return value

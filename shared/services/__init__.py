@@ -1,0 +1,1 @@
+"""Services: plain functions taking their dependencies; the functions layer calls these."""
