@@ -70,6 +70,8 @@ class Reply:
 @dataclass(frozen=True)
 class EndpointSpec:
     name: str
+    route: str
+    methods: tuple[str, ...]
     summary: str
     auth: bool
     body: type[pydantic.BaseModel] | None
@@ -153,7 +155,9 @@ def endpoint(
     """Declare an HTTP function: route, methods and models in one place."""
 
     def decorate(handler: Callable[[Call], Reply | pydantic.BaseModel]) -> Any:
-        ENDPOINTS[name] = EndpointSpec(name, summary, auth, body, response, status, tags)
+        ENDPOINTS[name] = EndpointSpec(
+            name, route, tuple(methods), summary, auth, body, response, status, tags
+        )
 
         def http_function(
             req: func.HttpRequest,

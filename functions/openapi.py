@@ -59,16 +59,11 @@ def route_prefix() -> str:
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
-    from function_app import app
+    import function_app  # noqa: F401 - registers every blueprint's endpoints
 
-    operations: list[tuple[str, str, EndpointSpec]] = []
-    for function in app.get_functions():
-        trigger = function.get_trigger().get_dict_repr()
-        spec = ENDPOINTS.get(function.get_function_name())
-        if trigger.get("type") != "httpTrigger" or spec is None:
-            continue
-        for method in trigger.get("methods") or ["GET"]:
-            operations.append((str(trigger["route"]), str(getattr(method, "value", method)), spec))
+    operations = [
+        (spec.route, method, spec) for spec in ENDPOINTS.values() for method in spec.methods
+    ]
 
     models = _models(operations)
     refs, definitions = models_json_schema(

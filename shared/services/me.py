@@ -44,7 +44,9 @@ def _family_ids(
         return []
     # The clauses are fixed strings; every value travels as a parameter.
     condition = " OR ".join(clauses)
-    query = f"SELECT VALUE c.id FROM c WHERE c.type = 'family' AND c.deleted = false AND ({condition})"  # noqa: S608, E501
+    query = (
+        f"SELECT VALUE c.id FROM c WHERE c.type = 'family' AND c.deleted = false AND ({condition})"  # noqa: S608, E501
+    )
     container = database.get_container_client(RECORDS.name)
     rows = container.query_items(query, parameters=parameters, enable_cross_partition_query=True)
     return sorted(str(row) for row in rows)

@@ -1,0 +1,61 @@
+"""Print a bearer token of the local development issuer.
+
+python -m local.token staff --oid <uuid> --role SocialWorker [--name "Sam Patel"]
+python -m local.token family --oid <uuid> [--phone +447700900123] [--email a@example.org]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from typing import Any
+
+from shared.identity import STAFF_ROLES
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m local.token", description=__doc__.split("\n")[0]
+    )
+    kinds = parser.add_subparsers(dest="kind", required=True)
+    staff = kinds.add_parser("staff", help="a member of staff (workforce tenant)")
+    staff.add_argument("--role", action="append", required=True, choices=sorted(STAFF_ROLES))
+    family = kinds.add_parser("family", help="a family member (External ID tenant)")
+    family.add_argument("--phone", help="verified phone number claim")
+    family.add_argument("--email", help="verified email claim")
+    for sub in (staff, family):
+        sub.add_argument("--oid", required=True, type=uuid.UUID, help="the user's object id")
+        sub.add_argument("--name", default=None, help="display name")
+        sub.add_argument("--minutes", type=int, default=60, help="lifetime (default 60)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    from local.config import apply_local_settings
+
+    apply_local_settings()
+    from shared.dev_issuer import issue_token
+    from shared.settings import get_settings
+
+    settings = get_settings()
+    if not settings.dev_issuer_enabled:
+        print("AUTH_DEV_ISSUER_ENABLED is not true in local.settings.json", file=sys.stderr)
+        return 2
+    claims: dict[str, Any] = {"oid": str(args.oid), "sub": str(args.oid)}
+    if args.kind == "staff":
+        claims["roles"] = args.role
+        claims["name"] = args.name or "Local " + " ".join(args.role)
+    else:
+        claims["name"] = args.name or "Local family member"
+        if args.phone:
+            claims |= {"phone_number": args.phone, "phone_number_verified": True}
+        if args.email:
+            claims |= {"email": args.email, "email_verified": True}
+    print(issue_token(settings, args.kind, claims, lifetime_seconds=args.minutes * 60))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
