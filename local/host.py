@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import azure.functions as func
+from azure.functions.timer import TimerRequest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -50,6 +51,11 @@ CONSTRAINTS = {
     "bool": r"(?i:true|false)",
 }
 BLOB_RETRIES = 5
+
+
+def trigger_of(function: func.Function) -> dict[str, Any]:
+    trigger = function.get_trigger()
+    return {} if trigger is None else dict(trigger.get_dict_repr())
 
 
 def load_app(module: str = "function_app") -> func.FunctionApp:
@@ -144,7 +150,7 @@ def compile_route(route: str) -> tuple[re.Pattern[str], tuple[int, ...]]:
 def http_functions(functions: list[func.Function]) -> list[HttpFunction]:
     found: list[HttpFunction] = []
     for function in functions:
-        trigger = function.get_trigger().get_dict_repr()
+        trigger = trigger_of(function)
         if trigger.get("type") != "httpTrigger":
             continue
         route = str(trigger.get("route") or function.get_function_name())
@@ -152,7 +158,7 @@ def http_functions(functions: list[func.Function]) -> list[HttpFunction]:
         pattern, precedence = compile_route(route)
         found.append(
             HttpFunction(
-                name=function.get_function_name(),
+                name=str(function.get_function_name()),
                 route=route,
                 methods=frozenset(str(getattr(m, "value", m)).upper() for m in methods),
                 binding=str(trigger["name"]),
@@ -215,7 +221,7 @@ class HttpHost:
                 function.name,
             )  # fmt: skip
             response = to_starlette(result)
-        except Exception:  # noqa: BLE001 - the host must survive any function failure
+        except Exception:
             invocation = str(uuid.uuid4())
             log.exception("function %s raised (invocation %s)", function.name, invocation)
             response = problem(
@@ -279,7 +285,7 @@ def timer_functions(
 
     found: list[TimerFunction] = []
     for function in functions:
-        trigger = function.get_trigger().get_dict_repr()
+        trigger = trigger_of(function)
         if trigger.get("type") != "timerTrigger":
             continue
         schedule = resolve_setting_expressions(str(trigger["schedule"]), settings)
@@ -290,7 +296,7 @@ def timer_functions(
             )
         found.append(
             TimerFunction(
-                name=function.get_function_name(),
+                name=str(function.get_function_name()),
                 schedule=schedule,
                 binding=str(trigger["name"]),
                 function=function.get_user_function(),
@@ -322,7 +328,7 @@ async def run_timer(timer: TimerFunction, clock: Callable[[], datetime]) -> None
 
 
 async def invoke_timer(timer: TimerFunction, *, past_due: bool, last: datetime | None) -> None:
-    request = func.TimerRequest(
+    request = TimerRequest(
         past_due=past_due,
         schedule_status={"Last": last.isoformat() if last else None},
         schedule={"AdjustForDST": True},
@@ -334,7 +340,7 @@ async def invoke_logged(name: str, function: Callable[..., Any], binding: str, v
     started = time.perf_counter()
     try:
         await run_in_threadpool(call_user_function, function, binding, value, name)
-    except Exception:  # noqa: BLE001 - the host must survive any function failure
+    except Exception:
         log.exception("%s failed (%.1f ms)", name, (time.perf_counter() - started) * 1000)
         return False
     log.info("%s succeeded (%.1f ms)", name, (time.perf_counter() - started) * 1000)
@@ -367,13 +373,13 @@ def compile_blob_path(path: str) -> tuple[str, re.Pattern[str]]:
 def blob_functions(functions: list[func.Function]) -> list[BlobFunction]:
     found: list[BlobFunction] = []
     for function in functions:
-        trigger = function.get_trigger().get_dict_repr()
+        trigger = trigger_of(function)
         if trigger.get("type") != "blobTrigger":
             continue
         container, pattern = compile_blob_path(str(trigger["path"]))
         found.append(
             BlobFunction(
-                name=function.get_function_name(),
+                name=str(function.get_function_name()),
                 container=container,
                 pattern=pattern,
                 connection=str(trigger.get("connection") or "AzureWebJobsStorage"),
@@ -468,7 +474,7 @@ class BlobWatcher:
         for attempt in range(1, BLOB_RETRIES + 1):
             try:
                 argument = await run_in_threadpool(blob_argument, function, service, blob)
-            except Exception:  # noqa: BLE001 - a blob gone or unreadable is logged, not fatal
+            except Exception:
                 log.exception("%s: cannot read %s", function.name, blob.name)
                 return
             if await invoke_logged(function.name, function.function, function.binding, argument):

@@ -46,10 +46,10 @@ def load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
             pass
         finally:
             staging.unlink()
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
+    loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(loaded, rsa.RSAPrivateKey):
         raise ValueError(f"{path} does not hold an RSA private key")
-    return key
+    return loaded
 
 
 def key_id(key: rsa.RSAPrivateKey) -> str:

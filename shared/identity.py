@@ -49,10 +49,20 @@ class SigningKeys(Protocol):
 
 
 class RemoteJwks:
-    """An issuer's published JWKS, cached; an unknown ``kid`` triggers one refetch."""
+    """An issuer's published JWKS, cached; an unknown ``kid`` triggers a refetch.
 
-    def __init__(self, uri: str, cache_seconds: int) -> None:
-        self._client = jwt.PyJWKClient(uri, cache_keys=True, lifespan=cache_seconds, timeout=5)
+    Refetches are at most one per ``cooldown_seconds``, so a flood of tokens with invented
+    ``kid`` values cannot make the app hammer the issuer.
+    """
+
+    def __init__(self, uri: str, cache_seconds: int, cooldown_seconds: float = 30) -> None:
+        self._client = jwt.PyJWKClient(
+            uri,
+            cache_keys=True,
+            lifespan=cache_seconds,
+            timeout=5,
+            cooldown_duration=cooldown_seconds,
+        )
 
     def key_for(self, kid: str) -> Any:
         try:

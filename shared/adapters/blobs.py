@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shared.settings import Settings
 from shared.storage_layout import BLOB_CONTAINERS
@@ -18,7 +18,7 @@ RETRY_TOTAL = 3
 def build_blob_service(settings: Settings) -> BlobServiceClient:
     from azure.storage.blob import BlobServiceClient
 
-    options = {
+    options: dict[str, Any] = {
         "connection_timeout": CONNECTION_TIMEOUT_SECONDS,
         "retry_total": RETRY_TOTAL,
     }

@@ -45,7 +45,7 @@ def _family_ids(
     # The clauses are fixed strings; every value travels as a parameter.
     condition = " OR ".join(clauses)
     query = (
-        f"SELECT VALUE c.id FROM c WHERE c.type = 'family' AND c.deleted = false AND ({condition})"  # noqa: S608, E501
+        f"SELECT VALUE c.id FROM c WHERE c.type = 'family' AND c.deleted = false AND ({condition})"  # noqa: S608
     )
     container = database.get_container_client(RECORDS.name)
     rows = container.query_items(query, parameters=parameters, enable_cross_partition_query=True)

@@ -1,0 +1,52 @@
+# FamilyStory: `make run` for the local stack, `make test` for every test tier.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-unit test-functional test-integration lint typecheck bench clean
+
+help:
+	@echo "make run    - install what is missing, start the emulators and the app on :7071"
+	@echo "make test   - install what is missing and run every test tier against real emulators"
+	@echo "make lint | typecheck | bench | clean"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+run: install
+	@$(PY) -m local.run
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy .
+
+test-unit: install
+	$(PY) -m pytest tests/unit
+
+test-functional: install
+	$(PY) -m pytest tests/functional
+
+test-integration: install
+	$(PY) -m pytest tests/integration
+
+test: install lint typecheck
+	$(PY) -m pytest
+
+bench: install
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,72 @@
+"""Only function_app.py and functions/ import azure.functions (and the local host)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOWED = ("function_app.py", "functions/", "local/", "tests/")
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def python_files() -> list[Path]:
+    skipped = {".venv", ".venv-infra", "node_modules", ".local"}
+    return [p for p in ROOT.rglob("*.py") if not skipped.intersection(p.relative_to(ROOT).parts)]
+
+
+def imports_azure_functions(path: Path) -> bool:
+    return any(
+        name == "azure.functions" or name.startswith("azure.functions.")
+        for name in imported_modules(path)
+    )
+
+
+def test_shared_package_never_imports_azure_functions() -> None:
+    offenders = [p for p in (ROOT / "shared").rglob("*.py") if imports_azure_functions(p)]
+    assert offenders == []
+
+
+def test_only_the_functions_layer_imports_azure_functions() -> None:
+    offenders = [
+        str(p.relative_to(ROOT))
+        for p in python_files()
+        if imports_azure_functions(p) and not str(p.relative_to(ROOT)).startswith(ALLOWED)
+    ]
+    assert offenders == []
+
+
+def test_the_checker_sees_an_import(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from azure.functions import HttpRequest\n")
+    assert imports_azure_functions(sample)
+    sample.write_text("import azure.functions as func\n")
+    assert imports_azure_functions(sample)
+    sample.write_text("import azure.cosmos\n")
+    assert not imports_azure_functions(sample)
+
+
+def test_shared_does_not_import_heavy_sdks_at_module_level() -> None:
+    heavy = ("azure.cosmos", "azure.storage", "azure.identity", "PIL", "imageio", "pocketsphinx")
+    offenders = []
+    for path in (ROOT / "shared").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                names = (
+                    [a.name for a in node.names]
+                    if isinstance(node, ast.Import)
+                    else [node.module or ""]
+                )
+                offenders += [f"{path.name}: {n}" for n in names if n.startswith(heavy)]
+    assert offenders == []
