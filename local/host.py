@@ -59,8 +59,9 @@ def trigger_of(function: func.Function) -> dict[str, Any]:
 
 
 def load_app(module: str = "function_app") -> func.FunctionApp:
-    imported = __import__(module)
-    app = imported.app
+    import importlib
+
+    app = importlib.import_module(module).app
     if not isinstance(app, func.FunctionApp):
         raise TypeError(f"{module}.app is not an azure.functions.FunctionApp")
     return app
@@ -500,10 +501,12 @@ class BlobWatcher:
 # --- Entry point ------------------------------------------------------------------------------
 
 
-async def serve(port: int, settings: Mapping[str, str], host: str = "127.0.0.1") -> None:
+async def serve(
+    port: int, settings: Mapping[str, str], host: str = "127.0.0.1", app: str = "function_app"
+) -> None:
     import uvicorn
 
-    functions = load_app().get_functions()  # the library allows one call per app
+    functions = load_app(app).get_functions()  # the library allows one call per app
     asgi = build_asgi(functions)
     tasks: list[asyncio.Task[None]] = []
     blobs = blob_functions(functions)
@@ -537,11 +540,12 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description="Run function_app.py locally.")
     parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--app", default="function_app", help="module holding the FunctionApp")
     args = parser.parse_args()
     settings = apply_local_settings()
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.port, {**settings, **os.environ}))
+        asyncio.run(serve(args.port, {**settings, **os.environ}, app=args.app))
 
 
 if __name__ == "__main__":

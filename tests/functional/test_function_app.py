@@ -1,0 +1,51 @@
+"""Index the whole app as the Functions host does, and check what it declares."""
+
+from __future__ import annotations
+
+import re
+
+import azure.functions as func
+import pytest
+
+from functions.http import ENDPOINTS
+
+NAME = re.compile(r"^[a-z]+(_[a-z]+)+$")
+
+
+@pytest.fixture(scope="module")
+def functions() -> list[func.Function]:
+    from function_app import app
+
+    return app.get_functions()
+
+
+def test_app_indexes_with_unique_feature_action_names(functions: list[func.Function]) -> None:
+    names = [f.get_function_name() for f in functions]
+    assert len(names) == len(set(names))
+    assert all(NAME.match(str(name)) for name in names), names
+
+
+def test_every_http_function_is_declared_through_the_endpoint_helper(
+    functions: list[func.Function],
+) -> None:
+    http = {}
+    for function in functions:
+        trigger = function.get_trigger()
+        assert trigger is not None
+        spec = trigger.get_dict_repr()
+        if spec["type"] == "httpTrigger":
+            methods = tuple(str(getattr(m, "value", m)) for m in spec["methods"])
+            http[function.get_function_name()] = (spec["route"], methods)
+    assert http == {name: (e.route, e.methods) for name, e in ENDPOINTS.items()}
+    assert {"system_health", "system_openapi", "me_get"} <= set(http)
+
+
+def test_http_functions_are_anonymous_at_the_host_and_authenticate_in_code(
+    functions: list[func.Function],
+) -> None:
+    for function in functions:
+        trigger = function.get_trigger()
+        assert trigger is not None
+        spec = trigger.get_dict_repr()
+        if spec["type"] == "httpTrigger":
+            assert str(getattr(spec["authLevel"], "value", spec["authLevel"])) == "anonymous"
