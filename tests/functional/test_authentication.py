@@ -59,7 +59,8 @@ def _hs256_with_public_key() -> str:
     import hashlib
     import hmac
 
-    return f"{header}.{body}.{_b64(hmac.new(public, f'{header}.{body}'.encode(), hashlib.sha256).digest())}"
+    signature = hmac.new(public, f"{header}.{body}".encode(), hashlib.sha256).digest()
+    return f"{header}.{body}.{_b64(signature)}"
 
 
 def _unknown_kid() -> str:
