@@ -1,0 +1,241 @@
+// The Function App on the Flex Consumption plan: Python 3.11, the user-assigned identity for
+// everything (host storage, deployment package, SDK clients, telemetry), HTTPS and TLS 1.2 only,
+// FTP, basic publishing credentials and remote debugging off.
+//
+// appSettings below is the one place app settings are set. tests/infra/test_settings_drift.py
+// checks it against shared/settings.py: every setting the code declares with scope "azure" must
+// be here, every other name here must be declared by the code or be a Functions host setting,
+// and no "local" setting may appear anywhere under infra/.
+
+@description('Name of the Function App.')
+param name string
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Azure region of the plan and the app.')
+param location string
+
+@description('Tags applied to the plan and the app.')
+param tags object
+
+@description('Resource id of the app\'s user-assigned managed identity.')
+param identityId string
+
+@description('Client id of the app\'s user-assigned managed identity.')
+param identityClientId string
+
+@description('Name of the host storage account (AzureWebJobsStorage).')
+param hostStorageAccountName string
+
+@description('Blob endpoint of the host storage account.')
+param hostStorageBlobEndpoint string
+
+@description('Container in the host storage account that holds the deployment package.')
+param deploymentContainerName string
+
+@description('Blob endpoint of the media storage account.')
+param mediaBlobEndpoint string
+
+@description('Queue endpoint of the media storage account, where the blob trigger parks poison blobs.')
+param mediaQueueEndpoint string
+
+@description('Document endpoint of the Cosmos DB account.')
+param cosmosEndpoint string
+
+@description('Name of the Cosmos DB database.')
+param cosmosDatabaseName string
+
+@description('Name of the Application Insights component the app sends telemetry to.')
+param appInsightsName string
+
+@description('Tenant id of the borough\'s workforce Entra ID tenant (staff sign-in).')
+param staffTenantId string
+
+@description('Application (client) id of the staff API app registration; the audience of staff tokens.')
+param staffApiClientId string
+
+@description('Tenant id of the Entra External ID tenant for family members.')
+param familyTenantId string
+
+@description('Application (client) id of the family app registration; the audience of family tokens.')
+param familyAppClientId string
+
+@description('Python log level of the app\'s own loggers.')
+@allowed([
+  'DEBUG'
+  'INFO'
+  'WARNING'
+  'ERROR'
+])
+param logLevel string = 'INFO'
+
+@description('Browser origins allowed to call the API (web clients). Empty for none.')
+param corsAllowedOrigins array = []
+
+@description('Maximum number of instances the app scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each instance in MB; media processing (video frames, transcription) needs at least 2048.')
+@allowed([
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Subnet the app integrates with for outbound traffic to private endpoints. Empty for none.')
+param virtualNetworkSubnetId string = ''
+
+// Values for settings that the SMS, transcription and malware-scanning features will read. Each
+// becomes an entry in appSettings when shared/settings.py declares it (the drift test says when).
+@description('Endpoint of Azure Communication Services, for the SMS client.')
+#disable-next-line no-unused-params
+param communicationServicesEndpoint string
+
+@description('Alphanumeric SMS sender id (at most 11 characters) registered for the borough.')
+#disable-next-line no-unused-params
+param smsSender string
+
+@description('The borough\'s service name as families know it, used in reminder texts.')
+#disable-next-line no-unused-params
+param serviceName string
+
+@description('Custom-subdomain endpoint of Azure AI Speech, for transcription.')
+#disable-next-line no-unused-params
+param speechEndpoint string
+
+@description('Region of Azure AI Speech.')
+#disable-next-line no-unused-params
+param speechRegion string
+
+@description('Whether Defender for Storage malware scanning is on for the media account.')
+#disable-next-line no-unused-params
+param malwareScanningEnabled bool
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: appInsightsName
+}
+
+var appSettings = {
+  // Functions host: runtime storage through the managed identity.
+  AzureWebJobsStorage__accountName: hostStorageAccountName
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  // Functions host: telemetry, authenticated with the identity (the component has local auth off).
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // Media account connection of the blob trigger; the code reads the blob endpoint too.
+  MEDIA_STORAGE__blobServiceUri: mediaBlobEndpoint
+  MEDIA_STORAGE__queueServiceUri: mediaQueueEndpoint
+  MEDIA_STORAGE__credential: 'managedidentity'
+  MEDIA_STORAGE__clientId: identityClientId
+  // Read by the code (shared/settings.py).
+  AZURE_CLIENT_ID: identityClientId
+  COSMOS__accountEndpoint: cosmosEndpoint
+  COSMOS_DATABASE: cosmosDatabaseName
+  AUTH_STAFF_TENANT_ID: staffTenantId
+  AUTH_STAFF_AUDIENCE: staffApiClientId
+  AUTH_FAMILY_TENANT_ID: familyTenantId
+  AUTH_FAMILY_AUDIENCE: familyAppClientId
+  LOG_LEVEL: logLevel
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_225:Zone redundancy of a Flex Consumption plan is offered per region; a borough whose region offers it sets zoneRedundant here.
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  // checkov:skip=CKV_AZURE_212:Flex Consumption scales instances on demand (maximumInstanceCount); numberOfWorkers does not apply.
+  // checkov:skip=CKV_AZURE_213:A health probe every minute would keep a scale-to-zero Flex Consumption app running; failures are watched in Application Insights instead.
+  name: name
+  location: location
+  tags: union(tags, {
+    'azd-service-name': 'api'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    // checkov:skip=CKV_AZURE_222:The API serves staff and family devices on the internet; each request must carry an Entra ID token that the code validates.
+    publicNetworkAccess: 'Enabled'
+    // checkov:skip=CKV_AZURE_17:Callers authenticate with Entra ID bearer tokens; client certificates cannot be issued to family members' devices.
+    clientCertEnabled: false
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
+    siteConfig: {
+      appSettings: [for setting in items(appSettings): {
+        name: setting.key
+        value: setting.value
+      }]
+      minTlsVersion: '1.2'
+      scmMinTlsVersion: '1.2'
+      ftpsState: 'Disabled'
+      remoteDebuggingEnabled: false
+      http20Enabled: true
+      cors: {
+        allowedOrigins: corsAllowedOrigins
+        supportCredentials: false
+      }
+    }
+    functionAppConfig: {
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${hostStorageBlobEndpoint}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+    }
+  }
+}
+
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+@description('Name of the Function App.')
+output name string = site.name
+
+@description('Default host name of the Function App.')
+output defaultHostName string = site.properties.defaultHostName

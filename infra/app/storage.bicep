@@ -1,0 +1,196 @@
+// One storage account, identity-only: shared keys off (so no account key or account SAS works),
+// no anonymous blob access, TLS 1.2, soft delete for blobs and containers, and versioning.
+// main.bicep deploys it twice: the host account (Functions runtime and deployment package) and
+// the media account (case media, reached by clients with short-lived user delegation SAS URLs).
+
+@description('Name of the storage account (3-24 lowercase letters and digits).')
+@minLength(3)
+@maxLength(24)
+param name string
+
+@description('Azure region of the storage account.')
+param location string
+
+@description('Tags applied to the storage account.')
+param tags object
+
+@description('Blob containers to create.')
+param containerNames array
+
+@description('Replication of the account: geo-zone-redundant by default (for UK South the copy is in UK West, so data stays in the UK).')
+@allowed([
+  'Standard_GZRS'
+  'Standard_RAGZRS'
+  'Standard_GRS'
+  'Standard_RAGRS'
+])
+param skuName string = 'Standard_GZRS'
+
+@description('Days a deleted blob or overwritten blob version can be restored.')
+@minValue(7)
+@maxValue(365)
+param deleteRetentionDays int = 30
+
+@description('Whether the account accepts traffic from public networks. The media account must, because devices upload to it directly.')
+param allowPublicNetworkAccess bool = true
+
+@description('Browser origins allowed to PUT and GET blobs with a SAS URL (web clients). Empty for none.')
+param corsAllowedOrigins array = []
+
+@description('Subnet for private endpoints (blob and queue). Empty for none.')
+param privateEndpointSubnetId string = ''
+
+@description('Private DNS zone ids for the private endpoints, keyed by sub-resource (blob, queue).')
+param privateDnsZoneIds object = {}
+
+@description('Turn on Microsoft Defender for Storage with on-upload malware scanning for this account.')
+param enableMalwareScanning bool = false
+
+@description('Monthly cap, in GB, on the data malware scanning reads.')
+param malwareScanningCapGBPerMonth int = 1000
+
+var usePrivateEndpoints = !empty(privateEndpointSubnetId)
+
+resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: skuName
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowSharedKeyAccess: false
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: allowPublicNetworkAccess ? 'Enabled' : 'Disabled'
+    // checkov:skip=CKV_AZURE_35:Deny-by-default applies when public access is off; otherwise devices and Flex Consumption instances on dynamic addresses must reach the account, authorised by Entra ID only (shared keys are off).
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: allowPublicNetworkAccess ? 'Allow' : 'Deny'
+    }
+    encryption: {
+      keySource: 'Microsoft.Storage'
+      requireInfrastructureEncryption: true
+      services: {
+        blob: {
+          enabled: true
+          keyType: 'Account'
+        }
+        queue: {
+          enabled: true
+          keyType: 'Account'
+        }
+      }
+    }
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+  properties: {
+    deleteRetentionPolicy: {
+      enabled: true
+      days: deleteRetentionDays
+    }
+    containerDeleteRetentionPolicy: {
+      enabled: true
+      days: deleteRetentionDays
+    }
+    isVersioningEnabled: true
+    changeFeed: {
+      enabled: true
+      retentionInDays: deleteRetentionDays
+    }
+    cors: {
+      corsRules: empty(corsAllowedOrigins) ? [] : [
+        {
+          allowedOrigins: corsAllowedOrigins
+          allowedMethods: [
+            'GET'
+            'HEAD'
+            'PUT'
+            'OPTIONS'
+          ]
+          allowedHeaders: [
+            '*'
+          ]
+          exposedHeaders: [
+            'ETag'
+            'x-ms-request-id'
+          ]
+          maxAgeInSeconds: 3600
+        }
+      ]
+    }
+  }
+}
+
+resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = [for containerName in containerNames: {
+  parent: blobService
+  name: containerName
+  properties: {
+    publicAccess: 'None'
+  }
+}]
+
+resource malwareScanning 'Microsoft.Security/defenderForStorageSettings@2022-12-01-preview' = if (enableMalwareScanning) {
+  name: 'current'
+  scope: account
+  properties: {
+    isEnabled: true
+    overrideSubscriptionLevelSettings: true
+    malwareScanning: {
+      onUpload: {
+        isEnabled: true
+        capGBPerMonth: malwareScanningCapGBPerMonth
+      }
+    }
+    sensitiveDataDiscovery: {
+      isEnabled: false
+    }
+  }
+}
+
+module blobEndpoint 'private-endpoint.bicep' = if (usePrivateEndpoints) {
+  name: '${name}-pe-blob'
+  params: {
+    name: 'pe-${name}-blob'
+    location: location
+    tags: tags
+    subnetId: privateEndpointSubnetId
+    serviceId: account.id
+    groupId: 'blob'
+    privateDnsZoneId: usePrivateEndpoints ? privateDnsZoneIds.blob : ''
+  }
+}
+
+module queueEndpoint 'private-endpoint.bicep' = if (usePrivateEndpoints) {
+  name: '${name}-pe-queue'
+  params: {
+    name: 'pe-${name}-queue'
+    location: location
+    tags: tags
+    subnetId: privateEndpointSubnetId
+    serviceId: account.id
+    groupId: 'queue'
+    privateDnsZoneId: usePrivateEndpoints ? privateDnsZoneIds.queue : ''
+  }
+}
+
+@description('Name of the storage account.')
+output name string = account.name
+
+@description('Resource id of the storage account.')
+output id string = account.id
+
+@description('Blob service endpoint of the account.')
+output blobEndpoint string = account.properties.primaryEndpoints.blob
+
+@description('Queue service endpoint of the account.')
+output queueEndpoint string = account.properties.primaryEndpoints.queue

@@ -1,0 +1,39 @@
+# Windows counterpart of postdeploy.sh: subscribes media_process_upload to blob-created events of
+# the uploads container once the code is deployed (the webhook needs the host's blobs_extension
+# system key, which exists only after the app has started with its blob trigger).
+$ErrorActionPreference = 'Stop'
+
+function Get-Output([string] $Name) {
+    $current = [Environment]::GetEnvironmentVariable($Name)
+    if (-not $current -and (Get-Command azd -ErrorAction SilentlyContinue)) {
+        $current = azd env get-value $Name 2>$null
+    }
+    if (-not $current) { throw "postdeploy: $Name is not set (an output of infra/main.bicep)" }
+    return $current
+}
+
+$group = Get-Output 'AZURE_RESOURCE_GROUP'
+$app = Get-Output 'AZURE_FUNCTION_APP_NAME'
+$topic = Get-Output 'MEDIA_EVENTS_SYSTEM_TOPIC'
+$storage = Get-Output 'HOST_STORAGE_ACCOUNT_NAME'
+$deadletter = Get-Output 'UPLOAD_EVENTS_DEADLETTER_CONTAINER'
+$appHost = az functionapp show --resource-group $group --name $app --query defaultHostName --output tsv
+
+for ($attempt = 1; $attempt -le 30; $attempt++) {
+    $key = az functionapp keys list --resource-group $group --name $app --query 'systemKeys.blobs_extension' --output tsv 2>$null
+    if ($key) { break }
+    try { Invoke-WebRequest -Uri "https://$appHost/" -TimeoutSec 30 -UseBasicParsing | Out-Null } catch { }
+    Start-Sleep -Seconds 10
+}
+if (-not $key) { throw "postdeploy: the blobs_extension key of $app did not appear; is media_process_upload deployed?" }
+Remove-Variable key
+
+az deployment group create `
+    --name upload-events `
+    --resource-group $group `
+    --template-file (Join-Path $PSScriptRoot '../app/upload-events.bicep') `
+    --parameters functionAppName=$app systemTopicName=$topic hostStorageAccountName=$storage deadLetterContainerName=$deadletter `
+    --output none
+if ($LASTEXITCODE -ne 0) { throw 'postdeploy: the upload-events deployment failed' }
+
+Write-Output "postdeploy: uploads in $topic now trigger media_process_upload on $app"

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Subscribes the blob-triggered function media_process_upload to blob-created events of the
+# media account's uploads container. Runs after the code is deployed (azd's postdeploy hook, or
+# by hand after `func azure functionapp publish`): the Event Grid webhook needs the host's
+# blobs_extension system key, which exists only once the app has started with its blob trigger.
+#
+# Needs: az (signed in), and these values from the main deployment's outputs, taken from the
+# environment or, under azd, from the azd environment:
+#   AZURE_RESOURCE_GROUP AZURE_FUNCTION_APP_NAME MEDIA_EVENTS_SYSTEM_TOPIC
+#   HOST_STORAGE_ACCOUNT_NAME UPLOAD_EVENTS_DEADLETTER_CONTAINER
+set -eu
+
+value() {
+  eval "current=\${$1:-}"
+  if [ -z "$current" ] && command -v azd >/dev/null 2>&1; then
+    current=$(azd env get-value "$1" 2>/dev/null || true)
+  fi
+  if [ -z "$current" ]; then
+    echo "postdeploy: $1 is not set (an output of infra/main.bicep)" >&2
+    exit 1
+  fi
+  printf '%s' "$current"
+}
+
+group=$(value AZURE_RESOURCE_GROUP)
+app=$(value AZURE_FUNCTION_APP_NAME)
+topic=$(value MEDIA_EVENTS_SYSTEM_TOPIC)
+storage=$(value HOST_STORAGE_ACCOUNT_NAME)
+deadletter=$(value UPLOAD_EVENTS_DEADLETTER_CONTAINER)
+here=$(cd "$(dirname "$0")" && pwd)
+host=$(az functionapp show --resource-group "$group" --name "$app" --query defaultHostName --output tsv)
+
+# The host creates the key when it first starts after a deployment; wake it and wait.
+attempt=0
+until key=$(az functionapp keys list --resource-group "$group" --name "$app" \
+    --query "systemKeys.blobs_extension" --output tsv 2>/dev/null) && [ -n "$key" ]; do
+  attempt=$((attempt + 1))
+  if [ "$attempt" -gt 30 ]; then
+    echo "postdeploy: the blobs_extension key of $app did not appear; is media_process_upload deployed?" >&2
+    exit 1
+  fi
+  curl --silent --output /dev/null --max-time 30 "https://$host/" || true
+  sleep 10
+done
+unset key
+
+az deployment group create \
+  --name upload-events \
+  --resource-group "$group" \
+  --template-file "$here/../app/upload-events.bicep" \
+  --parameters functionAppName="$app" systemTopicName="$topic" \
+    hostStorageAccountName="$storage" deadLetterContainerName="$deadletter" \
+  --output none
+
+echo "postdeploy: uploads in $topic now trigger media_process_upload on $app"

@@ -1,0 +1,304 @@
+// One borough's FamilyStory stack: a resource group holding the Function App (Flex Consumption),
+// storage for the host and for media, Cosmos DB, Communication Services, Azure AI Speech and
+// monitoring, all reached with one user-assigned managed identity and no keys.
+// Deploy with `azd up`, or `az deployment sub create` with a file from infra/tenants
+// (docs/deploy.md walks through both).
+
+targetScope = 'subscription'
+
+@description('Short name of this deployment, such as westminster or westminster-test; names and tags every resource.')
+@minLength(3)
+@maxLength(24)
+param environmentName string
+
+@description('Azure region for the stack, such as uksouth.')
+param location string
+
+@description('Azure region for Azure AI Speech; one that offers fast transcription.')
+param speechLocation string = location
+
+@description('Tenant id of the borough\'s workforce Entra ID tenant (staff sign-in).')
+@minLength(36)
+@maxLength(36)
+param staffTenantId string
+
+@description('Application (client) id of the staff API app registration; the audience of staff tokens.')
+@minLength(36)
+@maxLength(36)
+param staffApiClientId string
+
+@description('Tenant id of the Entra External ID tenant for family members.')
+@minLength(36)
+@maxLength(36)
+param familyTenantId string
+
+@description('Application (client) id of the family app registration in the External ID tenant; the audience of family tokens.')
+@minLength(36)
+@maxLength(36)
+param familyAppClientId string
+
+@description('Alphanumeric SMS sender id the borough registered with Azure Communication Services (registration is out of band).')
+@minLength(3)
+@maxLength(11)
+param smsSender string
+
+@description('The borough\'s service name as families know it, used in reminder texts.')
+@minLength(3)
+@maxLength(60)
+param serviceName string
+
+@description('Browser origins of the borough\'s web client, allowed to call the API and upload media. Empty for none.')
+param corsAllowedOrigins array = []
+
+@description('Name of the Cosmos DB database.')
+param cosmosDatabaseName string = 'familystory'
+
+@description('0 for a serverless Cosmos DB account; otherwise the autoscale maximum RU/s shared by the database (at least 1000).')
+@minValue(0)
+param cosmosMaxThroughput int = 0
+
+@description('Put storage, Cosmos DB and Speech behind private endpoints with public access off, and integrate the app with a virtual network. The media account stays reachable from the internet because devices upload to it with SAS URLs.')
+param enablePrivateNetworking bool = false
+
+@description('Turn on Microsoft Defender for Storage on-upload malware scanning for the media account (billed per GB scanned).')
+param enableMalwareScanning bool = false
+
+@description('Days Log Analytics keeps logs and telemetry.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 90
+
+@description('Days a deleted or overwritten blob can be restored.')
+@minValue(7)
+@maxValue(365)
+param blobDeleteRetentionDays int = 30
+
+@description('Maximum number of Function App instances.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Memory of each Function App instance in MB.')
+@allowed([
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Python log level of the app\'s own loggers.')
+@allowed([
+  'DEBUG'
+  'INFO'
+  'WARNING'
+  'ERROR'
+])
+param logLevel string = 'INFO'
+
+var token = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+  application: 'familystory'
+}
+var deploymentContainerName = 'app-package'
+var deadLetterContainerName = 'upload-events-deadletter'
+var mediaContainerNames = [
+  'uploads'
+  'originals'
+  'derivatives'
+]
+
+resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-familystory-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: group
+  params: {
+    name: 'id-familystory-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: group
+  params: {
+    workspaceName: 'log-familystory-${token}'
+    appInsightsName: 'appi-familystory-${token}'
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+  }
+}
+
+module network 'app/network.bicep' = if (enablePrivateNetworking) {
+  name: 'network'
+  scope: group
+  params: {
+    name: 'vnet-familystory-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module hostStorage 'app/storage.bicep' = {
+  name: 'host-storage'
+  scope: group
+  params: {
+    name: 'sthost${token}'
+    location: location
+    tags: tags
+    containerNames: [
+      deploymentContainerName
+      deadLetterContainerName
+    ]
+    deleteRetentionDays: blobDeleteRetentionDays
+    allowPublicNetworkAccess: !enablePrivateNetworking
+    privateEndpointSubnetId: enablePrivateNetworking ? network.outputs.privateEndpointSubnetId : ''
+    privateDnsZoneIds: enablePrivateNetworking ? network.outputs.dnsZoneIds : {}
+  }
+}
+
+module mediaStorage 'app/storage.bicep' = {
+  name: 'media-storage'
+  scope: group
+  params: {
+    name: 'stmedia${token}'
+    location: location
+    tags: tags
+    containerNames: mediaContainerNames
+    deleteRetentionDays: blobDeleteRetentionDays
+    allowPublicNetworkAccess: true
+    corsAllowedOrigins: corsAllowedOrigins
+    privateEndpointSubnetId: enablePrivateNetworking ? network.outputs.privateEndpointSubnetId : ''
+    privateDnsZoneIds: enablePrivateNetworking ? network.outputs.dnsZoneIds : {}
+    enableMalwareScanning: enableMalwareScanning
+  }
+}
+
+module cosmos 'app/cosmos.bicep' = {
+  name: 'cosmos'
+  scope: group
+  params: {
+    accountName: 'cosmos-familystory-${token}'
+    databaseName: cosmosDatabaseName
+    location: location
+    tags: tags
+    maxThroughput: cosmosMaxThroughput
+    allowPublicNetworkAccess: !enablePrivateNetworking
+    privateEndpointSubnetId: enablePrivateNetworking ? network.outputs.privateEndpointSubnetId : ''
+    privateDnsZoneId: enablePrivateNetworking ? network.outputs.dnsZoneIds.cosmos : ''
+  }
+}
+
+module messaging 'app/messaging.bicep' = {
+  name: 'messaging'
+  scope: group
+  params: {
+    communicationServicesName: 'acs-familystory-${token}'
+    systemTopicName: 'evgt-media-${token}'
+    location: location
+    tags: tags
+    mediaStorageAccountId: mediaStorage.outputs.id
+  }
+}
+
+module speech 'app/speech.bicep' = {
+  name: 'speech'
+  scope: group
+  params: {
+    name: 'spch-familystory-${token}'
+    location: speechLocation
+    tags: tags
+    allowPublicNetworkAccess: !enablePrivateNetworking
+    privateEndpointSubnetId: enablePrivateNetworking ? network.outputs.privateEndpointSubnetId : ''
+    privateDnsZoneId: enablePrivateNetworking ? network.outputs.dnsZoneIds.cognitiveServices : ''
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: group
+  params: {
+    appPrincipalId: identity.outputs.principalId
+    hostStorageAccountName: hostStorage.outputs.name
+    mediaStorageAccountName: mediaStorage.outputs.name
+    deadLetterContainerName: deadLetterContainerName
+    systemTopicPrincipalId: messaging.outputs.systemTopicPrincipalId
+    cosmosAccountName: cosmos.outputs.accountName
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    speechName: speech.outputs.name
+    communicationServicesName: messaging.outputs.communicationServicesName
+    appInsightsName: monitoring.outputs.appInsightsName
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: group
+  params: {
+    name: 'func-familystory-${token}'
+    planName: 'plan-familystory-${token}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    hostStorageAccountName: hostStorage.outputs.name
+    hostStorageBlobEndpoint: hostStorage.outputs.blobEndpoint
+    deploymentContainerName: deploymentContainerName
+    mediaBlobEndpoint: mediaStorage.outputs.blobEndpoint
+    mediaQueueEndpoint: mediaStorage.outputs.queueEndpoint
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmos.outputs.databaseName
+    appInsightsName: monitoring.outputs.appInsightsName
+    staffTenantId: staffTenantId
+    staffApiClientId: staffApiClientId
+    familyTenantId: familyTenantId
+    familyAppClientId: familyAppClientId
+    logLevel: logLevel
+    corsAllowedOrigins: corsAllowedOrigins
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    virtualNetworkSubnetId: enablePrivateNetworking ? network.outputs.appSubnetId : ''
+    communicationServicesEndpoint: messaging.outputs.communicationServicesEndpoint
+    smsSender: smsSender
+    serviceName: serviceName
+    speechEndpoint: speech.outputs.endpoint
+    speechRegion: speech.outputs.region
+    malwareScanningEnabled: enableMalwareScanning
+  }
+  dependsOn: [
+    rbac
+  ]
+}
+
+@description('Name of the resource group holding the stack.')
+output AZURE_RESOURCE_GROUP string = group.name
+
+@description('Name of the Function App.')
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+
+@description('Base URL of the HTTP API.')
+output API_BASE_URL string = 'https://${api.outputs.defaultHostName}/api/v1'
+
+@description('Client id of the app\'s managed identity.')
+output AZURE_CLIENT_ID string = identity.outputs.clientId
+
+@description('Name of the host storage account, which also holds the upload dead-letter container.')
+output HOST_STORAGE_ACCOUNT_NAME string = hostStorage.outputs.name
+
+@description('Container that receives upload events Event Grid could not deliver.')
+output UPLOAD_EVENTS_DEADLETTER_CONTAINER string = deadLetterContainerName
+
+@description('Name of the Event Grid system topic on the media account; infra/hooks/postdeploy.sh subscribes the function to it.')
+output MEDIA_EVENTS_SYSTEM_TOPIC string = messaging.outputs.systemTopicName
+
+@description('Name of the Communication Services resource, where the alphanumeric sender is registered.')
+output COMMUNICATION_SERVICES_NAME string = messaging.outputs.communicationServicesName
+
+@description('Name of the Cosmos DB account.')
+output COSMOS_ACCOUNT_NAME string = cosmos.outputs.accountName

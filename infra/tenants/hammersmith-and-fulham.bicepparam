@@ -1,0 +1,12 @@
+// The London Borough of Hammersmith and Fulham. Entra ids come from the environment: see
+// docs/deploy.md ("Register the apps") for where each one is found.
+using '../main.bicep'
+
+param environmentName = 'hammersmith-and-fulham'
+param location = 'uksouth'
+param serviceName = 'H&F Family Services'
+param smsSender = 'LBHFFamily'
+param staffTenantId = readEnvironmentVariable('FAMILYSTORY_STAFF_TENANT_ID')
+param staffApiClientId = readEnvironmentVariable('FAMILYSTORY_STAFF_API_CLIENT_ID')
+param familyTenantId = readEnvironmentVariable('FAMILYSTORY_FAMILY_TENANT_ID')
+param familyAppClientId = readEnvironmentVariable('FAMILYSTORY_FAMILY_APP_CLIENT_ID')
