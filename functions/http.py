@@ -110,7 +110,8 @@ class Call:
         return None if value is None else str(value)
 
     def header(self, name: str) -> str | None:
-        return self.request.headers.get(name)
+        value = self.request.headers.get(name)
+        return None if value is None else str(value)
 
     def json(self, model: type[M]) -> M:
         content_type = (self.header("content-type") or "").split(";")[0].strip().lower()

@@ -20,7 +20,9 @@ def ensure_local_settings() -> Path:
 
 
 def local_values(path: Path | None = None) -> dict[str, str]:
-    document = json.loads((path or ensure_local_settings()).read_text())
+    """The ``Values`` of ``path``, else of ``local.settings.json``, else of the example."""
+    source = path or (LOCAL if LOCAL.exists() else EXAMPLE)
+    document = json.loads(source.read_text())
     return {str(k): str(v) for k, v in document.get("Values", {}).items()}
 
 

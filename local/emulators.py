@@ -85,8 +85,7 @@ class Emulators:
     """The running emulators, with the settings that point the app at them."""
 
     ports: Ports = field(default_factory=Ports)
-    data_dir: Path = STATE / "azurite"
-    log_dir: Path = STATE / "logs"
+    state_dir: Path = STATE
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -99,8 +98,16 @@ class Emulators:
         return f"https://localhost:{self.ports.cosmos}"
 
     @property
+    def data_dir(self) -> Path:
+        return self.state_dir / "azurite"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    @property
     def certificate(self) -> Path:
-        return STATE / "certs" / "localhost-cert.pem"
+        return self.state_dir / "certs" / "localhost-cert.pem"
 
     def storage_connection_string(self) -> str:
         return (
@@ -124,7 +131,7 @@ class Emulators:
     def start(self, timeout: float = 60) -> Emulators:
         for what, port in self.ports.named().items():
             ensure_port_free(port, what)
-        key, cert = ensure_dev_certificate(STATE / "certs")
+        key, cert = ensure_dev_certificate(self.state_dir / "certs")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:

@@ -5,16 +5,18 @@ Stays in the foreground; Ctrl-C stops every process it started.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 
 from local.config import LOCAL, STATE, apply_local_settings, ensure_local_settings
-from local.emulators import Emulators, PortInUseError, ensure_port_free
+from local.emulators import Emulators, PortInUseError, Ports, ensure_port_free
 from local.host import configure_logging, serve
 
 APP_PORT = 7071
@@ -31,16 +33,16 @@ def provision() -> None:
     provision_containers(runtime.blob_service)
 
 
-def banner(emulators: Emulators) -> str:
-    base = f"http://localhost:{APP_PORT}/api/v1"
+def banner(emulators: Emulators, port: int) -> str:
+    base = f"http://localhost:{port}/api/v1"
     return f"""
 FamilyStory is running.
   API           {base}   (try {base}/health)
   OpenAPI       {base}/openapi.json
   Cosmos DB     {emulators.cosmos_endpoint}   (in memory: empty after each restart)
-  Azurite blob  {emulators.blob_endpoint}   (data in {STATE / "azurite"})
+  Azurite blob  {emulators.blob_endpoint}   (data in {emulators.data_dir})
   Settings      {LOCAL}
-  Logs          this terminal; emulator logs in {STATE / "logs"}
+  Logs          this terminal; emulator logs in {emulators.log_dir}
 
 A token for the local API:
   .venv/bin/python -m local.token staff --oid {SAMPLE_OID} --role SocialWorker
@@ -50,13 +52,31 @@ Ctrl-C stops everything.
 """
 
 
-def main() -> int:
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    defaults = Ports()
+    parser = argparse.ArgumentParser(prog="python -m local.run", description=__doc__)
+    parser.add_argument("--port", type=int, default=APP_PORT, help="API port (7071)")
+    parser.add_argument("--cosmos-port", type=int, default=defaults.cosmos)
+    parser.add_argument("--blob-port", type=int, default=defaults.blob)
+    parser.add_argument("--queue-port", type=int, default=defaults.queue)
+    parser.add_argument("--table-port", type=int, default=defaults.table)
+    parser.add_argument("--state-dir", type=Path, default=STATE, help="emulator data (.local)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
     ensure_local_settings()
+    emulators = Emulators(
+        ports=Ports(args.cosmos_port, args.blob_port, args.queue_port, args.table_port),
+        state_dir=args.state_dir,
+    )
     settings = apply_local_settings()
+    settings.update(emulators.settings())
+    os.environ.update(emulators.settings())  # the emulators started here are the ones to use
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
-    emulators = Emulators()
     try:
-        ensure_port_free(APP_PORT, "FamilyStory API")
+        ensure_port_free(args.port, "FamilyStory API")
         emulators.start()
     except PortInUseError as error:
         print(f"make run: {error}", file=sys.stderr)
@@ -71,8 +91,8 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         provision()
-        print(banner(emulators), flush=True)
-        asyncio.run(serve(APP_PORT, {**settings, **os.environ}))
+        print(banner(emulators, args.port), flush=True)
+        asyncio.run(serve(args.port, {**settings, **os.environ}))
     except KeyboardInterrupt:
         pass
     finally:

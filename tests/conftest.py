@@ -49,11 +49,7 @@ def clean_environment(
 def emulators(
     tmp_path_factory: pytest.TempPathFactory, base_settings: dict[str, str]
 ) -> Iterator[Emulators]:
-    running = Emulators(
-        ports=free_ports(),
-        data_dir=tmp_path_factory.mktemp("azurite"),
-        log_dir=tmp_path_factory.mktemp("emulator-logs"),
-    )
+    running = Emulators(ports=free_ports(), state_dir=tmp_path_factory.mktemp("emulators"))
     running.start()
     try:
         base_settings.update(running.settings())
