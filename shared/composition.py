@@ -6,12 +6,12 @@ import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from shared.identity import TokenValidator, entra_issuers
-from shared.settings import Settings, get_settings
-
 if TYPE_CHECKING:
     from azure.cosmos import CosmosClient, DatabaseProxy
     from azure.storage.blob import BlobServiceClient
+
+    from shared.identity import TokenValidator
+    from shared.settings import Settings
 
 
 class Runtime:
@@ -20,6 +20,8 @@ class Runtime:
 
     @cached_property
     def token_validator(self) -> TokenValidator:
+        from shared.identity import TokenValidator, entra_issuers
+
         issuers = entra_issuers(self.settings)
         if self.settings.dev_issuer_enabled:
             from shared.dev_issuer import dev_issuers
@@ -50,6 +52,8 @@ _runtime: Runtime | None = None
 
 def get_runtime() -> Runtime:
     global _runtime
+    from shared.settings import get_settings
+
     with _lock:
         if _runtime is None:
             _runtime = Runtime(get_settings())
@@ -59,6 +63,8 @@ def get_runtime() -> Runtime:
 def reset_runtime() -> None:
     """Forget the process's runtime and settings (tests that change settings)."""
     global _runtime
+    from shared.settings import get_settings
+
     with _lock:
         _runtime = None
     get_settings.cache_clear()

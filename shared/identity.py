@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
-
-import jwt
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from shared.errors import UnauthorizedError
-from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 PrincipalKind = Literal["staff", "family"]
 STAFF_ROLES = frozenset({"SocialWorker", "TeamManager", "HeadOfService", "Admin"})
@@ -56,6 +56,8 @@ class RemoteJwks:
     """
 
     def __init__(self, uri: str, cache_seconds: int, cooldown_seconds: float = 30) -> None:
+        import jwt
+
         self._client = jwt.PyJWKClient(
             uri,
             cache_keys=True,
@@ -65,6 +67,8 @@ class RemoteJwks:
         )
 
     def key_for(self, kid: str) -> Any:
+        import jwt
+
         try:
             return self._client.get_signing_key(kid).key
         except jwt.PyJWKClientConnectionError as error:
@@ -143,6 +147,8 @@ class TokenValidator:
         self._leeway = leeway_seconds
 
     def authenticate(self, authorization: str | None) -> Principal:
+        import jwt
+
         token = _bearer_token(authorization)
         try:
             header = jwt.get_unverified_header(token)

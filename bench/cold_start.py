@@ -1,0 +1,42 @@
+"""Cold start: a fresh ``import function_app`` against a fresh ``import azure.functions``.
+
+Runs both in new interpreters, interleaved, several times, and prints the medians and their
+ratio. Target: ratio at most 2.0 (heavy SDKs are imported where used, not at module level).
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REPETITIONS = 9
+TARGET_RATIO = 2.0
+
+
+def wall_time(statement: str) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", statement], cwd=ROOT, check=True)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    subjects: dict[str, list[float]] = {"import function_app": [], "import azure.functions": []}
+    wall_time("import function_app")  # warm the file-system cache and .pyc files once
+    for _ in range(REPETITIONS):
+        for statement, samples in subjects.items():
+            samples.append(wall_time(statement))
+    app, baseline = (statistics.median(samples) for samples in subjects.values())
+    ratio = app / baseline
+    print(f"cold start, median of {REPETITIONS} fresh interpreters")
+    print(f"  import function_app      {app * 1000:7.1f} ms")
+    print(f"  import azure.functions   {baseline * 1000:7.1f} ms  (baseline)")
+    print(f"  ratio                    {ratio:7.2f}    (target <= {TARGET_RATIO})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
