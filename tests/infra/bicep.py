@@ -1,0 +1,352 @@
+"""Read the Bicep under ``infra/`` and check what Checkov does not.
+
+Templates are parsed with ``pycep`` (the parser Checkov itself uses), which turns a ``.bicep`` file
+into JSON. Two quirks of that JSON matter here: a reference to a parameter or variable and a string
+literal both come out as plain strings, and object keys keep their quotes (``'azd-service-name'``).
+
+Each ``*_problems`` function returns a list of human-readable problems, empty when the template
+is fine, so a test can assert both that the real templates pass and that a bad fixture fails.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from pycep import BicepParser
+
+REPO = Path(__file__).resolve().parents[2]
+INFRA = REPO / "infra"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+Template = dict[str, Any]
+
+
+def bicep_files(root: Path = INFRA) -> list[Path]:
+    return sorted(root.rglob("*.bicep"))
+
+
+@cache
+def _parser() -> BicepParser:
+    return BicepParser()
+
+
+@cache
+def _parse_cached(path: Path, modified: float) -> Template:
+    return dict(_parser().parse(text=path.read_text()))
+
+
+def parse(path: Path) -> Template:
+    return _parse_cached(path, path.stat().st_mtime)
+
+
+def unquote(key: str) -> str:
+    return key[1:-1] if len(key) >= 2 and key[0] == key[-1] == "'" else key
+
+
+def body(resource: dict[str, Any]) -> dict[str, Any]:
+    """The object a resource or module declares, unwrapping ``if (...)`` and ``[for ...]``."""
+    config: dict[str, Any] = resource["config"]
+    while (
+        isinstance(config, dict)
+        and "config" in config
+        and ("condition" in config or "loop_type" in config)
+    ):
+        config = config["config"]
+    return config
+
+
+def resources(
+    template: Template, type_: str, *, existing: bool = False
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Resources of a type (case-insensitive), with their bodies; declared ones only by default."""
+    for name, resource in template.get("resources", {}).items():
+        if resource["type"].lower() == type_.lower() and resource["existing"] is existing:
+            yield name, body(resource)
+
+
+def literal(node: Any) -> Any:
+    """A parsed value with negative numbers (parsed as a minus operator) turned back into ints."""
+    if isinstance(node, dict):
+        operator = node.get("operator")
+        if isinstance(operator, dict) and operator.get("type") == "minus":
+            value = operator["operands"].get("integer_value")
+            if isinstance(value, int):
+                return -value
+        return {key: literal(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [literal(value) for value in node]
+    return node
+
+
+def description(decorators: Iterable[dict[str, Any]]) -> str:
+    for decorator in decorators:
+        if decorator["type"] == "description":
+            return str(decorator["argument"]).strip()
+    return ""
+
+
+# Storage: shared keys, anonymous access, TLS -------------------------------------------------
+
+
+def storage_account_problems(template: Template) -> list[str]:
+    problems = []
+    for name, account in resources(template, "Microsoft.Storage/storageAccounts"):
+        properties = account.get("properties", {})
+        if properties.get("allowSharedKeyAccess") is not False:
+            problems.append(f"storage account {name}: allowSharedKeyAccess must be false")
+        if properties.get("allowBlobPublicAccess") is not False:
+            problems.append(f"storage account {name}: allowBlobPublicAccess must be false")
+        if properties.get("minimumTlsVersion") != "TLS1_2":
+            problems.append(f"storage account {name}: minimumTlsVersion must be TLS1_2")
+    return problems
+
+
+def blob_protection_problems(template: Template) -> list[str]:
+    """Every account declared in a file has a blob service there with soft delete and versioning."""
+    problems = []
+    accounts = [name for name, _ in resources(template, "Microsoft.Storage/storageAccounts")]
+    services = list(resources(template, "Microsoft.Storage/storageAccounts/blobServices"))
+    for account in accounts:
+        if not any(service.get("parent") == account for _, service in services):
+            problems.append(
+                f"storage account {account}: no blob service sets soft delete and versioning"
+            )
+    for name, service in services:
+        properties = service.get("properties", {})
+        for policy in ("deleteRetentionPolicy", "containerDeleteRetentionPolicy"):
+            if properties.get(policy, {}).get("enabled") is not True:
+                problems.append(f"blob service {name}: {policy} must be enabled")
+        if properties.get("isVersioningEnabled") is not True:
+            problems.append(f"blob service {name}: isVersioningEnabled must be true")
+    return problems
+
+
+# Cosmos DB and other services: kind stated, local (key) auth off ------------------------------
+
+
+def cosmos_problems(template: Template) -> list[str]:
+    problems = []
+    for name, account in resources(template, "Microsoft.DocumentDB/databaseAccounts"):
+        if account.get("kind") != "GlobalDocumentDB":
+            problems.append(f"Cosmos DB account {name}: kind must be stated as GlobalDocumentDB")
+        properties = account.get("properties", {})
+        if properties.get("disableLocalAuth") is not True:
+            problems.append(f"Cosmos DB account {name}: disableLocalAuth must be true")
+        if properties.get("minimalTlsVersion") != "Tls12":
+            problems.append(f"Cosmos DB account {name}: minimalTlsVersion must be Tls12")
+        if properties.get("backupPolicy", {}).get("type") != "Continuous":
+            problems.append(f"Cosmos DB account {name}: backupPolicy must be Continuous")
+    return problems
+
+
+# Resource type -> where its "local auth disabled" flag lives.
+LOCAL_AUTH_FLAGS = {
+    "Microsoft.CognitiveServices/accounts": ("properties", "disableLocalAuth"),
+    "Microsoft.Communication/communicationServices": ("properties", "disableLocalAuth"),
+    "Microsoft.Insights/components": ("properties", "DisableLocalAuth"),
+    "Microsoft.OperationalInsights/workspaces": ("properties", "features", "disableLocalAuth"),
+}
+
+
+def local_auth_problems(template: Template) -> list[str]:
+    problems = []
+    for type_, path in LOCAL_AUTH_FLAGS.items():
+        for name, resource in resources(template, type_):
+            value: Any = resource
+            for key in path:
+                value = value.get(key, {}) if isinstance(value, dict) else {}
+            if value is not True:
+                problems.append(f"{type_} {name}: {'.'.join(path)} must be true")
+    return problems
+
+
+# Outputs and parameters --------------------------------------------------------------------
+
+SECRET_NAME = re.compile(r"key|secret|password|connection_?string|sas|token|credential", re.I)
+SECRET_VALUE = re.compile(
+    r'"list_func"|"function_accessor"|\blist[A-Z]\w*|connectionstring|primarykey|secondarykey'
+    r"|masterkey|systemkeys|functionkeys|accountkey|secret|password",
+    re.I,
+)
+
+
+def output_secret_problems(template: Template) -> list[str]:
+    secure_params = {
+        name
+        for name, param in template.get("parameters", {}).items()
+        if any(decorator["type"] == "secure" for decorator in param["decorators"])
+    }
+    problems = []
+    for name, output in template.get("outputs", {}).items():
+        value = json.dumps(output["value"])
+        if SECRET_NAME.search(name):
+            problems.append(f"output {name}: its name says it holds a secret")
+        if SECRET_VALUE.search(value):
+            problems.append(f"output {name}: its value reads a key, secret or connection string")
+        if any(re.search(rf"(?<![\w.]){re.escape(param)}(?!\w)", value) for param in secure_params):
+            problems.append(f"output {name}: its value uses a @secure() parameter")
+    return problems
+
+
+def description_problems(template: Template) -> list[str]:
+    problems = []
+    for kind in ("parameters", "outputs"):
+        for name, element in template.get(kind, {}).items():
+            if not description(element["decorators"]):
+                problems.append(f"{kind[:-1]} {name}: no @description")
+    return problems
+
+
+# Text over a whole folder ------------------------------------------------------------------
+
+
+def mentions(names: Iterable[str], root: Path = INFRA) -> list[str]:
+    """Where any of the setting names appears as a whole name in a text file under root.
+
+    ``MEDIA_STORAGE`` must not match ``MEDIA_STORAGE__blobServiceUri``: a name counts only when
+    no letter, digit or underscore touches it.
+    """
+    patterns = {
+        name: re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])") for name in names
+    }
+    found = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            for name, pattern in patterns.items():
+                if pattern.search(line):
+                    found.append(f"{path.relative_to(root)}:{number}: {name}")
+    return found
+
+
+# App settings ------------------------------------------------------------------------------
+
+
+def app_settings(template: Template) -> dict[str, Any]:
+    """The app settings of the one Function App in a template, from the variable it iterates."""
+    sites = list(resources(template, "Microsoft.Web/sites"))
+    assert len(sites) == 1, "expected exactly one Function App"
+    _, site = sites[0]
+    loop = site["properties"]["siteConfig"]["appSettings"]
+    assert loop["loop_type"]["type"] == "object", (
+        "siteConfig.appSettings must be built with items()"
+    )
+    variable = loop["loop_type"]["detail"]["object_name"]
+    settings: dict[str, Any] = template["variables"][variable]["value"]
+    return {unquote(key): value for key, value in settings.items()}
+
+
+def drift_problems(
+    bicep_settings: Iterable[str], declared: Mapping[str, str], host_level: Iterable[str]
+) -> list[str]:
+    """Compare the Bicep's app setting names with the settings module's {name: scope}."""
+    bicep = set(bicep_settings)
+    host = set(host_level)
+    problems = [
+        f"{name}: scope azure in the code, but the Bicep does not set it"
+        for name, scope in sorted(declared.items())
+        if scope == "azure" and name not in bicep
+    ]
+    problems += [
+        f"{name}: the Bicep sets it but shared/settings.py does not declare it"
+        for name in sorted(bicep - host)
+        if name not in declared
+    ]
+    problems += [
+        f"{name}: a local-only setting must never be set in Azure"
+        for name in sorted(bicep)
+        if declared.get(name) == "local"
+    ]
+    return problems
+
+
+# Role assignments --------------------------------------------------------------------------
+
+ROLE_ASSIGNMENT_TYPES = (
+    "Microsoft.Authorization/roleAssignments",
+    "Microsoft.DocumentDB/databaseAccounts/sqlRoleAssignments",
+)
+
+
+ROLE_ID_VARIABLE = re.compile(
+    r"var \w+ = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'"
+)
+
+
+def role_assignment_problems(template: Template, source: str) -> list[str]:
+    """Names are guid(scope, principal, role); every role id variable has a comment naming it."""
+    problems = []
+    for type_ in ROLE_ASSIGNMENT_TYPES:
+        for name, assignment in resources(template, type_):
+            guid = assignment.get("name", {})
+            arguments = (
+                guid.get("function", {}).get("parameters", {}) if isinstance(guid, dict) else {}
+            )
+            if not (
+                isinstance(guid, dict)
+                and guid["function"]["type"] == "guid"
+                and len(arguments) == 3
+            ):
+                problems.append(
+                    f"role assignment {name}: name must be guid(scope id, principal id, role id)"
+                )
+    lines = source.splitlines()
+    for number, line in enumerate(lines):
+        named = number > 0 and lines[number - 1].lstrip().startswith("//")
+        if ROLE_ID_VARIABLE.match(line) and not named:
+            problems.append(f"line {number + 1}: role id without a comment naming the role")
+    return problems
+
+
+def declares_role_assignments(template: Template) -> bool:
+    return any(any(True for _ in resources(template, type_)) for type_ in ROLE_ASSIGNMENT_TYPES)
+
+
+# Cosmos DB containers against shared/storage_layout.py -------------------------------------
+
+
+def expected_cosmos_container(container: Any) -> dict[str, Any]:
+    """The ARM resource body of a storage_layout.CosmosContainer."""
+    expected: dict[str, Any] = {
+        "id": container.name,
+        "partitionKey": {"paths": [container.partition_key], "kind": "Hash", "version": 2},
+        "indexingPolicy": container.indexing_policy,
+    }
+    if container.default_ttl is not None:
+        expected["defaultTtl"] = container.default_ttl
+    if container.unique_keys:
+        expected["uniqueKeyPolicy"] = {
+            "uniqueKeys": [{"paths": paths} for paths in container.unique_keys]
+        }
+    return expected
+
+
+def cosmos_container_problems(
+    bicep_containers: list[dict[str, Any]], layout: Iterable[Any]
+) -> list[str]:
+    by_id = {container["id"]: literal(container) for container in bicep_containers}
+    problems = []
+    for container in layout:
+        expected = expected_cosmos_container(container)
+        actual = by_id.pop(container.name, None)
+        if actual is None:
+            problems.append(f"container {container.name}: missing from the Bicep")
+            continue
+        for key in sorted(set(expected) | set(actual)):
+            if expected.get(key) != actual.get(key):
+                problems.append(
+                    f"container {container.name}: {key} is {actual.get(key)!r} in the Bicep, "
+                    f"{expected.get(key)!r} in storage_layout.py"
+                )
+    problems += [
+        f"container {name}: in the Bicep but not in storage_layout.py" for name in sorted(by_id)
+    ]
+    return problems

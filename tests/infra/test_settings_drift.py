@@ -1,0 +1,116 @@
+"""The app settings in the Bicep and the settings the code reads never drift apart.
+
+``shared/settings.py`` declares every setting the code reads with a scope: ``azure`` (the Bicep
+must set it), ``both`` (it may) or ``local`` (emulators and the development issuer only: nothing
+under ``infra/`` may even mention it). The Bicep sets app settings in one object in
+``infra/app/api.bicep``; the only other names it may set are the Functions host's own, listed
+here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.settings import Settings, declared_settings
+from tests.infra.bicep import (
+    FIXTURES,
+    INFRA,
+    app_settings,
+    bicep_files,
+    drift_problems,
+    mentions,
+    parse,
+)
+
+API = INFRA / "app" / "api.bicep"
+
+# Read by the Functions host or its extensions, not by our code.
+HOST_LEVEL_SETTINGS = frozenset(
+    {
+        # Host storage, identity-based (Flex Consumption).
+        "AzureWebJobsStorage__accountName",
+        "AzureWebJobsStorage__credential",
+        "AzureWebJobsStorage__clientId",
+        # Telemetry to Application Insights with Entra ID auth.
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        # The rest of the blob trigger's identity-based media connection (the code reads
+        # MEDIA_STORAGE__blobServiceUri itself).
+        "MEDIA_STORAGE__queueServiceUri",
+        "MEDIA_STORAGE__credential",
+        "MEDIA_STORAGE__clientId",
+    }
+)
+
+# Settings Flex Consumption rejects, or that would carry account keys.
+FORBIDDEN_IN_AZURE = frozenset(
+    {
+        "FUNCTIONS_WORKER_RUNTIME",
+        "FUNCTIONS_EXTENSION_VERSION",
+        "WEBSITE_RUN_FROM_PACKAGE",
+        "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+        "WEBSITE_CONTENTSHARE",
+        "AzureWebJobsStorage",
+    }
+)
+
+
+def _settings() -> dict[str, Any]:
+    return app_settings(parse(API))
+
+
+def test_bicep_sets_every_setting_the_code_needs_and_only_those() -> None:
+    assert drift_problems(_settings(), declared_settings(), HOST_LEVEL_SETTINGS) == []
+
+
+def test_drift_check_finds_missing_unknown_and_local_settings() -> None:
+    bicep = app_settings(parse(FIXTURES / "drift_api.bicep"))
+    problems = drift_problems(bicep, declared_settings(), HOST_LEVEL_SETTINGS)
+    assert (
+        "AUTH_STAFF_TENANT_ID: scope azure in the code, but the Bicep does not set it" in problems
+    )
+    assert "SMS_FROM: the Bicep sets it but shared/settings.py does not declare it" in problems
+    assert "COSMOS__accountKey: a local-only setting must never be set in Azure" in problems
+    assert not any(problem.startswith("COSMOS__accountEndpoint") for problem in problems)
+
+
+def test_no_local_setting_is_mentioned_anywhere_in_infra() -> None:
+    local = [name for name, scope in declared_settings().items() if scope == "local"]
+    assert "AUTH_DEV_ISSUER_ENABLED" in local
+    assert mentions(local, INFRA) == []
+
+
+def test_local_setting_search_matches_whole_names_only() -> None:
+    assert mentions(["MEDIA_STORAGE"], INFRA) == []
+    assert mentions(["MEDIA_STORAGE__blobServiceUri"], INFRA) != []
+
+
+def test_host_storage_and_media_connections_use_the_managed_identity() -> None:
+    settings = _settings()
+    for prefix in ("AzureWebJobsStorage", "MEDIA_STORAGE"):
+        assert settings[f"{prefix}__credential"] == "managedidentity"
+        assert settings[f"{prefix}__clientId"] == "identityClientId"
+    assert settings["AZURE_CLIENT_ID"] == "identityClientId"
+    assert (
+        settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]
+        == "ClientId=${identityClientId};Authorization=AAD"
+    )
+
+
+def test_no_setting_flex_consumption_rejects_or_that_carries_keys() -> None:
+    assert FORBIDDEN_IN_AZURE & set(_settings()) == set()
+
+
+def test_app_settings_are_set_in_one_place() -> None:
+    other = [
+        f"{path.relative_to(INFRA)}:{name}"
+        for path in bicep_files()
+        for name, resource in parse(path).get("resources", {}).items()
+        if resource["type"] == "Microsoft.Web/sites/config"
+    ]
+    assert other == []
+
+
+def test_database_name_default_matches_the_code() -> None:
+    default = Settings.model_fields["cosmos_database"].default
+    assert parse(INFRA / "main.bicep")["parameters"]["cosmosDatabaseName"]["default"] == default
