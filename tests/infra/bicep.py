@@ -329,6 +329,20 @@ def expected_cosmos_container(container: Any) -> dict[str, Any]:
     return expected
 
 
+def _differences(
+    actual: dict[str, Any], expected: dict[str, Any], prefix: str = ""
+) -> Iterator[tuple[str, Any, Any]]:
+    """(dotted key, actual, expected) per differing key, looking inside the indexing policy."""
+    for key in sorted(set(actual) | set(expected)):
+        mine, theirs = actual.get(key), expected.get(key)
+        if mine == theirs:
+            continue
+        if key == "indexingPolicy" and isinstance(mine, dict) and isinstance(theirs, dict):
+            yield from _differences(mine, theirs, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", mine, theirs
+
+
 def cosmos_container_problems(
     bicep_containers: list[dict[str, Any]], layout: Iterable[Any]
 ) -> list[str]:
@@ -340,12 +354,11 @@ def cosmos_container_problems(
         if actual is None:
             problems.append(f"container {container.name}: missing from the Bicep")
             continue
-        for key in sorted(set(expected) | set(actual)):
-            if expected.get(key) != actual.get(key):
-                problems.append(
-                    f"container {container.name}: {key} is {actual.get(key)!r} in the Bicep, "
-                    f"{expected.get(key)!r} in storage_layout.py"
-                )
+        problems += [
+            f"container {container.name}: {key} is {bicep!r} in the Bicep, {code!r} in "
+            "storage_layout.py"
+            for key, bicep, code in _differences(actual, expected)
+        ]
     problems += [
         f"container {name}: in the Bicep but not in storage_layout.py" for name in sorted(by_id)
     ]
