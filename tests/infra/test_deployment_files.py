@@ -64,3 +64,11 @@ def test_deploy_workflow_offers_exactly_the_boroughs_with_parameter_files() -> N
     text = (WORKFLOWS / "deploy.yml").read_text()
     options = re.findall(r"^          - ([a-z-]+)$", text, re.M)
     assert sorted(options) == sorted(path.stem for path in (INFRA / "tenants").glob("*.bicepparam"))
+
+
+def test_deploy_guide_mentions_every_parameter_of_main_bicep() -> None:
+    guide = (REPO / "docs" / "deploy.md").read_text()
+    parameters = parse(INFRA / "main.bicep")["parameters"]
+    assert [
+        name for name in parameters if f"`{name}`" not in guide and f"param {name} " not in guide
+    ] == []
