@@ -154,7 +154,6 @@ module hostStorage 'app/storage.bicep' = {
     tags: tags
     containerNames: [
       deploymentContainerName
-      deadLetterContainerName
     ]
     deleteRetentionDays: blobDeleteRetentionDays
     allowPublicNetworkAccess: !enablePrivateNetworking
@@ -170,7 +169,9 @@ module mediaStorage 'app/storage.bicep' = {
     name: 'stmedia${token}'
     location: location
     tags: tags
-    containerNames: mediaContainerNames
+    containerNames: concat(mediaContainerNames, [
+      deadLetterContainerName
+    ])
     deleteRetentionDays: blobDeleteRetentionDays
     allowPublicNetworkAccess: true
     corsAllowedOrigins: corsAllowedOrigins
@@ -288,10 +289,10 @@ output API_BASE_URL string = 'https://${api.outputs.defaultHostName}/api/v1'
 @description('Client id of the app\'s managed identity.')
 output AZURE_CLIENT_ID string = identity.outputs.clientId
 
-@description('Name of the host storage account, which also holds the upload dead-letter container.')
-output HOST_STORAGE_ACCOUNT_NAME string = hostStorage.outputs.name
+@description('Name of the media storage account, which also holds the upload dead-letter container.')
+output MEDIA_ACCOUNT_NAME string = mediaStorage.outputs.name
 
-@description('Container that receives upload events Event Grid could not deliver.')
+@description('Container in the media account that receives upload events Event Grid could not deliver.')
 output UPLOAD_EVENTS_DEADLETTER_CONTAINER string = deadLetterContainerName
 
 @description('Name of the Event Grid system topic on the media account; infra/hooks/postdeploy.sh subscribes the function to it.')

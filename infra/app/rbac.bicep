@@ -10,7 +10,7 @@ param hostStorageAccountName string
 @description('Name of the media storage account.')
 param mediaStorageAccountName string
 
-@description('Container in the host storage account that receives undeliverable upload events.')
+@description('Container in the media storage account that receives undeliverable upload events.')
 param deadLetterContainerName string
 
 @description('Object id of the media account\'s Event Grid system topic identity.')
@@ -56,7 +56,7 @@ resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 }
 
 resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
-  name: '${hostStorageAccountName}/default/${deadLetterContainerName}'
+  name: '${mediaStorageAccountName}/default/${deadLetterContainerName}'
 }
 
 resource mediaStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {

@@ -18,8 +18,8 @@ param systemTopicName string
 @description('Container whose new blobs trigger the function.')
 param uploadsContainerName string = 'uploads'
 
-@description('Name of the host storage account that holds the dead-letter container.')
-param hostStorageAccountName string
+@description('Name of the media storage account, which holds the dead-letter container.')
+param mediaAccountName string
 
 @description('Container that receives events Event Grid could not deliver.')
 param deadLetterContainerName string
@@ -37,8 +37,8 @@ resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
   name: systemTopicName
 }
 
-resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
-  name: hostStorageAccountName
+resource mediaAccount 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: mediaAccountName
 }
 
 resource uploads 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = {
@@ -71,7 +71,7 @@ resource uploads 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15
       deadLetterDestination: {
         endpointType: 'StorageBlob'
         properties: {
-          resourceId: hostStorage.id
+          resourceId: mediaAccount.id
           blobContainerName: deadLetterContainerName
         }
       }

@@ -15,7 +15,7 @@ function Get-Output([string] $Name) {
 $group = Get-Output 'AZURE_RESOURCE_GROUP'
 $app = Get-Output 'AZURE_FUNCTION_APP_NAME'
 $topic = Get-Output 'MEDIA_EVENTS_SYSTEM_TOPIC'
-$storage = Get-Output 'HOST_STORAGE_ACCOUNT_NAME'
+$storage = Get-Output 'MEDIA_ACCOUNT_NAME'
 $deadletter = Get-Output 'UPLOAD_EVENTS_DEADLETTER_CONTAINER'
 $appHost = az functionapp show --resource-group $group --name $app --query defaultHostName --output tsv
 
@@ -32,7 +32,7 @@ az deployment group create `
     --name upload-events `
     --resource-group $group `
     --template-file (Join-Path $PSScriptRoot '../app/upload-events.bicep') `
-    --parameters functionAppName=$app systemTopicName=$topic hostStorageAccountName=$storage deadLetterContainerName=$deadletter `
+    --parameters functionAppName=$app systemTopicName=$topic mediaAccountName=$storage deadLetterContainerName=$deadletter `
     --output none
 if ($LASTEXITCODE -ne 0) { throw 'postdeploy: the upload-events deployment failed' }
 

@@ -7,7 +7,7 @@
 # Needs: az (signed in), and these values from the main deployment's outputs, taken from the
 # environment or, under azd, from the azd environment:
 #   AZURE_RESOURCE_GROUP AZURE_FUNCTION_APP_NAME MEDIA_EVENTS_SYSTEM_TOPIC
-#   HOST_STORAGE_ACCOUNT_NAME UPLOAD_EVENTS_DEADLETTER_CONTAINER
+#   MEDIA_ACCOUNT_NAME UPLOAD_EVENTS_DEADLETTER_CONTAINER
 set -eu
 
 value() {
@@ -25,7 +25,7 @@ value() {
 group=$(value AZURE_RESOURCE_GROUP)
 app=$(value AZURE_FUNCTION_APP_NAME)
 topic=$(value MEDIA_EVENTS_SYSTEM_TOPIC)
-storage=$(value HOST_STORAGE_ACCOUNT_NAME)
+storage=$(value MEDIA_ACCOUNT_NAME)
 deadletter=$(value UPLOAD_EVENTS_DEADLETTER_CONTAINER)
 here=$(cd "$(dirname "$0")" && pwd)
 host=$(az functionapp show --resource-group "$group" --name "$app" --query defaultHostName --output tsv)
@@ -49,7 +49,7 @@ az deployment group create \
   --resource-group "$group" \
   --template-file "$here/../app/upload-events.bicep" \
   --parameters functionAppName="$app" systemTopicName="$topic" \
-    hostStorageAccountName="$storage" deadLetterContainerName="$deadletter" \
+    mediaAccountName="$storage" deadLetterContainerName="$deadletter" \
   --output none
 
 echo "postdeploy: uploads in $topic now trigger media_process_upload on $app"
