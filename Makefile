@@ -21,7 +21,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+include infra/infra.mk
+
+install: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed
 
 run: install
 	@$(PY) -m local.run
@@ -43,7 +45,7 @@ test-integration: install
 	$(PY) -m pytest tests/integration
 
 test: install lint typecheck
-	$(PY) -m pytest
+	CHECKOV=$(abspath $(INFRA_VENV))/bin/checkov $(PY) -m pytest
 
 bench: install
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

@@ -44,8 +44,8 @@ RECORDS = CosmosContainer(
             {"path": '/"_etag"/?'},
         ],
         "compositeIndexes": [
-            _composite(("/type", "ascending"), ("/createdAt", "descending"), ("/id", "descending")),
-            _composite(("/type", "ascending"), ("/createdAt", "ascending"), ("/id", "ascending")),
+            _composite(("/createdAt", "descending"), ("/id", "descending")),
+            _composite(("/createdAt", "ascending"), ("/id", "ascending")),
             _composite(("/_ts", "ascending"), ("/id", "ascending")),
         ],
     },

@@ -63,10 +63,6 @@ var containers = [
       compositeIndexes: [
         [
           {
-            path: '/type'
-            order: 'ascending'
-          }
-          {
             path: '/createdAt'
             order: 'descending'
           }
@@ -76,10 +72,6 @@ var containers = [
           }
         ]
         [
-          {
-            path: '/type'
-            order: 'ascending'
-          }
           {
             path: '/createdAt'
             order: 'ascending'
