@@ -2,7 +2,9 @@
 
 import azure.functions as func
 
-from functions import system
+from functions import case_records, families, system
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(system.bp)
+app.register_functions(families.bp)
+app.register_functions(case_records.bp)

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import azure.functions as func
 import pydantic
@@ -21,6 +21,10 @@ from shared import errors
 from shared.composition import get_runtime
 from shared.faults import as_dependency_error
 from shared.identity import Principal
+from shared.ids import canonical_id
+
+if TYPE_CHECKING:
+    from shared.access import Caller
 
 log = logging.getLogger("familystory.http")
 
@@ -90,12 +94,38 @@ class Call:
         self.request = request
         self.invocation_id = invocation_id
         self._principal: Principal | None = None
+        self._caller: Caller | None = None
 
     @property
     def principal(self) -> Principal:
         if self._principal is None:
             raise errors.UnauthorizedError("A bearer token is required.")
         return self._principal
+
+    @property
+    def caller(self) -> Caller:
+        """The caller with their teams or family memberships (short per-instance cache)."""
+        if self._caller is None:
+            from shared.services.callers import resolve_caller
+
+            self._caller = resolve_caller(get_runtime(), self.principal)
+        return self._caller
+
+    def route_id(self, name: str) -> str:
+        """A record id from the route; one that is not a UUID cannot name a record (404)."""
+        value = canonical_id(self.route(name).lower())
+        if value is None:
+            raise errors.NotFoundError("No such record.")
+        return value
+
+    def query_id(self, name: str) -> str | None:
+        raw = self.query(name)
+        if raw is None:
+            return None
+        value = canonical_id(raw.lower())
+        if value is None:
+            raise errors.BadRequestError(f"{name} must be a UUID.")
+        return value
 
     def authenticate(self) -> Principal:
         validator = get_runtime().token_validator
@@ -124,20 +154,17 @@ class Call:
             document = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
             raise errors.BadRequestError("The request body is not valid JSON.") from None
+        from shared.validation import validate
+
         return validate(model, document, ("body",))
 
 
-def validate(model: type[M], document: Any, where: tuple[str, ...]) -> M:
-    try:
-        return model.model_validate(document)
-    except pydantic.ValidationError as error:
-        raise errors.ValidationError(
-            "The request does not match the expected shape.",
-            [
-                {"loc": [*where, *error_item["loc"]], "type": error_item["type"]}
-                for error_item in error.errors(include_url=False, include_input=False)
-            ],
-        ) from None
+def record_reply(body: dict[str, Any], status: int = 200, location: str | None = None) -> Reply:
+    """A single record, with its version as the ETag."""
+    headers = {"ETag": f'"{body["version"]}"'} if body.get("version") else {}
+    if location:
+        headers["Location"] = location
+    return Reply(body, status, headers)
 
 
 def endpoint(

@@ -57,4 +57,4 @@ def system_openapi(call: Call) -> Reply:
     tags=("me",),
 )
 def me_get(call: Call) -> Me:
-    return describe_caller(call.principal, get_runtime().database)
+    return describe_caller(get_runtime(), call.caller)

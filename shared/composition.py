@@ -3,20 +3,43 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from cachetools import TTLCache
 
 if TYPE_CHECKING:
     from azure.cosmos import CosmosClient, DatabaseProxy
     from azure.storage.blob import BlobServiceClient
 
+    from shared.audit import AuditLog
+    from shared.directory import Directory
     from shared.identity import TokenValidator
+    from shared.opaque import TokenSigner
+    from shared.records.store import RecordStore
     from shared.settings import Settings
+
+FAMILY_CACHE_SECONDS = 15
+PROFILE_CACHE_SECONDS = 30
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Runtime:
-    def __init__(self, settings: Settings) -> None:
+    """The process's adapters and caches. Caches are short-lived and per instance:
+    a family's allocation or a caller's teams may be up to 15 s / 30 s stale on an instance
+    that did not make the change."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], datetime] = utc_now) -> None:
         self.settings = settings
+        self.clock = clock
+        self.family_cache: TTLCache[str, dict[str, Any]] = TTLCache(4096, FAMILY_CACHE_SECONDS)
+        self.profile_cache: TTLCache[str, dict[str, Any]] = TTLCache(4096, PROFILE_CACHE_SECONDS)
+        self.cache_lock = threading.Lock()
 
     @cached_property
     def token_validator(self) -> TokenValidator:
@@ -38,6 +61,30 @@ class Runtime:
     @cached_property
     def database(self) -> DatabaseProxy:
         return self.cosmos_client.get_database_client(self.settings.cosmos_database)
+
+    @cached_property
+    def records(self) -> RecordStore:
+        from shared.records.store import RecordStore
+
+        return RecordStore(self.database)
+
+    @cached_property
+    def directory(self) -> Directory:
+        from shared.directory import Directory
+
+        return Directory(self.database)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from shared.audit import AuditLog
+
+        return AuditLog(self.database, self.clock)
+
+    @cached_property
+    def signer(self) -> TokenSigner:
+        from shared.opaque import TokenSigner, load_or_create_key
+
+        return TokenSigner(load_or_create_key(self.database))
 
     @cached_property
     def blob_service(self) -> BlobServiceClient:

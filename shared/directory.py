@@ -1,4 +1,8 @@
-"""The directory container: staff profiles and family-member links, read by the caller's key."""
+"""The directory container: staff profiles, family-member links, invitations, rate limits.
+
+Each document is read by its own id (the caller's ``tid``+``oid``, a code's hash), so the
+container is partitioned by ``/id``: every lookup on a request path is a point read.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +12,35 @@ from shared.identity import Principal
 from shared.storage_layout import DIRECTORY
 
 if TYPE_CHECKING:
-    from azure.cosmos import DatabaseProxy
+    from azure.cosmos import ContainerProxy, DatabaseProxy
 
 
-def staff_profile_id(principal: Principal) -> str:
-    return f"staff:{principal.key}"
+def staff_profile_id(tenant_id: str, object_id: str) -> str:
+    return f"staff:{tenant_id}:{object_id}"
 
 
 def family_link_id(principal: Principal) -> str:
     return f"familylink:{principal.key}"
 
 
+def profile_id(principal: Principal) -> str:
+    if principal.kind == "staff":
+        return staff_profile_id(principal.tenant_id, principal.object_id)
+    return family_link_id(principal)
+
+
 class Directory:
     def __init__(self, database: DatabaseProxy) -> None:
-        self._container = database.get_container_client(DIRECTORY.name)
+        self.container: ContainerProxy = database.get_container_client(DIRECTORY.name)
 
     def read(self, document_id: str) -> dict[str, Any] | None:
         from azure.cosmos.exceptions import CosmosResourceNotFoundError
 
         try:
-            document: dict[str, Any] = self._container.read_item(document_id, document_id)
+            document: dict[str, Any] = self.container.read_item(document_id, document_id)
         except CosmosResourceNotFoundError:
             return None
         return document
 
     def profile_of(self, principal: Principal) -> dict[str, Any] | None:
-        document_id = (
-            staff_profile_id(principal) if principal.kind == "staff" else family_link_id(principal)
-        )
-        return self.read(document_id)
+        return self.read(profile_id(principal))

@@ -12,11 +12,9 @@ from functions.http import ENDPOINTS
 NAME = re.compile(r"^[a-z]+(_[a-z]+)+$")
 
 
-@pytest.fixture(scope="module")
-def functions() -> list[func.Function]:
-    from function_app import app
-
-    return app.get_functions()
+@pytest.fixture
+def functions(app_functions: list[func.Function]) -> list[func.Function]:
+    return app_functions
 
 
 def test_app_indexes_with_unique_feature_action_names(functions: list[func.Function]) -> None:

@@ -39,9 +39,15 @@ def test_me_describes_staff_with_teams_and_allocated_families(stack: Emulators) 
         {"id": f"staff:{tid}:{oid}", "type": "staff", "displayName": "Sam Patel", "teamIds": [team]}
     )
     runtime.database.get_container_client(RECORDS.name).create_item(
-        {"id": family, "familyId": family, "type": "family", "deleted": False,
-         "teamId": team, "workerIds": [oid]}
-    )  # fmt: skip
+        {
+            "id": family,
+            "familyId": family,
+            "type": "family",
+            "deleted": False,
+            "teamId": team,
+            "workerIds": [oid],
+        }
+    )
     token = staff_token("SocialWorker", oid=oid, name="Token Name")
     status, payload, _ = call(system.me_get, path="/api/v1/me", headers=bearer(token))
     assert status == 200
@@ -60,16 +66,23 @@ def test_me_for_a_family_member_lists_linked_families_only(stack: Emulators) -> 
     runtime = get_runtime()
     tid = runtime.settings.family_tenant_id
     runtime.database.get_container_client(DIRECTORY.name).create_item(
-        {"id": f"familylink:{tid}:{oid}", "type": "familylink", "familyIds": [family]}
+        {"id": f"familylink:{tid}:{oid}", "type": "familylink", "memberships": {family: oid}}
+    )
+    runtime.database.get_container_client(RECORDS.name).create_item(
+        {"id": family, "familyId": family, "type": "family", "deleted": False, "teamId": "t"}
     )
     status, payload, _ = call(
         system.me_get, path="/api/v1/me", headers=bearer(family_token(oid=oid, name="Alex"))
     )
     assert status == 200
     assert payload == {
-        "id": oid, "name": "Alex", "kind": "family", "roles": [], "teamIds": [],
+        "id": oid,
+        "name": "Alex",
+        "kind": "family",
+        "roles": [],
+        "teamIds": [],
         "familyIds": [family],
-    }  # fmt: skip
+    }
 
 
 def test_me_for_a_new_user_with_no_records_is_empty_not_an_error(stack: Emulators) -> None:

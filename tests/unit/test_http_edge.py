@@ -9,9 +9,10 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from functions.http import Call, Reply, dispatch, problem_for, validate
+from functions.http import Call, Reply, dispatch, problem_for
 from shared import errors
 from shared.models import InputModel
+from shared.validation import validate
 
 
 class NoteIn(InputModel):

@@ -1,0 +1,246 @@
+"""Families, their members, invitations, the audit trail, and the staff directory."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.case_records import listing, not_modified
+from functions.http import Call, Reply, endpoint, record_reply
+from functions.openapi import route_prefix
+from shared.access import require_role
+from shared.composition import get_runtime
+from shared.records import models
+from shared.records.kinds import MEMBER
+from shared.records.service import RecordService, page_limit
+from shared.services import case, families, invitations, staff
+
+bp = func.Blueprint()
+
+
+@endpoint(
+    bp,
+    name="families_create",
+    route="families",
+    methods=["POST"],
+    summary="Create a family (the creator is allocated)",
+    body=models.FamilyIn,
+    response=models.FamilyOut,
+    status=201,
+    tags=("families",),
+)
+def families_create(call: Call) -> Reply:
+    result = families.create_family(get_runtime(), call.caller, call.json(models.FamilyIn))
+    body = families.present_family(result.document)
+    if result.created:
+        return record_reply(body, 201, f"{route_prefix()}/families/{body['id']}")
+    return record_reply(body, 200)
+
+
+@endpoint(
+    bp,
+    name="families_list",
+    route="families",
+    methods=["GET"],
+    summary="The families the caller may see",
+    tags=("families",),
+)
+def families_list(call: Call) -> Reply:
+    found = families.list_families(
+        get_runtime(), call.caller, page_limit(call.query("limit")), call.query("next")
+    )
+    staff_caller = not call.caller.is_family
+    return listing(found.documents, lambda d: families.present_family(d, staff_caller), found.next)
+
+
+@endpoint(
+    bp,
+    name="families_get",
+    route="families/{familyId}",
+    methods=["GET"],
+    summary="Read a family",
+    response=models.FamilyOut,
+    tags=("families",),
+)
+def families_get(call: Call) -> Reply:
+    document = families.get_family(get_runtime(), call.caller, call.route_id("familyId"))
+    body = families.present_family(document, not call.caller.is_family)
+    return not_modified(call, body) or record_reply(body)
+
+
+@endpoint(
+    bp,
+    name="families_update",
+    route="families/{familyId}",
+    methods=["PATCH"],
+    summary="Change a family; allocation by team managers and head of service",
+    body=models.FamilyPatch,
+    response=models.FamilyOut,
+    tags=("families",),
+)
+def families_update(call: Call) -> Reply:
+    stored = families.update_family(
+        get_runtime(),
+        call.caller,
+        call.route_id("familyId"),
+        call.json(models.FamilyPatch),
+        call.header("if-match"),
+    )
+    return record_reply(families.present_family(stored))
+
+
+@endpoint(
+    bp,
+    name="members_create",
+    route="families/{familyId}/members",
+    methods=["POST"],
+    summary="Add a person to the family",
+    body=models.MemberIn,
+    response=models.MemberOut,
+    status=201,
+    tags=("members",),
+)
+def members_create(call: Call) -> Reply:
+    family_id = call.route_id("familyId")
+    runtime = get_runtime()
+    result = case.create_member(runtime, call.caller, family_id, call.json(models.MemberIn))
+    access = RecordService(runtime).access(call.caller, family_id, MEMBER)
+    body = case.present_for(access, MEMBER, result.document)
+    if result.created:
+        where = f"{route_prefix()}/families/{family_id}/members/{body['id']}"
+        return record_reply(body, 201, where)
+    return record_reply(body, 200)
+
+
+@endpoint(
+    bp,
+    name="members_list",
+    route="families/{familyId}/members",
+    methods=["GET"],
+    summary="People in the family",
+    tags=("members",),
+)
+def members_list(call: Call) -> Reply:
+    family_id = call.route_id("familyId")
+    service = RecordService(get_runtime())
+    access = service.access(call.caller, family_id, MEMBER)
+    found = service.list(
+        call.caller,
+        MEMBER,
+        family_id,
+        page_limit(call.query("limit")),
+        call.query("next"),
+        access=access,
+    )
+    return listing(found.documents, lambda d: case.present_for(access, MEMBER, d), found.next)
+
+
+@endpoint(
+    bp,
+    name="members_update",
+    route="families/{familyId}/members/{memberId}",
+    methods=["PATCH"],
+    summary="Change a member (the member: only smsReminders, phone)",
+    body=models.MemberPatch,
+    response=models.MemberOut,
+    tags=("members",),
+)
+def members_update(call: Call) -> Reply:
+    family_id = call.route_id("familyId")
+    runtime = get_runtime()
+    stored = case.update_member(
+        runtime,
+        call.caller,
+        family_id,
+        call.route_id("memberId"),
+        call.json(models.MemberPatch),
+        call.header("if-match"),
+    )
+    access = RecordService(runtime).access(call.caller, family_id, MEMBER)
+    return record_reply(case.present_for(access, MEMBER, stored))
+
+
+@endpoint(
+    bp,
+    name="invitations_create",
+    route="families/{familyId}/invitations",
+    methods=["POST"],
+    summary="Invite a member to sign in",
+    body=models.InvitationIn,
+    response=models.InvitationOut,
+    status=201,
+    tags=("invitations",),
+)
+def invitations_create(call: Call) -> Reply:
+    created = invitations.create_invitation(
+        get_runtime(), call.caller, call.route_id("familyId"), call.json(models.InvitationIn)
+    )
+    return Reply(created, 201)
+
+
+@endpoint(
+    bp,
+    name="invitations_redeem",
+    route="invitations/redeem",
+    methods=["POST"],
+    summary="Link the signed-in family member to their family",
+    body=models.RedeemIn,
+    response=models.RedeemOut,
+    tags=("invitations",),
+)
+def invitations_redeem(call: Call) -> Reply:
+    return Reply(
+        invitations.redeem_invitation(get_runtime(), call.caller, call.json(models.RedeemIn))
+    )
+
+
+@endpoint(
+    bp,
+    name="audit_list",
+    route="families/{familyId}/audit",
+    methods=["GET"],
+    summary="Who did what to this family's records, newest first",
+    tags=("audit",),
+)
+def audit_list(call: Call) -> Reply:
+    found = case.audit_page(
+        get_runtime(),
+        call.caller,
+        call.route_id("familyId"),
+        page_limit(call.query("limit")),
+        call.query("next"),
+    )
+    shown = lambda d: models.AuditEventOut.model_validate(d).model_dump(mode="json", by_alias=True)  # noqa: E731
+    return listing(found.documents, shown, found.next)
+
+
+@endpoint(
+    bp,
+    name="admin_staff_put",
+    route="admin/staff/{oid}",
+    methods=["PUT"],
+    summary="Create or update a member of staff (Admin)",
+    body=models.StaffIn,
+    response=models.StaffOut,
+    tags=("admin",),
+)
+def admin_staff_put(call: Call) -> Reply:
+    require_role(call.caller, "Admin")
+    stored, created = staff.put_staff(
+        get_runtime(), call.caller, call.route("oid"), call.json(models.StaffIn)
+    )
+    return record_reply(staff.present_staff(stored), 201 if created else 200)
+
+
+@endpoint(
+    bp,
+    name="admin_staff_list",
+    route="admin/staff",
+    methods=["GET"],
+    summary="List staff (Admin)",
+    tags=("admin",),
+)
+def admin_staff_list(call: Call) -> Reply:
+    found = staff.list_staff(
+        get_runtime(), call.caller, page_limit(call.query("limit")), call.query("next")
+    )
+    return listing(found.documents, staff.present_staff, found.next)

@@ -1,0 +1,146 @@
+"""Who may see and do what. Every service calls this module, for every object id.
+
+- A social worker sees the families allocated to them (``workerIds``); a team manager, the
+  families of their teams (and any allocated to them); the head of service, every family.
+- ``Admin`` manages staff and teams and reads no case content.
+- A family member sees only their own family, and only records whose ``visibility`` is
+  ``family``; records marked ``professionals`` do not exist for them.
+- A record outside the caller's reach is a 404, never a 403; a 403 means the caller can see the
+  record but their role may not do this action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from shared.errors import ForbiddenError, NotFoundError, ValidationError
+from shared.identity import Principal
+
+CASE_ROLES = ("SocialWorker", "TeamManager", "HeadOfService")
+ALWAYS_VISIBLE_TO_FAMILY = frozenset({"family", "member", "visit"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    team_ids: frozenset[str] = frozenset()
+    memberships: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.principal.object_id
+
+    @property
+    def is_family(self) -> bool:
+        return self.principal.kind == "family"
+
+    @property
+    def actor(self) -> dict[str, str]:
+        return {"id": self.id, "name": self.principal.name, "kind": self.principal.kind}
+
+    def audit_identity(self) -> dict[str, Any]:
+        return {
+            "tid": self.principal.tenant_id,
+            "oid": self.id,
+            "kind": self.principal.kind,
+            "roles": sorted(self.principal.roles),
+        }
+
+
+@dataclass(frozen=True)
+class FamilyAccess:
+    caller: Caller
+    family: Mapping[str, Any]
+    level: Literal["staff", "family"]
+
+    @property
+    def family_id(self) -> str:
+        return str(self.family["id"])
+
+    @property
+    def member_id(self) -> str | None:
+        return self.caller.memberships.get(self.family_id)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.level == "staff"
+
+
+def staff_reach(caller: Caller, family: Mapping[str, Any]) -> bool:
+    principal = caller.principal
+    if principal.kind != "staff":
+        return False
+    if principal.has_role("HeadOfService"):
+        return True
+    allocated = caller.id in (family.get("workerIds") or [])
+    if principal.has_role("SocialWorker") and allocated:
+        return True
+    return principal.has_role("TeamManager") and (
+        allocated or family.get("teamId") in caller.team_ids
+    )
+
+
+def family_access(caller: Caller, family: Mapping[str, Any] | None) -> FamilyAccess:
+    """The caller's access to a family, or NotFoundError: existence is not revealed."""
+    if family is None or family.get("deleted"):
+        raise NotFoundError("No such family.")
+    if staff_reach(caller, family):
+        return FamilyAccess(caller, family, "staff")
+    if caller.is_family and str(family["id"]) in caller.memberships:
+        return FamilyAccess(caller, family, "family")
+    raise NotFoundError("No such family.")
+
+
+def can_see(access: FamilyAccess, record: Mapping[str, Any]) -> bool:
+    if record.get("deleted") or record.get("familyId") != access.family_id:
+        return False
+    if access.is_staff:
+        return True
+    if record.get("type") in ALWAYS_VISIBLE_TO_FAMILY:
+        return True
+    return record.get("visibility") == "family"
+
+
+def visible(access: FamilyAccess, record: Mapping[str, Any] | None, what: str) -> Mapping[str, Any]:
+    if record is None or not can_see(access, record):
+        raise NotFoundError(f"No such {what}.")
+    return record
+
+
+def require_staff(access: FamilyAccess, action: str) -> None:
+    if not access.is_staff:
+        raise ForbiddenError(f"Family members may not {action}.")
+
+
+def require_author(access: FamilyAccess, record: Mapping[str, Any], action: str) -> None:
+    author = record.get("createdBy") or {}
+    if author.get("id") != access.caller.id or author.get("kind") != access.caller.principal.kind:
+        raise ForbiddenError(f"Only the author may {action}.")
+
+
+def reject_fields(fields: set[str], forbidden: set[str], who: str) -> None:
+    """Fields a role may not write are a 422, never silently dropped."""
+    present = sorted(fields & forbidden)
+    if present:
+        raise ValidationError(
+            f"{who} may not set these fields.",
+            [{"loc": ["body", name], "type": "forbidden_field"} for name in present],
+        )
+
+
+def require_role(caller: Caller, *roles: str) -> None:
+    if not caller.principal.has_role(*roles):
+        raise ForbiddenError("Your role may not do this.")
+
+
+def family_filter(access: FamilyAccess) -> tuple[str, dict[str, Any]]:
+    """A query condition selecting what the caller may see among a family's records."""
+    if access.is_staff:
+        return "c.deleted = false", {}
+    return (
+        "c.deleted = false AND (c.type IN ('family', 'member', 'visit') "
+        "OR c.visibility = 'family')",
+        {},
+    )

@@ -1,0 +1,77 @@
+"""Opaque, tamper-evident tokens (list ``next`` links, sync tokens).
+
+A token is base64url JSON plus an HMAC-SHA256 over it, bound to a scope (who asked, for what),
+so a token edited by hand, or issued to another caller or for another list, is refused.
+The key is generated once per deployment and kept in the directory container.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import BadRequestError
+from shared.storage_layout import DIRECTORY
+
+if TYPE_CHECKING:
+    from azure.cosmos import DatabaseProxy
+
+KEY_DOCUMENT_ID = "secret:opaque-token-key"
+MAX_TOKEN_LENGTH = 8192
+
+
+class TokenSigner:
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def seal(self, scope: str, payload: dict[str, Any]) -> str:
+        body = _b64encode(json.dumps(payload, separators=(",", ":")).encode())
+        return f"{body}.{self._mac(scope, body)}"
+
+    def open(self, scope: str, token: str) -> dict[str, Any]:
+        body, _, mac = token.partition(".")
+        if len(token) > MAX_TOKEN_LENGTH or not body or not mac:
+            raise BadRequestError("The token is malformed.")
+        if not hmac.compare_digest(mac, self._mac(scope, body)):
+            raise BadRequestError("The token is not valid for this request.")
+        try:
+            payload = json.loads(_b64decode(body))
+        except ValueError:
+            raise BadRequestError("The token is malformed.") from None
+        if not isinstance(payload, dict):
+            raise BadRequestError("The token is malformed.")
+        return payload
+
+    def _mac(self, scope: str, body: str) -> str:
+        digest = hmac.new(self._key, f"{scope}\n{body}".encode(), hashlib.sha256).digest()
+        return _b64encode(digest)
+
+
+def load_or_create_key(database: DatabaseProxy) -> bytes:
+    from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
+
+    container = database.get_container_client(DIRECTORY.name)
+    try:
+        document = container.read_item(KEY_DOCUMENT_ID, KEY_DOCUMENT_ID)
+    except CosmosResourceNotFoundError:
+        candidate = {"id": KEY_DOCUMENT_ID, "type": "secret", "key": secrets.token_hex(32)}
+        try:
+            document = container.create_item(candidate)
+        except CosmosResourceExistsError:
+            document = container.read_item(KEY_DOCUMENT_ID, KEY_DOCUMENT_ID)
+    return bytes.fromhex(str(document["key"]))
+
+
+def _b64encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64decode(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        raise BadRequestError("The token is malformed.") from None

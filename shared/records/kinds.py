@@ -1,0 +1,133 @@
+"""What differs between the kinds of case record: models, defaults and who may write them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.errors import ValidationError
+from shared.models import InputModel
+from shared.records import models
+
+Check = Callable[[Mapping[str, Any]], None]
+Prepare = Callable[[Mapping[str, Any] | None, dict[str, Any], Mapping[str, str]], None]
+
+
+def _visit_times(document: Mapping[str, Any]) -> None:
+    if str(document["endsAt"]) <= str(document["startsAt"]):
+        raise ValidationError.at(
+            ("body", "endsAt"), "ends_before_start", "A visit must end after it starts."
+        )
+
+
+def _unique_ids(field_name: str) -> Check:
+    def check(document: Mapping[str, Any]) -> None:
+        ids = [item["id"] for item in document.get(field_name) or []]
+        if len(ids) != len(set(ids)):
+            raise ValidationError.at(("body", field_name), "duplicate_id", "Ids must be unique.")
+
+    return check
+
+
+def _attribute_items(
+    current: Mapping[str, Any] | None, document: dict[str, Any], actor: Mapping[str, str]
+) -> None:
+    """Agenda items are attributed to whoever added them, and keep that through edits."""
+    known = {item["id"]: item for item in (current or {}).get("items", [])}
+    for item in document.get("items", []):
+        previous = known.get(item["id"])
+        item["addedBy"] = previous.get("addedBy") if previous else dict(actor)
+
+
+@dataclass(frozen=True)
+class Kind:
+    record_type: str
+    label: str
+    create: type[InputModel]
+    patch: type[InputModel]
+    out: type[models.RecordOut]
+    staff_visibility: str | None = None
+    family_may_create: bool = False
+    family_may_edit_own: bool = False
+    newest_first: bool = True
+    filters: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+    prepare: Prepare | None = None
+    staff_only_fields: frozenset[str] = frozenset({"visibility"})
+
+    @property
+    def has_visibility(self) -> bool:
+        return self.staff_visibility is not None
+
+    @property
+    def order(self) -> str:
+        direction = "DESC" if self.newest_first else "ASC"
+        return f"c.createdAt {direction}, c.id {direction}"
+
+
+VISIT = Kind(
+    "visit",
+    "visit",
+    models.VisitIn,
+    models.VisitPatch,
+    models.VisitOut,
+    checks=(_visit_times,),
+)
+AGENDA = Kind(
+    "agenda",
+    "agenda",
+    models.AgendaIn,
+    models.AgendaPatch,
+    models.AgendaOut,
+    staff_visibility="family",
+    checks=(_unique_ids("items"),),
+    prepare=_attribute_items,
+)
+NOTE = Kind(
+    "note",
+    "note",
+    models.NoteIn,
+    models.NotePatch,
+    models.NoteOut,
+    staff_visibility="professionals",
+    family_may_create=True,
+    family_may_edit_own=True,
+    filters=("visitId",),
+)
+PLAN = Kind(
+    "plan",
+    "plan",
+    models.PlanIn,
+    models.PlanPatch,
+    models.PlanOut,
+    staff_visibility="family",
+    checks=(_unique_ids("actions"),),
+)
+COMMENT = Kind(
+    "comment",
+    "comment",
+    models.CommentIn,
+    models.CommentPatch,
+    models.CommentOut,
+    family_may_create=True,
+    family_may_edit_own=True,
+    newest_first=False,
+    staff_only_fields=frozenset(),
+)
+MEMBER = Kind(
+    "member",
+    "member",
+    models.MemberIn,
+    models.MemberPatch,
+    models.MemberOut,
+    staff_only_fields=frozenset(),
+)
+
+KINDS: dict[str, Kind] = {k.record_type: k for k in (VISIT, AGENDA, NOTE, PLAN, COMMENT, MEMBER)}
+COMMENT_TARGETS: dict[str, str] = {
+    "notes": "note",
+    "agendas": "agenda",
+    "plans": "plan",
+    "media": "media",
+}

@@ -1,0 +1,337 @@
+"""Request and response models of the case records: camelCase JSON, unknown fields rejected."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from shared.models import ApiModel, InputModel
+
+Visibility = Literal["family", "professionals"]
+VisitStatus = Literal["scheduled", "completed", "cancelled"]
+ActionStatus = Literal["open", "in_progress", "done", "dropped"]
+RetentionClass = Literal["looked-after", "adoption", "child-in-need", "default"]
+TargetType = Literal["notes", "agendas", "plans", "media"]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+
+
+def _canonical_uuid(value: str) -> str:
+    return str(UUID(value))
+
+
+Id = Annotated[
+    str,
+    StringConstraints(min_length=32, max_length=45),
+    AfterValidator(_canonical_uuid),
+    WithJsonSchema({"type": "string", "format": "uuid"}),
+]
+
+
+class Actor(ApiModel):
+    id: str
+    name: str
+    kind: Literal["staff", "family"]
+
+
+class RecordOut(ApiModel):
+    """Fields every record carries in a response."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str
+    type: str
+    created_at: str
+    created_by: Actor
+    updated_at: str
+    updated_by: Actor
+    version: str
+
+
+class FamilyRecordOut(RecordOut):
+    family_id: str
+
+
+# --- Staff directory --------------------------------------------------------------------------
+
+
+class StaffIn(InputModel):
+    display_name: Name
+    team_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+
+class StaffOut(ApiModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    oid: str
+    display_name: str
+    team_ids: list[str]
+    updated_at: str
+    version: str
+
+
+# --- Families ---------------------------------------------------------------------------------
+
+
+class FamilyIn(InputModel):
+    id: Id | None = None
+    display_name: Name
+    team_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    worker_ids: list[Id] = Field(default_factory=list, max_length=20)
+    retention_class: RetentionClass = "default"
+
+
+class FamilyPatch(InputModel):
+    display_name: Name | None = None
+    team_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    worker_ids: list[Id] | None = Field(default=None, max_length=20)
+    retention_class: RetentionClass | None = None
+
+
+class FamilyOut(RecordOut):
+    display_name: str
+    team_id: str | None = None
+    worker_ids: list[str] | None = None
+    retention_class: str | None = None
+
+
+# --- Members ----------------------------------------------------------------------------------
+
+
+class MemberIn(InputModel):
+    id: Id | None = None
+    display_name: Name
+    relationship: Text
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    date_of_birth: date | None = None
+    sms_reminders: bool = False
+
+
+class MemberPatch(InputModel):
+    display_name: Name | None = None
+    relationship: Text | None = None
+    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    date_of_birth: date | None = None
+    sms_reminders: bool | None = None
+
+
+class MemberOut(FamilyRecordOut):
+    display_name: str
+    relationship: str
+    phone: str | None = None
+    email: str | None = None
+    date_of_birth: str | None = None
+    sms_reminders: bool = False
+    linked: bool = False
+
+
+# --- Visits -----------------------------------------------------------------------------------
+
+
+class VisitIn(InputModel):
+    id: Id | None = None
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    worker_id: Id | None = None
+    status: VisitStatus = "scheduled"
+
+
+class VisitPatch(InputModel):
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
+    worker_id: Id | None = None
+    status: VisitStatus | None = None
+
+
+class VisitOut(FamilyRecordOut):
+    starts_at: str
+    ends_at: str
+    location: str | None = None
+    worker_id: str | None = None
+    status: str
+
+
+# --- Agendas ----------------------------------------------------------------------------------
+
+
+class AgendaItem(InputModel):
+    id: Id
+    text: LongText
+    done: bool = False
+
+
+class AgendaItemOut(ApiModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str
+    text: str
+    done: bool
+    added_by: Actor | None = None
+
+
+class AgendaIn(InputModel):
+    id: Id | None = None
+    visit_id: Id | None = None
+    title: Text
+    items: list[AgendaItem] = Field(default_factory=list, max_length=200)
+    visibility: Visibility | None = None
+
+
+class AgendaPatch(InputModel):
+    visit_id: Id | None = None
+    title: Text | None = None
+    items: list[AgendaItem] | None = Field(default=None, max_length=200)
+    visibility: Visibility | None = None
+
+
+class AgendaItemIn(InputModel):
+    id: Id | None = None
+    text: LongText
+
+
+class AgendaOut(FamilyRecordOut):
+    visit_id: str | None = None
+    title: str
+    items: list[AgendaItemOut]
+    visibility: str
+
+
+# --- Notes ------------------------------------------------------------------------------------
+
+
+class NoteIn(InputModel):
+    id: Id | None = None
+    visit_id: Id | None = None
+    body: LongText
+    visibility: Visibility | None = None
+
+
+class NotePatch(InputModel):
+    visit_id: Id | None = None
+    body: LongText | None = None
+    visibility: Visibility | None = None
+
+
+class NoteOut(FamilyRecordOut):
+    visit_id: str | None = None
+    body: str
+    visibility: str
+
+
+# --- Plans ------------------------------------------------------------------------------------
+
+
+class PlanAction(InputModel):
+    id: Id
+    text: LongText
+    owner: Name
+    due_date: date | None = None
+    status: ActionStatus = "open"
+
+
+class PlanActionOut(ApiModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str
+    text: str
+    owner: str
+    due_date: str | None = None
+    status: str
+
+
+class PlanIn(InputModel):
+    id: Id | None = None
+    title: Text
+    actions: list[PlanAction] = Field(default_factory=list, max_length=200)
+    visibility: Visibility | None = None
+
+
+class PlanPatch(InputModel):
+    title: Text | None = None
+    actions: list[PlanAction] | None = Field(default=None, max_length=200)
+    visibility: Visibility | None = None
+
+
+class PlanOut(FamilyRecordOut):
+    title: str
+    actions: list[PlanActionOut]
+    visibility: str
+
+
+# --- Comments ---------------------------------------------------------------------------------
+
+
+class CommentIn(InputModel):
+    id: Id | None = None
+    body: LongText
+
+
+class CommentPatch(InputModel):
+    body: LongText | None = None
+
+
+class CommentOut(FamilyRecordOut):
+    target_type: str
+    target_id: str
+    body: str
+
+
+# --- Invitations and audit --------------------------------------------------------------------
+
+
+class InvitationIn(InputModel):
+    member_id: Id
+
+
+class InvitationOut(ApiModel):
+    code: str
+    expires_at: str
+
+
+class RedeemIn(InputModel):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class RedeemOut(ApiModel):
+    family_id: str
+    member_id: str
+
+
+class AuditEventOut(ApiModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str
+    family_id: str
+    at: str
+    actor: dict[str, object]
+    action: str
+    record_type: str
+    record_id: str | None = None
+    outcome: str
+
+
+class Page(ApiModel):
+    items: list[dict[str, object]]
+    next: str | None = None

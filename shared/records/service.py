@@ -1,0 +1,368 @@
+"""Create, read, list, update and soft-delete case records, with access checks and audit.
+
+One implementation serves every kind (visits, agendas, notes, plans, comments, members) and both
+the REST endpoints and sync: the rules are never written twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.access import (
+    Caller,
+    FamilyAccess,
+    can_see,
+    family_filter,
+    reject_fields,
+    require_author,
+)
+from shared.composition import Runtime
+from shared.errors import (
+    BadRequestError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PreconditionFailedError,
+)
+from shared.ids import canonical_id, new_id
+from shared.models import InputModel
+from shared.records.kinds import Kind
+from shared.records.store import (
+    AlreadyExistsError,
+    VersionMismatchError,
+    content_hash,
+    etag_matches,
+    now_iso,
+    version_of,
+)
+from shared.services.callers import access_family
+from shared.validation import validate
+
+MAX_LIMIT = 100
+DEFAULT_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class Created:
+    document: dict[str, Any]
+    created: bool
+
+
+@dataclass(frozen=True)
+class Listed:
+    documents: list[dict[str, Any]]
+    next: str | None
+
+
+def fields_of(model: InputModel) -> dict[str, Any]:
+    """The fields a client sent (a patch), by their JSON names."""
+    dumped = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    return {k: v for k, v in dumped.items() if k != "id"}
+
+
+def new_fields(model: InputModel) -> dict[str, Any]:
+    """A new record's fields: what was sent, with defaults for the rest."""
+    dumped = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {k: v for k, v in dumped.items() if k != "id"}
+
+
+def present(kind: Kind, document: Mapping[str, Any]) -> dict[str, Any]:
+    shaped = kind.out.model_validate({**document, "version": version_of(document)})
+    return shaped.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class RecordService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.store = runtime.records
+        self.audit = runtime.audit
+
+    def access(self, caller: Caller, family_id: str, kind: Kind) -> FamilyAccess:
+        return access_family(self.runtime, caller, family_id, kind.record_type)
+
+    def stamp(self, caller: Caller) -> dict[str, Any]:
+        return {"updatedAt": now_iso(self.runtime.clock()), "updatedBy": caller.actor}
+
+    def find(self, access: FamilyAccess, kind: Kind, record_id: str) -> dict[str, Any]:
+        canonical = canonical_id(record_id)
+        document = self.store.read(access.family_id, canonical) if canonical else None
+        if (
+            document is None
+            or document.get("type") != kind.record_type
+            or not can_see(access, document)
+        ):
+            if document is not None and not document.get("deleted"):
+                self.audit.record(
+                    access.caller, "read", access.family_id, kind.record_type, canonical, "denied"
+                )
+            raise NotFoundError(f"No such {kind.label}.")
+        return document
+
+    def check_write_fields(self, access: FamilyAccess, kind: Kind, sent: set[str]) -> None:
+        if not access.is_staff:
+            reject_fields(sent, set(kind.staff_only_fields), "Family members")
+
+    # --- create -------------------------------------------------------------------------------
+
+    def create(
+        self,
+        caller: Caller,
+        kind: Kind,
+        family_id: str,
+        body: InputModel,
+        extra: Mapping[str, Any] | None = None,
+        access: FamilyAccess | None = None,
+    ) -> Created:
+        access = access or self.access(caller, family_id, kind)
+        if not access.is_staff and not kind.family_may_create:
+            raise ForbiddenError(f"Family members may not create a {kind.label}.")
+        self.check_write_fields(access, kind, set(fields_of(body)))
+        sent = new_fields(body)
+        record_id = getattr(body, "id", None) or new_id()
+        request_hash = content_hash(
+            {
+                "type": kind.record_type,
+                "family": access.family_id,
+                "by": caller.id,
+                "fields": sent,
+                "extra": dict(extra or {}),
+            }
+        )
+        moment = now_iso(self.runtime.clock())
+        document: dict[str, Any] = {
+            **sent,
+            **(extra or {}),
+            "id": record_id,
+            "familyId": access.family_id,
+            "type": kind.record_type,
+            "createdAt": moment,
+            "createdBy": caller.actor,
+            "updatedAt": moment,
+            "updatedBy": caller.actor,
+            "deleted": False,
+            "requestHash": request_hash,
+        }
+        if kind.has_visibility and "visibility" not in document:
+            document["visibility"] = kind.staff_visibility if access.is_staff else "family"
+        for check in kind.checks:
+            check(document)
+        if kind.prepare:
+            kind.prepare(None, document, caller.actor)
+        try:
+            stored = self.store.create(document)
+        except AlreadyExistsError as exists:
+            return self._replayed(access, kind, exists.existing, request_hash, caller)
+        self.audit.record(caller, "create", access.family_id, kind.record_type, record_id)
+        return Created(stored, True)
+
+    def _replayed(
+        self,
+        access: FamilyAccess,
+        kind: Kind,
+        existing: dict[str, Any] | None,
+        request_hash: str,
+        caller: Caller,
+    ) -> Created:
+        if existing is not None and existing.get("requestHash") == request_hash:
+            if existing.get("deleted"):
+                raise ConflictError(f"This {kind.label} was created and has since been deleted.")
+            self.audit.record(
+                caller, "create", access.family_id, kind.record_type, existing["id"], "replayed"
+            )
+            return Created(existing, False)
+        current = None
+        if (
+            existing is not None
+            and existing.get("type") == kind.record_type
+            and can_see(access, existing)
+        ):
+            current = present(kind, existing)
+        self.audit.record(
+            caller,
+            "create",
+            access.family_id,
+            kind.record_type,
+            existing["id"] if existing else None,
+            "conflict",
+        )
+        raise ConflictError("A record with this id already exists.", current=current)
+
+    # --- read ---------------------------------------------------------------------------------
+
+    def get(self, caller: Caller, kind: Kind, family_id: str, record_id: str) -> dict[str, Any]:
+        access = self.access(caller, family_id, kind)
+        document = self.find(access, kind, record_id)
+        self.audit.record(caller, "read", access.family_id, kind.record_type, document["id"])
+        return document
+
+    def list(
+        self,
+        caller: Caller,
+        kind: Kind,
+        family_id: str,
+        limit: int,
+        token: str | None,
+        filters: Mapping[str, str] | None = None,
+        extra_where: tuple[str, dict[str, Any]] | None = None,
+        access: FamilyAccess | None = None,
+    ) -> Listed:
+        access = access or self.access(caller, family_id, kind)
+        where, parameters = family_filter(access)
+        clauses = [f"c.type = '{kind.record_type}'", where]
+        for name, value in (filters or {}).items():
+            if name in kind.filters and value is not None:
+                clauses.append(f"c.{name} = @{name}")
+                parameters[f"@{name}"] = value
+        if extra_where:
+            clauses.append(extra_where[0])
+            parameters.update(extra_where[1])
+        scope = "|".join(
+            [
+                "list",
+                kind.record_type,
+                access.family_id,
+                caller.principal.key,
+                *[f"{k}={v}" for k, v in sorted(parameters.items())],
+            ]
+        )
+        continuation = self.runtime.signer.open(scope, token)["c"] if token else None
+        page = self.store.query_page(
+            access.family_id, " AND ".join(clauses), parameters, kind.order, limit, continuation
+        )
+        following = (
+            self.runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
+        )
+        self.audit.record(caller, "list", access.family_id, kind.record_type, None)
+        return Listed(page.items, following)
+
+    # --- update -------------------------------------------------------------------------------
+
+    def update(
+        self,
+        caller: Caller,
+        kind: Kind,
+        family_id: str,
+        record_id: str,
+        patch: InputModel,
+        if_match: str | None,
+        access: FamilyAccess | None = None,
+    ) -> dict[str, Any]:
+        access = access or self.access(caller, family_id, kind)
+        current = self.find(access, kind, record_id)
+        self.require_edit(access, kind, current, "change")
+        sent = fields_of(patch)
+        self.check_write_fields(access, kind, set(sent))
+        self.check_version(kind, current, if_match)
+        merged = {**current, **sent}
+        for name, value in sent.items():
+            if value is None:
+                merged.pop(name, None)
+        self.validate_merged(kind, merged)
+        if kind.prepare:
+            kind.prepare(current, merged, caller.actor)
+        merged.update(self.stamp(caller))
+        stored = self.replace(access, kind, merged, current, "update")
+        if kind.has_visibility and stored.get("visibility") != current.get("visibility"):
+            self.cascade_visibility(access, stored)
+        return stored
+
+    def cascade_visibility(self, access: FamilyAccess, target: Mapping[str, Any]) -> None:
+        """Comments share their target's visibility; keep them in step when it changes."""
+        query = (
+            "SELECT * FROM c WHERE c.familyId = @familyId AND c.type = 'comment' "
+            "AND c.targetId = @targetId AND c.visibility != @visibility"
+        )
+        parameters = {
+            "@familyId": access.family_id,
+            "@targetId": target["id"],
+            "@visibility": target.get("visibility"),
+        }
+        for comment in self.store.query_all(query, parameters, family_id=access.family_id):
+            latest: dict[str, Any] | None = comment
+            for _ in range(5):
+                if latest is None:
+                    break
+                try:
+                    self.store.replace(
+                        {**latest, "visibility": target.get("visibility")}, str(latest["_etag"])
+                    )
+                    break
+                except VersionMismatchError as changed:
+                    latest = changed.current
+
+    def validate_merged(self, kind: Kind, merged: dict[str, Any]) -> None:
+        """The record after a merge patch must still be a valid record of its kind."""
+        aliases = [field.alias or name for name, field in kind.create.model_fields.items()]
+        candidate = {alias: merged[alias] for alias in aliases if alias in merged and alias != "id"}
+        validate(kind.create, candidate, ("body",))
+        for check in kind.checks:
+            check(merged)
+
+    def require_edit(
+        self, access: FamilyAccess, kind: Kind, current: Mapping[str, Any], verb: str
+    ) -> None:
+        if kind.record_type == "comment":
+            require_author(access, current, f"{verb} a comment")
+            return
+        if access.is_staff:
+            return
+        if not kind.family_may_edit_own:
+            raise ForbiddenError(f"Family members may not {verb} a {kind.label}.")
+        require_author(access, current, f"{verb} this {kind.label}")
+
+    def check_version(self, kind: Kind, current: Mapping[str, Any], if_match: str | None) -> None:
+        if if_match is not None and not etag_matches(if_match, current):
+            raise PreconditionFailedError(
+                f"The {kind.label} has changed; fetch it again.", current=present(kind, current)
+            )
+
+    def replace(
+        self,
+        access: FamilyAccess,
+        kind: Kind,
+        document: dict[str, Any],
+        current: Mapping[str, Any],
+        action: str,
+    ) -> dict[str, Any]:
+        try:
+            stored = self.store.replace(document, str(current["_etag"]))
+        except VersionMismatchError as changed:
+            latest = changed.current
+            shown = present(kind, latest) if latest and can_see(access, latest) else None
+            raise PreconditionFailedError(
+                f"The {kind.label} was changed by someone else; fetch it again.", current=shown
+            ) from None
+        self.audit.record(access.caller, action, access.family_id, kind.record_type, document["id"])
+        return stored
+
+    # --- delete -------------------------------------------------------------------------------
+
+    def delete(
+        self,
+        caller: Caller,
+        kind: Kind,
+        family_id: str,
+        record_id: str,
+        if_match: str | None,
+        access: FamilyAccess | None = None,
+    ) -> dict[str, Any]:
+        access = access or self.access(caller, family_id, kind)
+        current = self.find(access, kind, record_id)
+        self.require_edit(access, kind, current, "delete")
+        self.check_version(kind, current, if_match)
+        moment = now_iso(self.runtime.clock())
+        tombstone = {**current, "deleted": True, "deletedAt": moment, **self.stamp(caller)}
+        return self.replace(access, kind, tombstone, current, "delete")
+
+
+def page_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    with contextlib.suppress(ValueError):
+        value = int(raw)
+        if 1 <= value <= MAX_LIMIT:
+            return value
+    raise BadRequestError("limit must be an integer from 1 to 100.")

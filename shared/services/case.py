@@ -1,0 +1,169 @@
+"""Rules particular to some kinds: members, comments, agenda items. The rest is generic."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.access import Caller, FamilyAccess, can_see, reject_fields
+from shared.composition import Runtime
+from shared.errors import ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
+from shared.ids import canonical_id, new_id
+from shared.records import models
+from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEMBER, Kind
+from shared.records.service import Created, Listed, RecordService, fields_of, present
+from shared.services.callers import access_family
+
+MEMBER_SELF_FIELDS = {"smsReminders", "phone"}
+APPEND_RETRIES = 5
+
+
+def present_for(access: FamilyAccess, kind: Kind, document: dict[str, Any]) -> dict[str, Any]:
+    """A record as this caller may see it: family members never see others' phone numbers."""
+    shown = present(kind, document)
+    if kind is MEMBER:
+        shown["linked"] = bool(document.get("identity"))
+        if not access.is_staff and document["id"] != access.member_id:
+            for private in ("phone", "email", "dateOfBirth"):
+                shown.pop(private, None)
+    return shown
+
+
+# --- Members ----------------------------------------------------------------------------------
+
+
+def create_member(
+    runtime: Runtime, caller: Caller, family_id: str, body: models.MemberIn
+) -> Created:
+    service = RecordService(runtime)
+    access = service.access(caller, family_id, MEMBER)
+    if not access.is_staff:
+        raise ForbiddenError("Family members may not add people to the family.")
+    return service.create(caller, MEMBER, family_id, body, access=access)
+
+
+def update_member(
+    runtime: Runtime,
+    caller: Caller,
+    family_id: str,
+    member_id: str,
+    patch: models.MemberPatch,
+    if_match: str | None,
+) -> dict[str, Any]:
+    service = RecordService(runtime)
+    access = service.access(caller, family_id, MEMBER)
+    sent = fields_of(patch)
+    current = service.find(access, MEMBER, member_id)
+    if not access.is_staff:
+        if current["id"] != access.member_id:
+            raise ForbiddenError("Family members may change only their own details.")
+        reject_fields(set(sent), set(sent) - MEMBER_SELF_FIELDS, "Family members")
+    service.check_version(MEMBER, current, if_match)
+    merged = {**current, **sent}
+    for name, value in sent.items():
+        if value is None:
+            merged.pop(name, None)
+    service.validate_merged(MEMBER, merged)
+    merged.update(service.stamp(caller))
+    return service.replace(access, MEMBER, merged, current, "update")
+
+
+# --- Comments ---------------------------------------------------------------------------------
+
+
+def comment_target(
+    service: RecordService, access: FamilyAccess, target_type: str, target_id: str
+) -> dict[str, Any]:
+    record_type = COMMENT_TARGETS.get(target_type)
+    if record_type is None:
+        raise NotFoundError("Comments belong to notes, agendas, plans or media.")
+    kind = KINDS.get(record_type)
+    canonical = canonical_id(target_id)
+    target = service.store.read(access.family_id, canonical) if canonical else None
+    if target is None or target.get("type") != record_type or not can_see(access, target):
+        raise NotFoundError(f"No such {kind.label if kind else record_type}.")
+    return target
+
+
+def create_comment(
+    runtime: Runtime,
+    caller: Caller,
+    family_id: str,
+    target_type: str,
+    target_id: str,
+    body: models.CommentIn,
+) -> Created:
+    service = RecordService(runtime)
+    access = service.access(caller, family_id, COMMENT)
+    target = comment_target(service, access, target_type, target_id)
+    extra = {
+        "targetType": target_type,
+        "targetId": target["id"],
+        "visibility": target.get("visibility", "family"),
+    }
+    return service.create(caller, COMMENT, family_id, body, extra=extra, access=access)
+
+
+def list_comments(
+    runtime: Runtime,
+    caller: Caller,
+    family_id: str,
+    target_type: str,
+    target_id: str,
+    limit: int,
+    token: str | None,
+) -> Listed:
+    service = RecordService(runtime)
+    access = service.access(caller, family_id, COMMENT)
+    target = comment_target(service, access, target_type, target_id)
+    condition = (
+        "c.targetType = @targetType AND c.targetId = @targetId",
+        {"@targetType": target_type, "@targetId": target["id"]},
+    )
+    return service.list(
+        caller, COMMENT, family_id, limit, token, extra_where=condition, access=access
+    )
+
+
+# --- Agenda items -----------------------------------------------------------------------------
+
+
+def add_agenda_item(
+    runtime: Runtime,
+    caller: Caller,
+    family_id: str,
+    agenda_id: str,
+    body: models.AgendaItemIn,
+) -> tuple[dict[str, Any], bool]:
+    """Append an item; a retry with the same item id and text is a no-op (200)."""
+    service = RecordService(runtime)
+    access = service.access(caller, family_id, AGENDA)
+    item_id = body.id or new_id()
+    for _ in range(APPEND_RETRIES):
+        agenda = service.find(access, AGENDA, agenda_id)
+        existing = next((i for i in agenda.get("items", []) if i["id"] == item_id), None)
+        if existing is not None:
+            if existing["text"] == body.text:
+                return agenda, False
+            raise ConflictError("An item with this id already exists on the agenda.")
+        item = {"id": item_id, "text": body.text, "done": False, "addedBy": caller.actor}
+        updated = {**agenda, "items": [*agenda.get("items", []), item], **service.stamp(caller)}
+        service.validate_merged(AGENDA, updated)
+        try:
+            return service.replace(access, AGENDA, updated, agenda, "update"), True
+        except PreconditionFailedError:
+            continue
+    raise PreconditionFailedError("The agenda is changing too fast; try again.")
+
+
+def audit_page(
+    runtime: Runtime, caller: Caller, family_id: str, limit: int, token: str | None
+) -> Listed:
+    access = access_family(runtime, caller, family_id, "audit")
+    if not access.is_staff or not caller.principal.has_role("TeamManager", "HeadOfService"):
+        raise ForbiddenError("Only team managers and the head of service read the audit trail.")
+    scope = f"audit|{family_id}|{caller.principal.key}"
+    continuation = runtime.signer.open(scope, token)["c"] if token else None
+    page = runtime.audit.page(family_id, limit, continuation)
+    runtime.audit.record(caller, "list", family_id, "audit", None)
+    sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
+    return Listed(page.items, sealed)

@@ -1,0 +1,163 @@
+"""Families: created by social workers and team managers, allocated to workers and a team."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from shared.access import Caller, reject_fields, require_role
+from shared.composition import Runtime
+from shared.errors import ConflictError, ForbiddenError, PreconditionFailedError, ValidationError
+from shared.ids import new_id
+from shared.records.models import FamilyIn, FamilyOut, FamilyPatch
+from shared.records.service import Created, Listed, fields_of, new_fields
+from shared.records.store import (
+    AlreadyExistsError,
+    VersionMismatchError,
+    content_hash,
+    etag_matches,
+    first_page,
+    now_iso,
+    version_of,
+)
+from shared.services.callers import access_family, forget_family
+from shared.storage_layout import RECORDS
+
+ALLOCATION_FIELDS = {"workerIds", "teamId"}
+ORDER = "c.createdAt DESC, c.id DESC"
+
+
+def present_family(document: dict[str, Any], staff: bool = True) -> dict[str, Any]:
+    shaped = FamilyOut.model_validate({**document, "version": version_of(document)})
+    output = shaped.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if not staff:
+        for name in ("workerIds", "teamId", "retentionClass"):
+            output.pop(name, None)
+    return output
+
+
+def create_family(runtime: Runtime, caller: Caller, body: FamilyIn) -> Created:
+    require_role(caller, "SocialWorker", "TeamManager")
+    if body.team_id not in caller.team_ids:
+        raise ForbiddenError("You may only create families in your own teams.")
+    sent = new_fields(body)
+    request_hash = content_hash({"type": "family", "by": caller.id, "fields": sent})
+    family_id = body.id or new_id()
+    moment = now_iso(runtime.clock())
+    workers = list(dict.fromkeys([*(body.worker_ids or []), caller.id]))
+    document = {
+        **sent,
+        "id": family_id,
+        "familyId": family_id,
+        "type": "family",
+        "workerIds": workers,
+        "createdAt": moment,
+        "createdBy": caller.actor,
+        "updatedAt": moment,
+        "updatedBy": caller.actor,
+        "deleted": False,
+        "requestHash": request_hash,
+    }
+    try:
+        stored = runtime.records.create(document)
+    except AlreadyExistsError as exists:
+        existing = exists.existing
+        if existing is not None and existing.get("requestHash") == request_hash:
+            return Created(existing, False)
+        raise ConflictError("A family with this id already exists.") from None
+    runtime.audit.record(caller, "create", family_id, "family", family_id)
+    return Created(stored, True)
+
+
+def get_family(runtime: Runtime, caller: Caller, family_id: str) -> dict[str, Any]:
+    access = access_family(runtime, caller, family_id, "family", fresh=True)
+    runtime.audit.record(caller, "read", family_id, "family", family_id)
+    return dict(access.family)
+
+
+def update_family(
+    runtime: Runtime, caller: Caller, family_id: str, patch: FamilyPatch, if_match: str | None
+) -> dict[str, Any]:
+    access = access_family(runtime, caller, family_id, "family", fresh=True)
+    if not access.is_staff:
+        raise ForbiddenError("Family members may not change the family record.")
+    sent = fields_of(patch)
+    if not caller.principal.has_role("TeamManager", "HeadOfService"):
+        reject_fields(set(sent), ALLOCATION_FIELDS, "Only team managers and the head of service")
+    current = dict(access.family)
+    if if_match is not None and not etag_matches(if_match, current):
+        raise PreconditionFailedError("The family has changed.", current=present_family(current))
+    if any(value is None for value in sent.values()):
+        raise ValidationError(
+            "These fields cannot be removed.",
+            [
+                {"loc": ["body", k], "type": "null_not_allowed"}
+                for k, v in sent.items()
+                if v is None
+            ],
+        )
+    merged = {**current, **sent, "updatedAt": now_iso(runtime.clock()), "updatedBy": caller.actor}
+    try:
+        stored = runtime.records.replace(merged, str(current["_etag"]))
+    except VersionMismatchError as changed:
+        shown = present_family(changed.current) if changed.current else None
+        raise PreconditionFailedError(
+            "The family was changed by someone else.", current=shown
+        ) from None
+    forget_family(runtime, family_id)
+    runtime.audit.record(caller, "update", family_id, "family", family_id)
+    return stored
+
+
+def list_families(runtime: Runtime, caller: Caller, limit: int, token: str | None) -> Listed:
+    condition, parameters = _reach(caller)
+    if condition is None:
+        return Listed([], None)
+    scope = f"families|{caller.principal.key}"
+    continuation = runtime.signer.open(scope, token)["c"] if token else None
+    query = (
+        "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = false "  # noqa: S608
+        f"AND ({condition}) ORDER BY {ORDER}"
+    )
+    container = runtime.database.get_container_client(RECORDS.name)
+    params = [{"name": k, "value": v} for k, v in parameters.items()]
+    page = first_page(container, query, params, None, limit, continuation)
+    items, following = page.items, page.continuation
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(
+            pool.map(
+                lambda f: runtime.audit.record(caller, "list", f["id"], "family", f["id"]), items
+            )
+        )
+    return Listed(items, runtime.signer.seal(scope, {"c": following}) if following else None)
+
+
+def _reach(caller: Caller) -> tuple[str | None, dict[str, Any]]:
+    principal = caller.principal
+    if caller.is_family:
+        ids = sorted(caller.memberships)
+        return ("ARRAY_CONTAINS(@ids, c.id)", {"@ids": ids}) if ids else (None, {})
+    if principal.has_role("HeadOfService"):
+        return "true", {}
+    clauses: list[str] = []
+    parameters: dict[str, Any] = {"@oid": caller.id}
+    if principal.has_role("SocialWorker", "TeamManager"):
+        clauses.append("ARRAY_CONTAINS(c.workerIds, @oid)")
+    if principal.has_role("TeamManager") and caller.team_ids:
+        clauses.append("ARRAY_CONTAINS(@teams, c.teamId)")
+        parameters["@teams"] = sorted(caller.team_ids)
+    if not clauses:
+        return None, {}
+    return " OR ".join(clauses), parameters
+
+
+def visible_family_ids(runtime: Runtime, caller: Caller) -> list[str]:
+    condition, parameters = _reach(caller)
+    if condition is None:
+        return []
+    query = (
+        "SELECT VALUE c.id FROM c WHERE c.type = 'family' AND c.deleted = false "  # noqa: S608
+        f"AND ({condition})"
+    )
+    rows = runtime.records.query_all(query, parameters)
+    return sorted(str(row) for row in rows)

@@ -1,0 +1,194 @@
+"""Invitations: how a family member's sign-in becomes linked to a member of a family.
+
+A social worker creates an invitation for a member; the code is random (10 characters from a
+32-letter alphabet, 50 bits), valid for 72 hours, single use, and only its SHA-256 is stored.
+Redeeming checks the code and that the verified phone number or email in the caller's token
+matches the member's. Every failure looks the same to the caller (no hint which part was wrong),
+and a caller gets at most five failed attempts per hour.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from shared.access import Caller
+from shared.composition import Runtime
+from shared.errors import ForbiddenError, NotFoundError, TooManyRequestsError
+from shared.records.kinds import MEMBER
+from shared.records.models import InvitationIn, RedeemIn
+from shared.records.service import RecordService
+from shared.records.store import VersionMismatchError, now_iso
+from shared.services.callers import forget_caller, read_family
+
+ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+LIFETIME = timedelta(hours=72)
+MAX_FAILURES_PER_HOUR = 5
+RETRIES = 5
+
+InvitationNotifier = Callable[[dict[str, Any], str, str], None]
+
+
+def code_hash(code: str) -> str:
+    normalised = "".join(code.split()).replace("-", "").upper()
+    return hashlib.sha256(normalised.encode()).hexdigest()
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def create_invitation(
+    runtime: Runtime,
+    caller: Caller,
+    family_id: str,
+    body: InvitationIn,
+    notify: InvitationNotifier | None = None,
+) -> dict[str, str]:
+    service = RecordService(runtime)
+    access = service.access(caller, family_id, MEMBER)
+    if not access.is_staff:
+        raise ForbiddenError("Only staff invite family members.")
+    member = service.find(access, MEMBER, body.member_id)
+    code = new_code()
+    now = runtime.clock()
+    expires_at = now_iso(now + LIFETIME)
+    document = {
+        "id": f"invitation:{code_hash(code)}",
+        "type": "invitation",
+        "familyId": family_id,
+        "memberId": member["id"],
+        "createdAt": now_iso(now),
+        "createdBy": caller.actor,
+        "expiresAt": expires_at,
+        "redeemedAt": None,
+        "ttl": int(LIFETIME.total_seconds()) + 7 * 24 * 3600,
+    }
+    runtime.directory.container.create_item(document)
+    runtime.audit.record(caller, "invite", family_id, "member", member["id"])
+    if notify is not None and member.get("phone"):
+        notify(member, code, expires_at)
+    return {"code": code, "expiresAt": expires_at}
+
+
+def redeem_invitation(runtime: Runtime, caller: Caller, body: RedeemIn) -> dict[str, str]:
+    if not caller.is_family:
+        raise ForbiddenError("Invitations are redeemed by family members.")
+    limiter = f"ratelimit:redeem:{caller.principal.key}:{runtime.clock().strftime('%Y%m%d%H')}"
+    counter = runtime.directory.read(limiter)
+    if counter and int(counter.get("count", 0)) >= MAX_FAILURES_PER_HOUR:
+        raise TooManyRequestsError("Too many failed attempts; try again later.", 3600)
+    try:
+        return _redeem(runtime, caller, body.code)
+    except NotFoundError:
+        _count_failure(runtime, limiter)
+        raise
+
+
+def _redeem(runtime: Runtime, caller: Caller, code: str) -> dict[str, str]:
+    invalid = NotFoundError("This code is not valid, has expired or has been used.")
+    invitation = runtime.directory.read(f"invitation:{code_hash(code)}")
+    now = now_iso(runtime.clock())
+    if invitation is None or invitation.get("redeemedAt") or str(invitation["expiresAt"]) <= now:
+        raise invalid
+    family_id, member_id = str(invitation["familyId"]), str(invitation["memberId"])
+    member = runtime.records.read(family_id, member_id)
+    if member is None or member.get("deleted") or read_family(runtime, family_id) is None:
+        raise invalid
+    if not _contact_matches(caller, member):
+        raise invalid
+    claimed = {**invitation, "redeemedAt": now, "redeemedBy": caller.audit_identity()}
+    try:
+        runtime.directory.container.replace_item(
+            invitation["id"], _body(claimed), etag=invitation["_etag"], match_condition=_if_match()
+        )
+    except Exception as error:
+        if type(error).__name__ == "CosmosAccessConditionFailedError":
+            raise invalid from None
+        raise
+    _link_member(runtime, caller, member)
+    _link_caller(runtime, caller, family_id, member_id)
+    forget_caller(runtime, caller.principal)
+    runtime.audit.record(caller, "redeem", family_id, "member", member_id)
+    return {"familyId": family_id, "memberId": member_id}
+
+
+def _contact_matches(caller: Caller, member: dict[str, Any]) -> bool:
+    phone, email = member.get("phone"), member.get("email")
+    principal = caller.principal
+    if phone and principal.phone and phone == principal.phone:
+        return True
+    return bool(email and principal.email and str(email).lower() == principal.email.lower())
+
+
+def _link_member(runtime: Runtime, caller: Caller, member: dict[str, Any]) -> None:
+    current: dict[str, Any] | None = member
+    for _ in range(RETRIES):
+        if current is None:
+            raise NotFoundError("This code is not valid, has expired or has been used.")
+        linked = {**current, "identity": {"tid": caller.principal.tenant_id, "oid": caller.id}}
+        try:
+            runtime.records.replace(linked, str(current["_etag"]))
+            return
+        except VersionMismatchError as changed:
+            current = changed.current
+
+
+def _link_caller(runtime: Runtime, caller: Caller, family_id: str, member_id: str) -> None:
+    from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceExistsError
+
+    link_id = f"familylink:{caller.principal.key}"
+    for _ in range(RETRIES):
+        link = runtime.directory.read(link_id)
+        try:
+            if link is None:
+                runtime.directory.container.create_item(
+                    {"id": link_id, "type": "familylink", "memberships": {family_id: member_id}}
+                )
+            else:
+                memberships = {**link.get("memberships", {}), family_id: member_id}
+                runtime.directory.container.replace_item(
+                    link_id,
+                    _body({**link, "memberships": memberships}),
+                    etag=link["_etag"],
+                    match_condition=_if_match(),
+                )
+            return
+        except (CosmosAccessConditionFailedError, CosmosResourceExistsError):
+            continue
+
+
+def _count_failure(runtime: Runtime, limiter: str) -> None:
+    from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceExistsError
+
+    for _ in range(RETRIES):
+        counter = runtime.directory.read(limiter)
+        try:
+            if counter is None:
+                runtime.directory.container.create_item(
+                    {"id": limiter, "type": "ratelimit", "count": 1, "ttl": 7200}
+                )
+            else:
+                runtime.directory.container.replace_item(
+                    limiter,
+                    _body({**counter, "count": int(counter.get("count", 0)) + 1}),
+                    etag=counter["_etag"],
+                    match_condition=_if_match(),
+                )
+            return
+        except (CosmosAccessConditionFailedError, CosmosResourceExistsError):
+            continue
+
+
+def _body(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if not k.startswith("_")}
+
+
+def _if_match() -> Any:
+    from azure.core import MatchConditions
+
+    return MatchConditions.IfNotModified

@@ -1,0 +1,53 @@
+"""The staff directory, managed by Admin: display names and team membership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.access import Caller, require_role
+from shared.composition import Runtime
+from shared.directory import staff_profile_id
+from shared.errors import NotFoundError
+from shared.ids import canonical_id
+from shared.records.models import StaffIn, StaffOut
+from shared.records.service import Listed
+from shared.records.store import first_page, now_iso, version_of
+
+
+def present_staff(document: dict[str, Any]) -> dict[str, Any]:
+    shaped = StaffOut.model_validate({**document, "version": version_of(document)})
+    return shaped.model_dump(mode="json", by_alias=True)
+
+
+def put_staff(
+    runtime: Runtime, caller: Caller, oid: str, body: StaffIn
+) -> tuple[dict[str, Any], bool]:
+    require_role(caller, "Admin")
+    canonical = canonical_id(oid)
+    if canonical is None:
+        raise NotFoundError("Staff object ids are UUIDs.")
+    document_id = staff_profile_id(runtime.settings.staff_tenant_id, canonical)
+    existed = runtime.directory.read(document_id) is not None
+    document = {
+        "id": document_id,
+        "type": "staff",
+        "oid": canonical,
+        "displayName": body.display_name,
+        "teamIds": sorted(set(body.team_ids)),
+        "updatedAt": now_iso(runtime.clock()),
+        "updatedBy": caller.actor,
+    }
+    stored: dict[str, Any] = runtime.directory.container.upsert_item(document)
+    with runtime.cache_lock:
+        runtime.profile_cache.pop(document_id, None)
+    return stored, not existed
+
+
+def list_staff(runtime: Runtime, caller: Caller, limit: int, token: str | None) -> Listed:
+    require_role(caller, "Admin")
+    scope = f"staff|{caller.principal.key}"
+    continuation = runtime.signer.open(scope, token)["c"] if token else None
+    query = "SELECT * FROM c WHERE c.type = 'staff' ORDER BY c.id ASC"
+    page = first_page(runtime.directory.container, query, [], None, limit, continuation)
+    sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
+    return Listed(page.items, sealed)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import azure.functions as func
+import pytest
+
+from local.emulators import Emulators
+from shared.composition import reset_runtime
+from tests.functional.api import InProcessApi
+from tests.functional.world import World, build_world
+
+
+@pytest.fixture(scope="session")
+def app_functions() -> list[func.Function]:
+    from function_app import app
+
+    return app.get_functions()  # the library allows one call per app
+
+
+@pytest.fixture(scope="session")
+def api(app_functions: list[func.Function]) -> InProcessApi:
+    return InProcessApi(app_functions)
+
+
+@pytest.fixture(scope="module")
+def world(
+    emulators: Emulators, base_settings: dict[str, str], api: InProcessApi
+) -> Iterator[World]:
+    saved = dict(os.environ)
+    os.environ.update(base_settings)
+    reset_runtime()
+    try:
+        yield build_world(api)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_runtime()
