@@ -1,0 +1,131 @@
+"""Visits and members as the reminder run sees them, and the notification claim record.
+
+A claim is the record of one text to one family member: a reminder (per visit, window, member
+and the visit's start time) or a cancellation notice (per visit and member). Its deterministic
+id makes the first write of it a lock that only one run can take.
+
+Statuses:
+
+- ``sending``: claimed by a run that is sending it now (or crashed while doing so);
+- ``sent``: the gateway accepted it (``messageId``);
+- ``delivered`` / ``undeliverable``: the gateway's delivery report came back;
+- ``deferred``: due in quiet hours; ``nextAttemptAt`` is when quiet hours end;
+- ``failed``: not sent. With ``nextAttemptAt`` it is tried again by the next run at or after
+  that time; without, it failed for good (``reason`` says why);
+- ``skipped``: never sent on purpose (``reason``: quiet hours until the visit, visit cancelled
+  or moved, member opted out, superseded by a later window).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+NOTIFICATION_TYPE: Final = "notification"
+
+ClaimStatus = Literal[
+    "sending", "sent", "delivered", "undeliverable", "deferred", "failed", "skipped"
+]
+ClaimKind = Literal["reminder", "cancellation"]
+VisitStatus = Literal["scheduled", "completed", "cancelled"]
+
+REASON_QUIET_HOURS = "quiet-hours"
+REASON_VISIT_CANCELLED = "visit-cancelled"
+REASON_VISIT_MOVED = "visit-moved"
+REASON_VISIT_NOT_SCHEDULED = "visit-not-scheduled"
+REASON_TOO_LATE = "visit-started"
+REASON_OPTED_OUT = "opted-out"
+REASON_SUPERSEDED = "superseded"
+REASON_TRANSIENT = "send-failed"
+REASON_REJECTED = "rejected"
+REASON_OUTCOME_UNKNOWN = "outcome-unknown"
+REASON_ATTEMPTS_EXHAUSTED = "attempts-exhausted"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Visit(_Model):
+    id: str
+    family_id: str
+    starts_at: datetime
+    status: VisitStatus
+
+
+class Member(_Model):
+    """A family member; ``phone`` is E.164 (validated at input) or absent."""
+
+    id: str
+    family_id: str
+    display_name: str
+    phone: str | None = None
+    sms_reminders: bool = False
+
+    @property
+    def can_be_texted(self) -> bool:
+        return self.sms_reminders and bool(self.phone)
+
+
+class Actor(_Model):
+    id: str
+    name: str
+    kind: str
+
+
+SYSTEM_ACTOR = Actor(id="visit-reminders", name="Visit reminders", kind="system")
+
+
+class Claim(_Model):
+    id: str
+    family_id: str
+    type: Literal["notification"] = NOTIFICATION_TYPE
+    kind: ClaimKind
+    visit_id: str
+    member_id: str
+    window_minutes: int | None = None
+    visit_starts_at: datetime
+    status: ClaimStatus
+    reason: str | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    to: str | None = None
+    message_id: str | None = None
+    error: str | None = None
+    sent_at: datetime | None = None
+    delivery_status: str | None = None
+    delivery_status_details: str | None = None
+    delivery_reported_at: datetime | None = None
+    created_at: datetime
+    created_by: Actor = SYSTEM_ACTOR
+    updated_at: datetime
+    updated_by: Actor = SYSTEM_ACTOR
+    deleted: bool = False
+    version: str | None = Field(default=None, exclude=True)
+
+    def is_pending(self, now: datetime) -> bool:
+        """Waiting to be (re)tried by a run at ``now``: deferred, or failed but retryable."""
+        return (
+            self.status in ("deferred", "failed")
+            and self.next_attempt_at is not None
+            and self.next_attempt_at <= now
+        )
+
+    @property
+    def is_waiting(self) -> bool:
+        """Not sent yet but will be tried again (deferred, or failed but retryable)."""
+        return self.status in ("deferred", "failed") and self.next_attempt_at is not None
+
+    @property
+    def may_have_reached(self) -> bool:
+        """The text may be on the member's phone."""
+        if self.status in ("sending", "sent", "delivered"):
+            return True
+        return self.status == "failed" and self.reason == REASON_OUTCOME_UNKNOWN
+
+    def document(self) -> dict[str, object]:
+        """The JSON document stored for this claim (camelCase, RFC 3339 times)."""
+        return self.model_dump(mode="json", by_alias=True)
