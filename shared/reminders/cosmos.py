@@ -11,9 +11,10 @@ report without a tag, is one cross-partition query on indexed fields.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from shared.reminders.models import NOTIFICATION_TYPE, Claim, Visit
+from shared.reminders.models import NOTIFICATION_TYPE, Claim, Visit, instant
 from shared.reminders.ports import ClaimChangedError, ClaimExistsError
 from shared.storage_layout import RECORDS
 
@@ -80,6 +81,15 @@ class CosmosClaimStore:
         families = {(visit.family_id, visit.id) for visit in visits}
         return [claim for claim in found if (claim.family_id, claim.visit_id) in families]
 
+    def overdue(self, now: datetime, stuck_before: datetime) -> list[Claim]:
+        return self._query(
+            "SELECT * FROM c WHERE c.type = @type AND ("
+            "(c.status IN ('deferred', 'failed') AND IS_STRING(c.nextAttemptAt) "
+            "AND c.nextAttemptAt <= @now) "
+            "OR (c.status = 'sending' AND c.updatedAt <= @stuckBefore))",
+            {"@now": _text(now), "@stuckBefore": _text(stuck_before)},
+        )
+
     def find_by_message_id(self, message_id: str) -> Claim | None:
         found = self._query(
             "SELECT * FROM c WHERE c.type = @type AND c.messageId = @messageId",
@@ -109,6 +119,10 @@ class CosmosClaimStore:
             **options,
         )
         return [_claim(item) for item in items]
+
+
+def _text(value: datetime) -> str:
+    return instant(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _claim(document: dict[str, Any]) -> Claim:

@@ -48,6 +48,14 @@ class InMemoryClaimStore:
         with self._lock:
             return [c for c in self._claims.values() if (c.family_id, c.visit_id) in wanted]
 
+    def overdue(self, now: datetime, stuck_before: datetime) -> list[Claim]:
+        with self._lock:
+            return [
+                c
+                for c in self._claims.values()
+                if c.is_pending(now) or (c.status == "sending" and c.updated_at <= stuck_before)
+            ]
+
     def find_by_message_id(self, message_id: str) -> Claim | None:
         with self._lock:
             return next((c for c in self._claims.values() if c.message_id == message_id), None)

@@ -18,10 +18,10 @@ Statuses:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 NOTIFICATION_TYPE: Final = "notification"
@@ -34,7 +34,7 @@ VisitStatus = Literal["scheduled", "completed", "cancelled"]
 
 REASON_QUIET_HOURS = "quiet-hours"
 REASON_VISIT_CANCELLED = "visit-cancelled"
-REASON_VISIT_MOVED = "visit-moved"
+REASON_VISIT_MOVED = "visit-moved"  # to another time, out of range, or deleted
 REASON_VISIT_NOT_SCHEDULED = "visit-not-scheduled"
 REASON_TOO_LATE = "visit-started"
 REASON_OPTED_OUT = "opted-out"
@@ -49,11 +49,21 @@ class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
+def instant(value: datetime) -> datetime:
+    """UTC to the second: stored as ``2026-11-26T14:00:00Z``, so stored times sort as text."""
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
 class Visit(_Model):
     id: str
     family_id: str
-    starts_at: datetime
+    starts_at: AwareDatetime
     status: VisitStatus
+
+    @field_validator("starts_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
 
 
 class Member(_Model):
@@ -87,24 +97,36 @@ class Claim(_Model):
     visit_id: str
     member_id: str
     window_minutes: int | None = None
-    visit_starts_at: datetime
+    visit_starts_at: AwareDatetime
     status: ClaimStatus
     reason: str | None = None
     attempts: int = 0
-    next_attempt_at: datetime | None = None
+    next_attempt_at: AwareDatetime | None = None
     to: str | None = None
     message_id: str | None = None
     error: str | None = None
-    sent_at: datetime | None = None
+    sent_at: AwareDatetime | None = None
     delivery_status: str | None = None
     delivery_status_details: str | None = None
-    delivery_reported_at: datetime | None = None
-    created_at: datetime
+    delivery_reported_at: AwareDatetime | None = None
+    created_at: AwareDatetime
     created_by: Actor = SYSTEM_ACTOR
-    updated_at: datetime
+    updated_at: AwareDatetime
     updated_by: Actor = SYSTEM_ACTOR
     deleted: bool = False
     version: str | None = Field(default=None, exclude=True)
+
+    @field_validator(
+        "visit_starts_at",
+        "next_attempt_at",
+        "sent_at",
+        "delivery_reported_at",
+        "created_at",
+        "updated_at",
+    )
+    @classmethod
+    def _instant(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else instant(value)
 
     def is_pending(self, now: datetime) -> bool:
         """Waiting to be (re)tried by a run at ``now``: deferred, or failed but retryable."""

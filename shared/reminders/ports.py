@@ -52,6 +52,11 @@ class ClaimStore(Protocol):
         """Every claim about any of ``visits``."""
         ...
 
+    def overdue(self, now: datetime, stuck_before: datetime) -> list[Claim]:
+        """Claims waiting for a retry or the end of quiet hours (``nextAttemptAt <= now``),
+        and claims left ``sending`` since before ``stuck_before``."""
+        ...
+
     def find_by_message_id(self, message_id: str) -> Claim | None: ...
 
     def for_family(self, family_id: str) -> list[Claim]:

@@ -3,16 +3,22 @@
 One run, at ``now``:
 
 1. reads the visits starting within the longest window (plus half a timer period), of every
-   status, and in one query every claim about them;
+   status, and in one query every claim about them (``ReminderConfig.horizon``);
 2. for a scheduled visit, works out the current window (``timing.current_window``) and, for
    each member who opted in and has a phone number, the claim id of that reminder;
 3. for a cancelled visit, a cancellation notice for each member whom a reminder may have
    reached, and no more reminders;
-4. for each text: a missing claim is created (a conditional create: a run that loses the race
-   gets ``ClaimExistsError`` and leaves the text to the winner); a deferred or retryable claim
-   whose time has come is taken over with an ``If-Match`` replace (the loser of that race gets
-   ``ClaimChangedError``). Only the run that moved the claim to ``sending`` sends, and then
-   records ``sent`` or ``failed``.
+4. settles the claims still waiting for a visit no longer in that range (moved, started,
+   deleted): one query for overdue claims, so nothing waits for ever.
+
+Each text of steps 2 and 3 is claimed before it is sent: a missing claim is created (a
+conditional create: a run that loses the race gets ``ClaimExistsError`` and leaves the text to
+the winner); a deferred or retryable claim whose time has come is taken over with an
+``If-Match`` replace (the loser of that race gets ``ClaimChangedError``). Only the run that
+moved the claim to ``sending`` sends, and then records ``sent`` or ``failed``.
+
+Reads per run: the visits in range, one claims query, the members of each family with a visit
+in range, and the overdue claims. Writes only for texts that are due.
 
 A text in quiet hours is deferred to their end if that is before the visit, else skipped.
 A transient failure is retried by the next run, up to ``max_attempts`` sends in all.
@@ -171,10 +177,8 @@ class ReminderService:
         start, end = self._config.horizon(now)
         visits = self._visits.visits_starting_between(start, end)
         report = RunReport(visits=len(visits))
-        if not visits:
-            return report
         claims: dict[str, list[Claim]] = defaultdict(list)
-        for claim in self._claims.for_visits(visits):
+        for claim in self._claims.for_visits(visits) if visits else []:
             claims[claim.visit_id].append(claim)
         members = _Members(self._members)
         for visit in sorted(visits, key=lambda v: (v.starts_at, v.id)):
@@ -187,8 +191,20 @@ class ReminderService:
                 for claim in current:
                     if claim.is_waiting:
                         self._give_up(claim, REASON_VISIT_NOT_SCHEDULED, now, report)
+        self._settle_strays({visit.id for visit in visits}, now, report)
         logger.info("reminder run done", extra={"report": report.__dict__})
         return report
+
+    def _settle_strays(self, seen: set[str], now: datetime, report: RunReport) -> None:
+        """Claims overdue for a visit no longer in range: it moved away, started or was deleted."""
+        stuck_before = now - self._config.stuck_after
+        for claim in self._claims.overdue(now, stuck_before):
+            if claim.visit_id in seen:
+                continue
+            if claim.status == "sending":
+                self._release_if_stuck(claim, now, report)
+            else:
+                self._give_up(claim, REASON_VISIT_MOVED, now, report)
 
     def _remind(
         self, visit: Visit, claims: list[Claim], members: _Members, now: datetime, report: RunReport
