@@ -40,6 +40,20 @@ def _attribute_items(
         item["addedBy"] = previous.get("addedBy") if previous else dict(actor)
 
 
+def _without_attribution(document: Mapping[str, Any]) -> dict[str, Any]:
+    items = [
+        {k: v for k, v in item.items() if k != "addedBy"} for item in document.get("items", [])
+    ]
+    return {**document, "items": items}
+
+
+def _as_stored(document: Mapping[str, Any]) -> dict[str, Any]:
+    return dict(document)
+
+
+View = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
 @dataclass(frozen=True)
 class Kind:
     record_type: str
@@ -54,6 +68,7 @@ class Kind:
     filters: tuple[str, ...] = ()
     checks: tuple[Check, ...] = field(default_factory=tuple)
     prepare: Prepare | None = None
+    client_view: View = _as_stored
     staff_only_fields: frozenset[str] = frozenset({"visibility"})
 
     @property
@@ -83,6 +98,7 @@ AGENDA = Kind(
     staff_visibility="family",
     checks=(_unique_ids("items"),),
     prepare=_attribute_items,
+    client_view=_without_attribution,
 )
 NOTE = Kind(
     "note",

@@ -80,7 +80,7 @@ class StaffOut(ApiModel):
     oid: str
     display_name: str
     team_ids: list[str]
-    updated_at: str
+    updated_at: str | None = None
     version: str
 
 

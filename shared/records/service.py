@@ -296,7 +296,8 @@ class RecordService:
     def validate_merged(self, kind: Kind, merged: dict[str, Any]) -> None:
         """The record after a merge patch must still be a valid record of its kind."""
         aliases = [field.alias or name for name, field in kind.create.model_fields.items()]
-        candidate = {alias: merged[alias] for alias in aliases if alias in merged and alias != "id"}
+        view = kind.client_view(merged)
+        candidate = {alias: view[alias] for alias in aliases if alias in view and alias != "id"}
         validate(kind.create, candidate, ("body",))
         for check in kind.checks:
             check(merged)

@@ -1,0 +1,346 @@
+"""Every endpoint × every role × both visibilities: the status the contract demands.
+
+The matrix is generated from the table below; each row names a request (built against a fresh
+or shared record) and the expected status per role. A record a caller may not see is a 404,
+never a 403; a 403 means the caller can see it but their role may not do this.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from local.emulators import Emulators
+from tests.functional.world import World
+
+ROLES = (
+    "social_worker",
+    "other_social_worker",
+    "team_manager",
+    "other_team_manager",
+    "head_of_service",
+    "admin",
+    "family_member",
+    "other_family_member",
+    "anonymous",
+)
+STAFF_WITH_ACCESS = {"social_worker": 0, "team_manager": 0, "head_of_service": 0}
+NO_ACCESS = {"other_social_worker": 404, "other_team_manager": 404, "admin": 404,
+             "other_family_member": 404, "anonymous": 401}  # fmt: skip
+
+
+def uid() -> str:
+    return str(uuid.uuid4())
+
+
+Request = tuple[str, str, Any]
+Builder = Callable[[World], Request]
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    build: Builder
+    staff: int
+    family: int
+
+    def expected(self, role: str) -> int:
+        if role in STAFF_WITH_ACCESS:
+            return self.staff
+        if role == "family_member":
+            return self.family
+        return NO_ACCESS[role]
+
+
+def fresh(world: World, collection: str, body: dict[str, Any]) -> str:
+    """A new record made by the allocated social worker, for rows that change or delete."""
+    made = world.api.post(
+        f"/families/{world.family}/{collection}", world.token("social_worker"), body
+    )
+    assert made.status == 201, made.body
+    return str(made.body["id"])
+
+
+def fresh_visit(world: World) -> str:
+    return fresh(world, "visits", {"startsAt": "2026-12-03T10:00:00Z",
+                                   "endsAt": "2026-12-03T11:00:00Z"})  # fmt: skip
+
+
+def note_body(visibility: str) -> dict[str, Any]:
+    return {"body": "Written for the matrix", "visibility": visibility}
+
+
+def base(world: World) -> str:
+    return f"/families/{world.family}"
+
+
+ROWS: list[Row] = [
+    Row("get family", lambda w: ("GET", base(w), None), 200, 200),
+    Row("patch family name", lambda w: ("PATCH", base(w), {"displayName": "Jones"}), 200, 403),
+    Row("list members", lambda w: ("GET", f"{base(w)}/members", None), 200, 200),
+    Row(
+        "add member",
+        lambda w: ("POST", f"{base(w)}/members", {"displayName": "New", "relationship": "aunt"}),
+        201,
+        403,
+    ),
+    Row(
+        "patch own member reminders",
+        lambda w: ("PATCH", f"{base(w)}/members/{w.member_self}", {"smsReminders": False}),
+        200,
+        200,
+    ),
+    Row(
+        "patch another member",
+        lambda w: (
+            "PATCH",
+            f"{base(w)}/members/{w.records['member_other']}",
+            {"smsReminders": True},
+        ),
+        200,
+        403,
+    ),
+    Row(
+        "invite member",
+        lambda w: ("POST", f"{base(w)}/invitations", {"memberId": w.records["member_other"]}),
+        201,
+        403,
+    ),
+    Row("list visits", lambda w: ("GET", f"{base(w)}/visits", None), 200, 200),
+    Row("get visit", lambda w: ("GET", f"{base(w)}/visits/{w.records['visit']}", None), 200, 200),
+    Row(
+        "create visit",
+        lambda w: (
+            "POST",
+            f"{base(w)}/visits",
+            {"startsAt": "2026-12-02T10:00:00Z", "endsAt": "2026-12-02T11:00:00Z"},
+        ),
+        201,
+        403,
+    ),
+    Row(
+        "patch visit",
+        lambda w: ("PATCH", f"{base(w)}/visits/{fresh_visit(w)}", {"location": "Office"}),
+        200,
+        403,
+    ),
+    Row("delete visit", lambda w: ("DELETE", f"{base(w)}/visits/{fresh_visit(w)}", None), 204, 403),
+    Row("list audit", lambda w: ("GET", f"{base(w)}/audit", None), 0, 403),
+    Row("create note", lambda w: ("POST", f"{base(w)}/notes", {"body": "Hello"}), 201, 201),
+    Row("list notes", lambda w: ("GET", f"{base(w)}/notes", None), 200, 200),
+    Row("list plans", lambda w: ("GET", f"{base(w)}/plans", None), 200, 200),
+    Row("list agendas", lambda w: ("GET", f"{base(w)}/agendas", None), 200, 200),
+    Row(
+        "create agenda", lambda w: ("POST", f"{base(w)}/agendas", {"title": "Next visit"}), 201, 403
+    ),
+    Row("create plan", lambda w: ("POST", f"{base(w)}/plans", {"title": "Plan"}), 201, 403),
+]
+
+for visibility in ("family", "professionals"):
+    hidden = 404 if visibility == "professionals" else None
+
+    def seen(status: int, hidden: int | None = hidden) -> int:
+        return hidden or status
+
+    v = visibility
+    ROWS += [
+        Row(
+            f"get {v} note",
+            lambda w, v=v: ("GET", f"{base(w)}/notes/{w.records[f'note_{v}']}", None),
+            200,
+            seen(200),
+        ),
+        Row(
+            f"patch staff {v} note",
+            lambda w, v=v: (
+                "PATCH",
+                f"{base(w)}/notes/{fresh(w, 'notes', note_body(v))}",
+                {"body": "Edited"},
+            ),
+            200,
+            seen(403),
+        ),
+        Row(
+            f"delete staff {v} note",
+            lambda w, v=v: ("DELETE", f"{base(w)}/notes/{fresh(w, 'notes', note_body(v))}", None),
+            204,
+            seen(403),
+        ),
+        Row(
+            f"get {v} agenda",
+            lambda w, v=v: ("GET", f"{base(w)}/agendas/{w.records[f'agenda_{v}']}", None),
+            200,
+            seen(200),
+        ),
+        Row(
+            f"add item to {v} agenda",
+            lambda w, v=v: (
+                "POST",
+                f"{base(w)}/agendas/{w.records[f'agenda_{v}']}/items",
+                {"text": "Holidays"},
+            ),
+            201,
+            seen(201),
+        ),
+        Row(
+            f"patch {v} agenda",
+            lambda w, v=v: (
+                "PATCH",
+                f"{base(w)}/agendas/{fresh(w, 'agendas', {'title': 'A', 'visibility': v})}",
+                {"title": "B"},
+            ),
+            200,
+            seen(403),
+        ),
+        Row(
+            f"get {v} plan",
+            lambda w, v=v: ("GET", f"{base(w)}/plans/{w.records[f'plan_{v}']}", None),
+            200,
+            seen(200),
+        ),
+        Row(
+            f"delete {v} plan",
+            lambda w, v=v: (
+                "DELETE",
+                f"{base(w)}/plans/{fresh(w, 'plans', {'title': 'P', 'visibility': v})}",
+                None,
+            ),
+            204,
+            seen(403),
+        ),
+        Row(
+            f"comment on {v} note",
+            lambda w, v=v: (
+                "POST",
+                f"{base(w)}/notes/{w.records[f'note_{v}']}/comments",
+                {"body": "Thanks"},
+            ),
+            201,
+            seen(201),
+        ),
+        Row(
+            f"list comments on {v} note",
+            lambda w, v=v: ("GET", f"{base(w)}/notes/{w.records[f'note_{v}']}/comments", None),
+            200,
+            seen(200),
+        ),
+    ]
+
+AUDIT_ROLES = {"social_worker": 403, "team_manager": 200, "head_of_service": 200}
+CASES = [(row, role) for row in ROWS for role in ROLES]
+
+
+@pytest.mark.parametrize(("row", "role"), CASES, ids=[f"{row.name}-{role}" for row, role in CASES])
+def test_access_matrix(world: World, stack: Emulators, row: Row, role: str) -> None:
+    method, path, body = row.build(world)
+    expected = row.expected(role)
+    if row.name == "list audit" and role in AUDIT_ROLES:
+        expected = AUDIT_ROLES[role]
+    response = world.api.request(method, path, world.token(role), body)
+    assert response.status == expected, response.body
+    if expected >= 400:
+        assert response.header("content-type") is None or response.body["status"] == expected
+        assert str(world.family) not in str(response.body.get("detail", ""))
+    if expected == 401:
+        assert response.header("WWW-Authenticate") == "Bearer"
+
+
+def test_family_member_sees_no_professionals_records_in_lists(
+    world: World, stack: Emulators
+) -> None:
+    token = world.token("family_member")
+    for collection in ("notes", "agendas", "plans"):
+        listed = world.api.get(f"/families/{world.family}/{collection}", token)
+        assert listed.status == 200
+        assert listed.body["items"], collection
+        assert {item["visibility"] for item in listed.body["items"]} == {"family"}
+
+
+def test_family_member_sees_other_members_names_but_not_their_phones(
+    world: World, stack: Emulators
+) -> None:
+    listed = world.api.get(f"/families/{world.family}/members", world.token("family_member"))
+    by_id = {item["id"]: item for item in listed.body["items"]}
+    assert by_id[world.member_self]["phone"] == "+447700900123"
+    other = by_id[world.records["member_other"]]
+    assert other["displayName"] == "Lee Jones"
+    assert "phone" not in other
+
+
+def test_family_member_may_not_set_visibility_or_system_fields(
+    world: World, stack: Emulators
+) -> None:
+    token = world.token("family_member")
+    for field, value in (("visibility", "family"), ("createdBy", {"id": "x"}), ("version", "1")):
+        response = world.api.post(f"/families/{world.family}/notes", token,
+                                  {"body": "Mine", field: value})  # fmt: skip
+        assert response.status == 422, field
+        assert response.body["errors"][0]["loc"] == ["body", field]
+
+
+def test_social_worker_may_not_change_allocation(world: World, stack: Emulators) -> None:
+    response = world.api.patch(f"/families/{world.family}", world.token("social_worker"),
+                               {"workerIds": [str(uuid.uuid4())]})  # fmt: skip
+    assert response.status == 422
+    assert response.body["errors"] == [{"loc": ["body", "workerIds"], "type": "forbidden_field"}]
+
+
+def test_family_member_edits_and_deletes_only_their_own_notes(
+    world: World, stack: Emulators
+) -> None:
+    token = world.token("family_member")
+    own = world.api.post(f"/families/{world.family}/notes", token, {"body": "From us"})
+    assert own.status == 201
+    assert own.body["visibility"] == "family"
+    edited = world.api.patch(f"/families/{world.family}/notes/{own.body['id']}", token,
+                             {"body": "From us, edited"})  # fmt: skip
+    assert edited.status == 200
+    assert world.api.delete(f"/families/{world.family}/notes/{own.body['id']}", token).status == 204
+
+
+def test_only_the_author_changes_a_comment(world: World, stack: Emulators) -> None:
+    note = world.records["note_family"]
+    mine = world.api.post(f"/families/{world.family}/notes/{note}/comments",
+                          world.token("family_member"), {"body": "Ours"})  # fmt: skip
+    path = f"/families/{world.family}/comments/{mine.body['id']}"
+    assert world.api.patch(path, world.token("social_worker"), {"body": "No"}).status == 403
+    assert world.api.patch(path, world.token("family_member"), {"body": "Better"}).status == 200
+    assert world.api.delete(path, world.token("team_manager")).status == 403
+
+
+def test_admin_manages_staff_and_nobody_else_does(world: World, stack: Emulators) -> None:
+    oid = str(uuid.uuid4())
+    body = {"displayName": "New Worker", "teamIds": [world.team_a]}
+    assert world.api.put(f"/admin/staff/{oid}", world.token("social_worker"), body).status == 403
+    created = world.api.put(f"/admin/staff/{oid}", world.token("admin"), body)
+    assert created.status == 201
+    assert created.body["teamIds"] == [world.team_a]
+    assert world.api.put(f"/admin/staff/{oid}", world.token("admin"), body).status == 200
+    assert world.api.get("/admin/staff", world.token("head_of_service")).status == 403
+    listed = world.api.get("/admin/staff", world.token("admin"), params={"limit": "100"})
+    assert listed.status == 200
+    assert any(item["oid"] == oid for item in listed.body["items"])
+
+
+def test_admin_sees_no_families(world: World, stack: Emulators) -> None:
+    listed = world.api.get("/families", world.token("admin"))
+    assert listed.status == 200
+    assert listed.body["items"] == []
+
+
+def test_family_lists_follow_allocation_and_teams(world: World, stack: Emulators) -> None:
+    def family_ids(role: str) -> set[str]:
+        listed = world.api.get("/families", world.token(role), params={"limit": "100"})
+        assert listed.status == 200
+        return {item["id"] for item in listed.body["items"]}
+
+    assert {world.family, world.other_family} <= family_ids("social_worker")
+    assert world.family not in family_ids("other_social_worker")
+    assert world.family in family_ids("team_manager")
+    assert world.family not in family_ids("other_team_manager")
+    assert world.family in family_ids("head_of_service")
+    assert family_ids("family_member") == {world.family}
