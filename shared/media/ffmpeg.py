@@ -23,7 +23,9 @@ _STREAM = re.compile(
     r"^  Stream #0:\d+\S*: (?P<type>Video|Audio|Subtitle|Data|Attachment): (?P<codec>\w+)"
 )
 _SIZE = re.compile(r", (?P<w>\d{1,5})x(?P<h>\d{1,5})\b")
-_ROTATION = re.compile(r"^\s+displaymatrix: rotation of (?P<degrees>-?\d+(?:\.\d+)?) degrees")
+_ROTATION = re.compile(
+    r"^\s+display ?matrix: rotation of (?P<degrees>-?\d+(?:\.\d+)?) degrees", re.IGNORECASE
+)
 
 
 class FfmpegError(Exception):

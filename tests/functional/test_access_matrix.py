@@ -1,4 +1,4 @@
-"""Every endpoint × every role × both visibilities: the status the contract demands.
+"""Every endpoint, every role, both visibilities: the status the contract demands.
 
 The matrix is generated from the table below; each row names a request (built against a fresh
 or shared record) and the expected status per role. A record a caller may not see is a 404,
