@@ -99,8 +99,9 @@ class CosmosClaimStore:
 
     def for_family(self, family_id: str) -> list[Claim]:
         return self._query(
-            "SELECT * FROM c WHERE c.type = @type ORDER BY c.type ASC, c.createdAt DESC, c.id DESC",
-            {},
+            "SELECT * FROM c WHERE c.familyId = @familyId AND c.type = @type "
+            "ORDER BY c.createdAt DESC, c.id DESC",
+            {"@familyId": family_id},
             partition_key=family_id,
         )
 

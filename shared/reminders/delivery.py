@@ -115,7 +115,7 @@ def _applied(claim: Claim, report: DeliveryReport, now: datetime) -> Claim:
     }
     if status is not None:
         changes["status"] = status
-    return claim.model_copy(update=changes)
+    return claim.changed(**changes)
 
 
 def _lower_keys(mapping: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ Statuses:
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -127,6 +127,10 @@ class Claim(_Model):
     @classmethod
     def _instant(cls, value: datetime | None) -> datetime | None:
         return None if value is None else instant(value)
+
+    def changed(self, **changes: Any) -> Claim:
+        """A copy with ``changes`` (field names), validated like a new claim, same version."""
+        return Claim.model_validate({**self.model_dump(), "version": self.version, **changes})
 
     def is_pending(self, now: datetime) -> bool:
         """Waiting to be (re)tried by a run at ``now``: deferred, or failed but retryable."""

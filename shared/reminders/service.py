@@ -389,7 +389,7 @@ class ReminderService:
             if current.status in ("delivered", "undeliverable"):
                 changes = {k: v for k, v in changes.items() if k in ("message_id", "sent_at")}
             try:
-                return self._claims.replace(current.model_copy(update=changes))
+                return self._claims.replace(current.changed(**changes))
             except ClaimChangedError:
                 current = self._claims.get(claim.family_id, claim.id)
         logger.warning("could not record a notification outcome", extra={"claimId": claim.id})
@@ -417,7 +417,7 @@ class ReminderService:
 
     def _update(self, claim: Claim, now: datetime, changes: dict[str, Any]) -> Claim | None:
         try:
-            return self._claims.replace(claim.model_copy(update={**changes, "updated_at": now}))
+            return self._claims.replace(claim.changed(**changes, updated_at=now))
         except ClaimChangedError:
             return None
 
