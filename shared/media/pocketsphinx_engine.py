@@ -66,7 +66,10 @@ class PocketsphinxEngine:
             while True:
                 frame = stream.read(endpointer.frame_bytes)
                 ended = len(frame) < endpointer.frame_bytes
-                speech = endpointer.end_stream(frame) if ended else endpointer.process(frame)
+                if ended:  # the endpointer cannot end on an empty frame: give it one sample
+                    speech = endpointer.end_stream(frame or b"\x00\x00")
+                else:
+                    speech = endpointer.process(frame)
                 if speech is not None:
                     if not in_utterance:
                         decoder.start_utt()
