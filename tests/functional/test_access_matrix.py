@@ -29,8 +29,13 @@ ROLES = (
     "anonymous",
 )
 STAFF_WITH_ACCESS = {"social_worker": 0, "team_manager": 0, "head_of_service": 0}
-NO_ACCESS = {"other_social_worker": 404, "other_team_manager": 404, "admin": 404,
-             "other_family_member": 404, "anonymous": 401}  # fmt: skip
+NO_ACCESS = {
+    "other_social_worker": 404,
+    "other_team_manager": 404,
+    "admin": 404,
+    "other_family_member": 404,
+    "anonymous": 401,
+}
 
 
 def uid() -> str:
@@ -66,8 +71,9 @@ def fresh(world: World, collection: str, body: dict[str, Any]) -> str:
 
 
 def fresh_visit(world: World) -> str:
-    return fresh(world, "visits", {"startsAt": "2026-12-03T10:00:00Z",
-                                   "endsAt": "2026-12-03T11:00:00Z"})  # fmt: skip
+    return fresh(
+        world, "visits", {"startsAt": "2026-12-03T10:00:00Z", "endsAt": "2026-12-03T11:00:00Z"}
+    )
 
 
 def note_body(visibility: str) -> dict[str, Any]:
@@ -140,23 +146,24 @@ ROWS: list[Row] = [
     Row("create plan", lambda w: ("POST", f"{base(w)}/plans", {"title": "Plan"}), 201, 403),
 ]
 
-for visibility in ("family", "professionals"):
-    hidden = 404 if visibility == "professionals" else None
 
-    def seen(status: int, hidden: int | None = hidden) -> int:
+def visibility_rows(v: str) -> list[Row]:
+    """Rows for records of one visibility: a family member sees only ``family`` ones."""
+    hidden = 404 if v == "professionals" else None
+
+    def seen(status: int) -> int:
         return hidden or status
 
-    v = visibility
-    ROWS += [
+    return [
         Row(
             f"get {v} note",
-            lambda w, v=v: ("GET", f"{base(w)}/notes/{w.records[f'note_{v}']}", None),
+            lambda w: ("GET", f"{base(w)}/notes/{w.records[f'note_{v}']}", None),
             200,
             seen(200),
         ),
         Row(
             f"patch staff {v} note",
-            lambda w, v=v: (
+            lambda w: (
                 "PATCH",
                 f"{base(w)}/notes/{fresh(w, 'notes', note_body(v))}",
                 {"body": "Edited"},
@@ -166,19 +173,19 @@ for visibility in ("family", "professionals"):
         ),
         Row(
             f"delete staff {v} note",
-            lambda w, v=v: ("DELETE", f"{base(w)}/notes/{fresh(w, 'notes', note_body(v))}", None),
+            lambda w: ("DELETE", f"{base(w)}/notes/{fresh(w, 'notes', note_body(v))}", None),
             204,
             seen(403),
         ),
         Row(
             f"get {v} agenda",
-            lambda w, v=v: ("GET", f"{base(w)}/agendas/{w.records[f'agenda_{v}']}", None),
+            lambda w: ("GET", f"{base(w)}/agendas/{w.records[f'agenda_{v}']}", None),
             200,
             seen(200),
         ),
         Row(
             f"add item to {v} agenda",
-            lambda w, v=v: (
+            lambda w: (
                 "POST",
                 f"{base(w)}/agendas/{w.records[f'agenda_{v}']}/items",
                 {"text": "Holidays"},
@@ -188,7 +195,7 @@ for visibility in ("family", "professionals"):
         ),
         Row(
             f"patch {v} agenda",
-            lambda w, v=v: (
+            lambda w: (
                 "PATCH",
                 f"{base(w)}/agendas/{fresh(w, 'agendas', {'title': 'A', 'visibility': v})}",
                 {"title": "B"},
@@ -198,13 +205,13 @@ for visibility in ("family", "professionals"):
         ),
         Row(
             f"get {v} plan",
-            lambda w, v=v: ("GET", f"{base(w)}/plans/{w.records[f'plan_{v}']}", None),
+            lambda w: ("GET", f"{base(w)}/plans/{w.records[f'plan_{v}']}", None),
             200,
             seen(200),
         ),
         Row(
             f"delete {v} plan",
-            lambda w, v=v: (
+            lambda w: (
                 "DELETE",
                 f"{base(w)}/plans/{fresh(w, 'plans', {'title': 'P', 'visibility': v})}",
                 None,
@@ -214,7 +221,7 @@ for visibility in ("family", "professionals"):
         ),
         Row(
             f"comment on {v} note",
-            lambda w, v=v: (
+            lambda w: (
                 "POST",
                 f"{base(w)}/notes/{w.records[f'note_{v}']}/comments",
                 {"body": "Thanks"},
@@ -224,11 +231,15 @@ for visibility in ("family", "professionals"):
         ),
         Row(
             f"list comments on {v} note",
-            lambda w, v=v: ("GET", f"{base(w)}/notes/{w.records[f'note_{v}']}/comments", None),
+            lambda w: ("GET", f"{base(w)}/notes/{w.records[f'note_{v}']}/comments", None),
             200,
             seen(200),
         ),
     ]
+
+
+for visibility in ("family", "professionals"):
+    ROWS += visibility_rows(visibility)
 
 AUDIT_ROLES = {"social_worker": 403, "team_manager": 200, "head_of_service": 200}
 CASES = [(row, role) for row in ROWS for role in ROLES]
@@ -276,15 +287,19 @@ def test_family_member_may_not_set_visibility_or_system_fields(
 ) -> None:
     token = world.token("family_member")
     for field, value in (("visibility", "family"), ("createdBy", {"id": "x"}), ("version", "1")):
-        response = world.api.post(f"/families/{world.family}/notes", token,
-                                  {"body": "Mine", field: value})  # fmt: skip
+        response = world.api.post(
+            f"/families/{world.family}/notes", token, {"body": "Mine", field: value}
+        )
         assert response.status == 422, field
         assert response.body["errors"][0]["loc"] == ["body", field]
 
 
 def test_social_worker_may_not_change_allocation(world: World, stack: Emulators) -> None:
-    response = world.api.patch(f"/families/{world.family}", world.token("social_worker"),
-                               {"workerIds": [str(uuid.uuid4())]})  # fmt: skip
+    response = world.api.patch(
+        f"/families/{world.family}",
+        world.token("social_worker"),
+        {"workerIds": [str(uuid.uuid4())]},
+    )
     assert response.status == 422
     assert response.body["errors"] == [{"loc": ["body", "workerIds"], "type": "forbidden_field"}]
 
@@ -296,16 +311,20 @@ def test_family_member_edits_and_deletes_only_their_own_notes(
     own = world.api.post(f"/families/{world.family}/notes", token, {"body": "From us"})
     assert own.status == 201
     assert own.body["visibility"] == "family"
-    edited = world.api.patch(f"/families/{world.family}/notes/{own.body['id']}", token,
-                             {"body": "From us, edited"})  # fmt: skip
+    edited = world.api.patch(
+        f"/families/{world.family}/notes/{own.body['id']}", token, {"body": "From us, edited"}
+    )
     assert edited.status == 200
     assert world.api.delete(f"/families/{world.family}/notes/{own.body['id']}", token).status == 204
 
 
 def test_only_the_author_changes_a_comment(world: World, stack: Emulators) -> None:
     note = world.records["note_family"]
-    mine = world.api.post(f"/families/{world.family}/notes/{note}/comments",
-                          world.token("family_member"), {"body": "Ours"})  # fmt: skip
+    mine = world.api.post(
+        f"/families/{world.family}/notes/{note}/comments",
+        world.token("family_member"),
+        {"body": "Ours"},
+    )
     path = f"/families/{world.family}/comments/{mine.body['id']}"
     assert world.api.patch(path, world.token("social_worker"), {"body": "No"}).status == 403
     assert world.api.patch(path, world.token("family_member"), {"body": "Better"}).status == 200

@@ -35,8 +35,10 @@ def test_create_answers_201_with_location_etag_and_defaults(world: World, stack:
     assert made.header("ETag") == f'"{made.body["version"]}"'
     assert made.body["visibility"] == "professionals"
     assert made.body["createdBy"] == {
-        "id": world.people["social_worker"].oid, "name": "Sam Patel", "kind": "staff"
-    }  # fmt: skip
+        "id": world.people["social_worker"].oid,
+        "name": "Sam Patel",
+        "kind": "staff",
+    }
     assert made.body["createdAt"].endswith("Z")
 
 
@@ -50,11 +52,19 @@ def test_racing_updates_with_the_same_if_match_exactly_one_wins(
 
     def edit(role: str, text: str) -> None:
         barrier.wait()
-        results.append(world.api.patch(path, world.token(role), {"body": text},
-                                       headers={"If-Match": f'"{note["version"]}"'}))  # fmt: skip
+        results.append(
+            world.api.patch(
+                path,
+                world.token(role),
+                {"body": text},
+                headers={"If-Match": f'"{note["version"]}"'},
+            )
+        )
 
-    threads = [threading.Thread(target=edit, args=("social_worker", "First")),
-               threading.Thread(target=edit, args=("team_manager", "Second"))]  # fmt: skip
+    threads = [
+        threading.Thread(target=edit, args=("social_worker", "First")),
+        threading.Thread(target=edit, args=("team_manager", "Second")),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -91,8 +101,9 @@ def test_if_none_match_gives_304(world: World, stack: Emulators) -> None:
 
 def test_the_same_post_three_times_gives_one_record(world: World, stack: Emulators) -> None:
     body = {"id": uid(), "body": "Retried on a bad connection"}
-    responses = [world.api.post(notes_path(world), world.token("social_worker"), body)
-                 for _ in range(3)]  # fmt: skip
+    responses = [
+        world.api.post(notes_path(world), world.token("social_worker"), body) for _ in range(3)
+    ]
     assert [r.status for r in responses] == [201, 200, 200]
     assert len({r.body["version"] for r in responses}) == 1
     listed = world.api.get(notes_path(world), world.token("social_worker"), params={"limit": "100"})
@@ -103,12 +114,16 @@ def test_a_post_with_an_existing_id_and_other_content_is_409_with_current(
     world: World, stack: Emulators
 ) -> None:
     note = new_note(world, id=uid())
-    clash = world.api.post(notes_path(world), world.token("social_worker"),
-                           {"id": note["id"], "body": "Something else"})  # fmt: skip
+    clash = world.api.post(
+        notes_path(world),
+        world.token("social_worker"),
+        {"id": note["id"], "body": "Something else"},
+    )
     assert clash.status == 409
     assert clash.body["current"]["body"] == note["body"]
-    by_other = world.api.post(notes_path(world), world.token("team_manager"),
-                              {"id": note["id"], "body": note["body"]})  # fmt: skip
+    by_other = world.api.post(
+        notes_path(world), world.token("team_manager"), {"id": note["id"], "body": note["body"]}
+    )
     assert by_other.status == 409
 
 
@@ -129,8 +144,9 @@ def test_deleted_records_vanish_from_get_and_lists(world: World, stack: Emulator
 def test_lists_page_with_opaque_tokens_in_a_stable_newest_first_order(
     world: World, stack: Emulators
 ) -> None:
-    family = world.api.post("/families", world.token("social_worker"),
-                            {"displayName": "Paging", "teamId": world.team_a})  # fmt: skip
+    family = world.api.post(
+        "/families", world.token("social_worker"), {"displayName": "Paging", "teamId": world.team_a}
+    )
     path = f"/families/{family.body['id']}/notes"
     sw = world.token("social_worker")
     made = [world.api.post(path, sw, {"body": f"Note {i}"}).body["id"] for i in range(7)]
@@ -172,8 +188,9 @@ def test_a_tampered_or_foreign_next_token_is_400(world: World, stack: Emulators)
 def test_notes_filter_by_visit(world: World, stack: Emulators) -> None:
     visit = world.records["visit"]
     on_visit = new_note(world, visitId=visit)
-    listed = world.api.get(notes_path(world), world.token("social_worker"),
-                           params={"visitId": visit, "limit": "100"})  # fmt: skip
+    listed = world.api.get(
+        notes_path(world), world.token("social_worker"), params={"visitId": visit, "limit": "100"}
+    )
     assert {item["visitId"] for item in listed.body["items"]} == {visit}
     assert on_visit["id"] in {item["id"] for item in listed.body["items"]}
     bad = world.api.get(notes_path(world), world.token("social_worker"), params={"visitId": "x"})
@@ -213,8 +230,9 @@ def test_denied_attempts_are_audited_and_the_trail_is_newest_first(
     note = new_note(world)
     intruder = world.people["other_team_manager"]
     assert world.api.get(f"{notes_path(world)}/{note['id']}", intruder.token).status == 404
-    trail = world.api.get(f"/families/{world.family}/audit", world.token("head_of_service"),
-                          params={"limit": "100"})  # fmt: skip
+    trail = world.api.get(
+        f"/families/{world.family}/audit", world.token("head_of_service"), params={"limit": "100"}
+    )
     assert trail.status == 200
     denied = [e for e in trail.body["items"] if e["outcome"] == "denied"]
     assert any(e["actor"]["oid"] == intruder.oid for e in denied)
@@ -230,8 +248,11 @@ def test_a_comment_follows_its_note_out_of_the_familys_sight(
     comments = f"{notes_path(world)}/{note['id']}/comments"
     assert world.api.post(comments, family, {"body": "Thank you"}).status == 201
     assert len(world.api.get(comments, family).body["items"]) == 1
-    hidden = world.api.patch(f"{notes_path(world)}/{note['id']}", world.token("social_worker"),
-                             {"visibility": "professionals"})  # fmt: skip
+    hidden = world.api.patch(
+        f"{notes_path(world)}/{note['id']}",
+        world.token("social_worker"),
+        {"visibility": "professionals"},
+    )
     assert hidden.status == 200
     assert world.api.get(comments, family).status == 404
     staff_view = world.api.get(comments, world.token("social_worker"))
@@ -250,8 +271,11 @@ def test_comments_are_listed_oldest_first(world: World, stack: Emulators) -> Non
 def test_agenda_items_added_by_a_family_are_attributed_and_retries_are_safe(
     world: World, stack: Emulators
 ) -> None:
-    agenda = world.api.post(f"/families/{world.family}/agendas", world.token("social_worker"),
-                            {"title": "Next visit", "visibility": "family"})  # fmt: skip
+    agenda = world.api.post(
+        f"/families/{world.family}/agendas",
+        world.token("social_worker"),
+        {"title": "Next visit", "visibility": "family"},
+    )
     path = f"/families/{world.family}/agendas/{agenda.body['id']}/items"
     item = {"id": uid(), "text": "Talk about school"}
     first = world.api.post(path, world.token("family_member"), item)
@@ -262,16 +286,20 @@ def test_agenda_items_added_by_a_family_are_attributed_and_retries_are_safe(
 
 
 def test_visits_must_end_after_they_start(world: World, stack: Emulators) -> None:
-    response = world.api.post(f"/families/{world.family}/visits", world.token("social_worker"),
-                              {"startsAt": "2026-12-01T11:00:00Z", "endsAt": "2026-12-01T10:00:00Z"})  # fmt: skip
+    response = world.api.post(
+        f"/families/{world.family}/visits",
+        world.token("social_worker"),
+        {"startsAt": "2026-12-01T11:00:00Z", "endsAt": "2026-12-01T10:00:00Z"},
+    )
     assert response.status == 422
     assert response.body["errors"][0]["loc"] == ["body", "endsAt"]
 
 
 def test_required_fields_cannot_be_removed_by_merge_patch(world: World, stack: Emulators) -> None:
     note = new_note(world)
-    response = world.api.patch(f"{notes_path(world)}/{note['id']}", world.token("social_worker"),
-                               {"body": None})  # fmt: skip
+    response = world.api.patch(
+        f"{notes_path(world)}/{note['id']}", world.token("social_worker"), {"body": None}
+    )
     assert response.status == 422
 
 
@@ -281,11 +309,14 @@ def test_invitation_links_a_family_member_whose_verified_phone_matches(
     from tests.tokens import family_token
 
     sw = world.token("social_worker")
-    member = world.api.post(f"/families/{world.family}/members", sw,
-                            {"displayName": "Jamie Jones", "relationship": "brother",
-                             "phone": "+447700900777"})  # fmt: skip
-    invitation = world.api.post(f"/families/{world.family}/invitations", sw,
-                                {"memberId": member.body["id"]})  # fmt: skip
+    member = world.api.post(
+        f"/families/{world.family}/members",
+        sw,
+        {"displayName": "Jamie Jones", "relationship": "brother", "phone": "+447700900777"},
+    )
+    invitation = world.api.post(
+        f"/families/{world.family}/invitations", sw, {"memberId": member.body["id"]}
+    )
     assert invitation.status == 201
     code = invitation.body["code"]
     stranger = family_token(oid=uid(), phone_number="+447700900001")
@@ -296,8 +327,9 @@ def test_invitation_links_a_family_member_whose_verified_phone_matches(
     assert redeemed.status == 200
     assert redeemed.body == {"familyId": world.family, "memberId": member.body["id"]}
     assert world.api.get(f"/families/{world.family}/notes", jamie).status == 200
-    again = world.api.post("/invitations/redeem", family_token(oid=uid(), phone_number="+447700900777"),
-                           {"code": code})  # fmt: skip
+    again = world.api.post(
+        "/invitations/redeem", family_token(oid=uid(), phone_number="+447700900777"), {"code": code}
+    )
     assert again.status == 404
 
 
@@ -305,8 +337,10 @@ def test_redeeming_is_rate_limited_to_five_failures_an_hour(world: World, stack:
     from tests.tokens import family_token
 
     guesser = family_token(oid=uid(), phone_number="+447700900002")
-    statuses = [world.api.post("/invitations/redeem", guesser, {"code": f"WRONG{i:05d}"}).status
-                for i in range(7)]  # fmt: skip
+    statuses = [
+        world.api.post("/invitations/redeem", guesser, {"code": f"WRONG{i:05d}"}).status
+        for i in range(7)
+    ]
     assert statuses[:5] == [404] * 5
     assert statuses[5:] == [429, 429]
 
@@ -343,19 +377,33 @@ WRITE_ENDPOINTS = [
 
 
 @pytest.mark.parametrize(("method", "template"), WRITE_ENDPOINTS)
-@pytest.mark.parametrize(("case", "body", "headers", "status"), BAD_BODIES,
-                         ids=[b[0] for b in BAD_BODIES])  # fmt: skip
+@pytest.mark.parametrize(
+    ("case", "body", "headers", "status"), BAD_BODIES, ids=[b[0] for b in BAD_BODIES]
+)
 def test_bad_bodies_are_4xx_problems_never_500(
-    world: World, stack: Emulators, method: str, template: str, case: str, body: Any,
-    headers: dict[str, str] | None, status: int,
-) -> None:  # fmt: skip
+    world: World,
+    stack: Emulators,
+    method: str,
+    template: str,
+    case: str,
+    body: Any,
+    headers: dict[str, str] | None,
+    status: int,
+) -> None:
     path = template.format(
-        family=world.family, member=world.member_self, visit=world.records["visit"],
-        agenda=world.records["agenda_family"], note=world.records["note_family"],
-        plan=world.records["plan_family"], comment=world.records["comment_family"],
-    )  # fmt: skip
-    role = "admin" if path.startswith("/admin") else (
-        "family_member" if path == "/invitations/redeem" else "social_worker")  # fmt: skip
+        family=world.family,
+        member=world.member_self,
+        visit=world.records["visit"],
+        agenda=world.records["agenda_family"],
+        note=world.records["note_family"],
+        plan=world.records["plan_family"],
+        comment=world.records["comment_family"],
+    )
+    role = (
+        "admin"
+        if path.startswith("/admin")
+        else ("family_member" if path == "/invitations/redeem" else "social_worker")
+    )
     response = world.api.request(method, path, world.token(role), body, headers=headers)
     assert 400 <= response.status < 500
     assert response.status == status
@@ -367,11 +415,18 @@ def test_bad_bodies_are_4xx_problems_never_500(
 
 @pytest.mark.parametrize(
     "path",
-    ["/families/not-a-uuid", "/families/{family}/notes/12345", "/families/{family}/visits/%00",
-     "/families/{family}/plans/" + "a" * 300, "/families/{family}/bogus/{note}/comments"],
-)  # fmt: skip
+    [
+        "/families/not-a-uuid",
+        "/families/{family}/notes/12345",
+        "/families/{family}/visits/%00",
+        "/families/{family}/plans/" + "a" * 300,
+        "/families/{family}/bogus/{note}/comments",
+    ],
+)
 def test_bad_ids_are_404_problems(world: World, stack: Emulators, path: str) -> None:
-    response = world.api.get(path.format(family=world.family, note=world.records["note_family"]),
-                             world.token("social_worker"))  # fmt: skip
+    response = world.api.get(
+        path.format(family=world.family, note=world.records["note_family"]),
+        world.token("social_worker"),
+    )
     assert response.status == 404
     assert response.body["status"] == 404

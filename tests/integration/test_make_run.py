@@ -29,10 +29,19 @@ def processes_mentioning(marker: str) -> list[str]:
 
 def run_stack(state_dir: Path, port: int, settings: dict[str, str]) -> subprocess.Popen[str]:
     arguments = [
-        "--port", str(port), "--cosmos-port", str(free_port()), "--blob-port", str(free_port()),
-        "--queue-port", str(free_port()), "--table-port", str(free_port()),
-        "--state-dir", str(state_dir),
-    ]  # fmt: skip
+        "--port",
+        str(port),
+        "--cosmos-port",
+        str(free_port()),
+        "--blob-port",
+        str(free_port()),
+        "--queue-port",
+        str(free_port()),
+        "--table-port",
+        str(free_port()),
+        "--state-dir",
+        str(state_dir),
+    ]
     env = {**os.environ, **settings}
     return subprocess.Popen(
         [sys.executable, "-m", "local.run", *arguments],
@@ -102,9 +111,13 @@ def test_token_command_prints_a_token_the_api_accepts(
     oid = str(uuid.uuid4())
     command = [sys.executable, "-m", "local.token", *arguments[:1], "--oid", oid, *arguments[1:]]
     result = subprocess.run(
-        command, cwd=repo_root(), env={**os.environ, **base_settings},
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        command,
+        cwd=repo_root(),
+        env={**os.environ, **base_settings},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     principal = get_runtime().token_validator.authenticate(f"Bearer {result.stdout.strip()}")
     assert principal.object_id == oid
     assert principal.kind == kind

@@ -32,12 +32,16 @@ class JwksServer:
                 body = json.dumps(
                     {
                         "keys": [
-                            {**json.loads(RSAAlgorithm.to_jwk(key.public_key())), "kid": kid,
-                             "use": "sig", "alg": "RS256"}
+                            {
+                                **json.loads(RSAAlgorithm.to_jwk(key.public_key())),
+                                "kid": kid,
+                                "use": "sig",
+                                "alg": "RS256",
+                            }
                             for kid, key in server.keys.items()
                         ]
                     }
-                ).encode()  # fmt: skip
+                ).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared.reminders.service import ReminderConfig
 from shared.reminders.timing import (
     QuietHours,
     current_window,
@@ -136,3 +137,19 @@ def test_durations_and_timer_periods_parse_from_settings() -> None:
     for bad in ("*/5 * * * *", "0 0 9 * * 1-5", "0 */0 * * * *"):
         with pytest.raises(ValueError, match="schedule"):
             timer_period(bad)
+
+
+def test_reminder_configuration_reads_the_setting_strings() -> None:
+    config = ReminderConfig.parse(
+        windows="48h, 2h30m", quiet_hours="21:00-07:30", schedule="0 */10 * * * *", max_attempts=5
+    )
+
+    assert config.windows == (timedelta(hours=48), timedelta(hours=2, minutes=30))
+    assert config.quiet_hours == QuietHours(time(21, 0), time(7, 30))
+    assert config.timer_period == timedelta(minutes=10)
+    assert config.max_attempts == 5
+    assert ReminderConfig.parse() == ReminderConfig()
+    with pytest.raises(ValueError, match="windows"):
+        ReminderConfig.parse(windows="")
+    with pytest.raises(ValueError, match="differ"):
+        ReminderConfig.parse(windows="2h,120m")
