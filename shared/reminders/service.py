@@ -66,7 +66,7 @@ from shared.reminders.ports import (
     MemberSource,
     VisitSource,
 )
-from shared.reminders.timing import QuietHours, current_window
+from shared.reminders.timing import QuietHours, current_window, parse_duration, timer_period
 from shared.sms.port import SmsOutcomeUnknownError, SmsPermanentError, SmsSender, SmsTransientError
 from shared.sms.templates import SmsTemplates
 
@@ -100,6 +100,23 @@ class ReminderConfig:
             raise ValueError("Reminder windows must differ.")
         if self.timer_period <= timedelta(0) or self.max_attempts < 1:
             raise ValueError("The timer period and the attempts allowed must be positive.")
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        windows: str = "24h,2h",
+        quiet_hours: str = "20:00-08:00",
+        schedule: str = "0 */5 * * * *",
+        max_attempts: int = 3,
+    ) -> ReminderConfig:
+        """From app settings: ``"24h,2h"``, ``"20:00-08:00"`` (empty: none), an NCRONTAB."""
+        return cls(
+            windows=tuple(parse_duration(part) for part in windows.split(",") if part.strip()),
+            quiet_hours=QuietHours.parse(quiet_hours),
+            timer_period=timer_period(schedule),
+            max_attempts=max_attempts,
+        )
 
     def horizon(self, now: datetime) -> tuple[datetime, datetime]:
         """Visits starting in ``(start, end]`` are the ones a run at ``now`` looks at."""
@@ -245,6 +262,9 @@ class ReminderService:
                 self._give_up(claim, REASON_VISIT_CANCELLED, now, report)
             elif claim.may_have_reached:
                 reached[claim.member_id].append(claim)
+        for claim in claims:
+            if claim.kind == "cancellation" and claim.is_waiting and claim.member_id not in reached:
+                self._give_up(claim, REASON_SUPERSEDED, now, report)
         if not reached:
             return
         by_id = {claim.id: claim for claim in claims}
