@@ -14,10 +14,12 @@ CONNECTION_TIMEOUT_SECONDS = 5
 RETRY_TOTAL = 3
 
 
-def build_cosmos_client(settings: Settings) -> CosmosClient:
+def build_cosmos_client(settings: Settings, **extra: Any) -> CosmosClient:
+    """The client; ``extra`` options reach the SDK (e.g. ``raw_response_hook`` for counting)."""
     from azure.cosmos import CosmosClient
 
     options: dict[str, Any] = {
+        **extra,
         "connection_timeout": CONNECTION_TIMEOUT_SECONDS,
         "retry_total": RETRY_TOTAL,
         "retry_connect": RETRY_TOTAL,

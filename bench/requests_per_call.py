@@ -1,0 +1,101 @@
+"""Cosmos DB requests per API call, counted by the SDK's response hook (no guessing).
+
+Starts its own emulators, seeds a family, then counts the requests of a single-record read, a
+single-record write (update and create) and one list page, each with the per-instance caches
+warm (steady state) and cold (first call of a new instance). Target: at most 3 per
+single-record call, access check and audit included.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TARGET = 3
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, response: Any) -> None:
+        with self._lock:
+            self.count += 1
+
+    def measure(self, action: Callable[[], Any]) -> int:
+        before = self.count
+        action()
+        return self.count - before
+
+
+def main() -> int:
+    from local.config import EXAMPLE, local_values
+    from local.emulators import Emulators, free_ports
+
+    with tempfile.TemporaryDirectory() as state:
+        emulators = Emulators(ports=free_ports(), state_dir=Path(state)).start()
+        try:
+            os.environ.update(local_values(EXAMPLE))
+            os.environ.update(emulators.settings())
+            os.environ["AUTH_DEV_ISSUER_KEY_FILE"] = str(Path(state) / "issuer.pem")
+            os.environ["COSMOS_DATABASE"] = "bench"
+            return run()
+        finally:
+            emulators.stop()
+
+
+def run() -> int:
+    from function_app import app
+    from shared.adapters.blobs import provision_containers
+    from shared.adapters.cosmos import build_cosmos_client, provision_database
+    from shared.composition import get_runtime, reset_runtime
+    from tests.functional.api import InProcessApi
+    from tests.functional.world import build_world
+
+    counter = Counter()
+    reset_runtime()
+    runtime = get_runtime()
+    runtime.cosmos_client = build_cosmos_client(runtime.settings, raw_response_hook=counter)
+    provision_database(runtime.cosmos_client, runtime.settings.cosmos_database)
+    provision_containers(runtime.blob_service)
+    api = InProcessApi(app.get_functions())
+    world = build_world(api)
+    sw = world.token("social_worker")
+    notes = f"/families/{world.family}/notes"
+    note_id = world.records["note_family"]
+    single = f"{notes}/{note_id}"
+
+    def calls() -> dict[str, Callable[[], Any]]:
+        return {
+            "GET one note": lambda: api.get(single, sw),
+            "PATCH one note": lambda: api.patch(single, sw, {"body": "Edited"}),
+            "POST a note": lambda: api.post(notes, sw, {"body": "New"}),
+            "GET a page of notes": lambda: api.get(notes, sw, params={"limit": "50"}),
+        }
+
+    warm = {name: counter.measure(action) for name, action in calls().items()}
+    cold: dict[str, int] = {}
+    for name, action in calls().items():
+        runtime.family_cache.clear()
+        runtime.profile_cache.clear()
+        cold[name] = counter.measure(action)
+
+    print("Cosmos DB requests per API call (access check and audit included)")
+    print(f"  {'call':<22} {'warm':>5} {'cold':>5}   target")
+    for name in warm:
+        target = f"<= {TARGET}" if "page" not in name else "-"
+        print(f"  {name:<22} {warm[name]:>5} {cold[name]:>5}   {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
