@@ -28,6 +28,7 @@ SCOPE = "https://cognitiveservices.azure.com/.default"
 API_VERSION = "2024-11-15"
 TRANSCRIBE_PATH = "/speechtotext/transcriptions:transcribe"
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRIED_METHODS = frozenset({"POST"})  # transcribing has no side effects: safe to send again
 
 
 class AzureSpeechEngine:
@@ -104,6 +105,7 @@ class AzureSpeechEngine:
             response = self.client.send_request(
                 request,
                 connection_verify=self.connection_verify,
+                retry_on_methods=RETRIED_METHODS,
                 connection_timeout=30,
                 read_timeout=self.timeout_seconds,
             )

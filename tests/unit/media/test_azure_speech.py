@@ -77,14 +77,12 @@ def multipart(content_type: str, body: bytes) -> dict[str, tuple[str | None, str
     message = email.message_from_bytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body, policy=email.policy.HTTP
     )
-    parts = {}
-    for part in message.iter_parts():  # type: ignore[attr-defined]
+    parts: dict[str, tuple[str | None, str | None, bytes]] = {}
+    for part in message.walk():
+        name = part.get_param("name", header="content-disposition")
         payload = part.get_payload(decode=True)
-        parts[part.get_param("name", header="content-disposition")] = (
-            part.get_filename(),
-            part.get("content-type"),
-            payload,
-        )
+        if isinstance(name, str) and isinstance(payload, bytes):
+            parts[name] = (part.get_filename(), part.get_content_type(), payload)
     return parts
 
 
@@ -120,7 +118,7 @@ def server(tmp_path: Path) -> Iterator[SpeechServer]:
     context.load_cert_chain(certificate, key)
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     state.url = f"https://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state
@@ -153,7 +151,9 @@ def test_request_is_an_entra_signed_multipart_post_of_opus_audio(
     server: SpeechServer, sound: Path, tmp_path: Path
 ) -> None:
     credential = FakeCredential()
-    speech = engine_for(server, credential).transcribe(sound, "wav", work_dir=tmp_path)
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+    speech = engine_for(server, credential).transcribe(sound, "wav", work_dir=work_dir)
 
     [request] = server.received
     assert request.path == "/speechtotext/transcriptions:transcribe?api-version=2024-11-15"
@@ -172,7 +172,7 @@ def test_request_is_an_entra_signed_multipart_post_of_opus_audio(
         (1.2, 1.9, "See you next week."),
     ]
     assert speech.language == "en-GB"
-    assert list(tmp_path.iterdir()) == []
+    assert list(work_dir.iterdir()) == []
 
 
 def test_throttling_is_retried_with_the_same_audio(
