@@ -85,6 +85,43 @@ class Settings(BaseSettings):
         "Private key of the development issuer, generated on first use.",
     )
 
+    sms_acs_endpoint: str = setting(
+        "SMS_ACS_ENDPOINT", "", "azure", "Azure Communication Services endpoint; empty: outbox."
+    )
+    sms_sender_id: str = setting(
+        "SMS_SENDER_ID", "FamilyStory", "azure", "Registered alphanumeric sender (11 chars max)."
+    )
+    sms_service_name: str = setting(
+        "SMS_SERVICE_NAME", "Family Support", "azure", "The service's name as families know it."
+    )
+    sms_reminder_template: str = setting(
+        "SMS_REMINDER_TEMPLATE", "", "both", "Reminder text template; empty: the default."
+    )
+    sms_cancellation_template: str = setting(
+        "SMS_CANCELLATION_TEMPLATE", "", "both", "Cancellation text template; empty: the default."
+    )
+    sms_outbox_path: str = setting(
+        "SMS_OUTBOX_PATH", ".local/outbox/sms.jsonl", "local", "Where local texts are written."
+    )
+    sms_acs_connection_string: str | None = setting(
+        "SMS_ACS_CONNECTION_STRING", None, "local", "Key-based ACS connection (test servers)."
+    )
+    sms_acs_ca_certificate: str | None = setting(
+        "SMS_ACS_CA_CERTIFICATE", None, "local", "CA certificate of a local ACS test server."
+    )
+    reminder_schedule: str = setting(
+        "REMINDER_SCHEDULE", "0 */5 * * * *", "both", "NCRONTAB schedule of the reminder run."
+    )
+    reminder_windows: str = setting(
+        "REMINDER_WINDOWS", "24h,2h", "both", "How long before a visit reminders go."
+    )
+    reminder_quiet_hours: str = setting(
+        "REMINDER_QUIET_HOURS", "20:00-08:00", "both", "No texts then (Europe/London); empty: none."
+    )
+    reminder_max_attempts: int = setting(
+        "REMINDER_MAX_ATTEMPTS", 3, "both", "Sends tried per reminder before it fails for good."
+    )
+
     azure_client_id: str | None = setting(
         "AZURE_CLIENT_ID", None, "azure", "Client id of the app's user-assigned managed identity."
     )

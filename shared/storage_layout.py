@@ -6,9 +6,10 @@ Bicep, so a container, partition key or index is never declared in two places th
 - ``records``: case records (families, members, visits, agendas, notes, plans, comments, media,
   notification claims), partitioned by family so a family's story is one logical partition.
 - ``audit``: append-only audit events, partitioned by family like the records they describe.
-- ``directory``: staff profiles, teams, family-member links and invitations. Each is read by its
-  own id (the caller's ``tid``+``oid``, an invitation code's hash) on every request, so the
-  partition key is the id: point reads, and no hot partition.
+- ``directory``: staff profiles, teams, family-member links, invitations and rate-limit counters.
+  Each is read by its own id (the caller's ``tid``+``oid``, an invitation code's hash) on every
+  request, so the partition key is the id: point reads, and no hot partition. Per-item TTL
+  expires invitations and counters.
 - ``operations``: applied sync operation results kept for replays, expiring by per-item TTL.
 """
 
@@ -74,6 +75,7 @@ DIRECTORY = CosmosContainer(
         "includedPaths": [{"path": "/*"}],
         "excludedPaths": [{"path": '/"_etag"/?'}],
     },
+    default_ttl=-1,
 )
 
 OPERATIONS = CosmosContainer(

@@ -88,18 +88,15 @@ param instanceMemoryMB int = 2048
 @description('Subnet the app integrates with for outbound traffic to private endpoints. Empty for none.')
 param virtualNetworkSubnetId string = ''
 
-// Values for settings that the SMS, transcription and malware-scanning features will read. Each
+// Values for settings that the transcription and malware-scanning features will read. Each
 // becomes an entry in appSettings when shared/settings.py declares it (the drift test says when).
 @description('Endpoint of Azure Communication Services, for the SMS client.')
-#disable-next-line no-unused-params
 param communicationServicesEndpoint string
 
 @description('Alphanumeric SMS sender id (at most 11 characters) registered for the borough.')
-#disable-next-line no-unused-params
 param smsSender string
 
 @description('The borough\'s service name as families know it, used in reminder texts.')
-#disable-next-line no-unused-params
 param serviceName string
 
 @description('Custom-subdomain endpoint of Azure AI Speech, for transcription.')
@@ -140,6 +137,9 @@ var appSettings = {
   AUTH_FAMILY_TENANT_ID: familyTenantId
   AUTH_FAMILY_AUDIENCE: familyAppClientId
   LOG_LEVEL: logLevel
+  SMS_ACS_ENDPOINT: communicationServicesEndpoint
+  SMS_SENDER_ID: smsSender
+  SMS_SERVICE_NAME: serviceName
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

@@ -153,6 +153,7 @@ var containers = [
         }
       ]
     }
+    defaultTtl: -1
   }
   {
     id: 'operations'

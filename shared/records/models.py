@@ -32,6 +32,20 @@ def _canonical_uuid(value: str) -> str:
     return str(UUID(value))
 
 
+def _uk_mobile(value: str) -> str:
+    from pydantic_core import PydanticCustomError
+
+    from shared.sms.phone import InvalidPhoneNumberError, normalise_mobile
+
+    try:
+        return normalise_mobile(value)
+    except InvalidPhoneNumberError as error:
+        raise PydanticCustomError(error.kind, str(error)) from None
+
+
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_uk_mobile)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+
 Id = Annotated[
     str,
     StringConstraints(min_length=32, max_length=45),
@@ -116,10 +130,8 @@ class MemberIn(InputModel):
     id: Id | None = None
     display_name: Name
     relationship: Text
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
-    email: (
-        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
-    ) = None
+    phone: Phone | None = None
+    email: Email | None = None
     date_of_birth: date | None = None
     sms_reminders: bool = False
 
@@ -127,10 +139,8 @@ class MemberIn(InputModel):
 class MemberPatch(InputModel):
     display_name: Name | None = None
     relationship: Text | None = None
-    phone: Annotated[str, StringConstraints(max_length=32)] | None = None
-    email: (
-        Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None
-    ) = None
+    phone: Phone | None = None
+    email: Email | None = None
     date_of_birth: date | None = None
     sms_reminders: bool | None = None
 

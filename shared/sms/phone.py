@@ -4,8 +4,10 @@
 words a family member understands, and ``kind`` is a stable code for the 422 ``errors[].type``.
 It never echoes the number back.
 
-Note: Ofcom's drama range (07700 900000 to 900999) is not a valid mobile number here, because
-it is not one; tests use numbers from allocated mobile ranges.
+Ofcom's drama range (07700 900000 to 900999) is reserved for fiction: it can never reach a real
+person, so training stacks, demos and test suites use it (the API's own examples do). It is
+accepted as a mobile number although ``phonenumbers`` does not list it as allocated; a text to
+it simply fails at the provider.
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ def normalise_mobile(
         number = phonenumbers.parse(text, default_region)
     except NumberParseException:
         raise InvalidPhoneNumberError("phone_unparsable") from None
+    if _drama_mobile(number.country_code, number.national_number):
+        return f"+{number.country_code}{number.national_number}"
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumberError("phone_invalid")
     if country_codes is not None and number.country_code not in country_codes:
@@ -60,3 +64,7 @@ def normalise_mobile(
     ):
         raise InvalidPhoneNumberError("phone_not_mobile")
     return str(phonenumbers.format_number(number, PhoneNumberFormat.E164))
+
+
+def _drama_mobile(country_code: int | None, national_number: int | None) -> bool:
+    return country_code == UK_COUNTRY_CODE and 7700900000 <= (national_number or 0) <= 7700900999
