@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "heic": "HEIF"}
 REDUCING_GAP = 2.0
+PHOTO_RESAMPLING = "LANCZOS"
+THUMBNAIL_RESAMPLING = "BICUBIC"
 DECODE_ERRORS: tuple[type[Exception], ...] = (
     OSError,
     ValueError,
@@ -74,7 +76,6 @@ def render_thumbnails(
     path: Path, family: str, options: MediaOptions, roles: tuple[tuple[Role, int], ...] = ()
 ) -> list[Rendition]:
     """JPEG thumbnails whose longest sides are those of ``roles`` (default: the options')."""
-    from PIL import Image
 
     roles = tuple(sorted(roles or options.thumbnail_sides, key=lambda role: -role[1]))
     renditions: list[Rendition] = []
@@ -85,27 +86,19 @@ def render_thumbnails(
         image.load()
         current: Image.Image = _prepare(image)
         for role, side in roles:
-            target = fit(current.size, side)
-            if target != current.size:
-                current = current.resize(
-                    target, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP
-                )
+            current = _shrink(current, side, THUMBNAIL_RESAMPLING)
             renditions.append(_encode(role, _finish(current, keep_alpha=False), options))
     return renditions
 
 
 def _render_display(path: Path, family: str, options: MediaOptions) -> Rendition:
-    from PIL import Image
 
     with open_image(path, family, options.max_pixels) as image, _decoding():
         target = fit(image.size, options.photo_max_side)
         if family == "jpeg":
             image.draft("RGB", target)
         image.load()
-        current = _prepare(image)
-        if fit(current.size, options.photo_max_side) != current.size:
-            target = fit(current.size, options.photo_max_side)
-            current = current.resize(target, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+        current = _shrink(_prepare(image), options.photo_max_side, PHOTO_RESAMPLING)
         return _encode("photo", _finish(current, keep_alpha=True), options)
 
 
@@ -132,6 +125,15 @@ def open_image(path: Path, family: str, max_pixels: int) -> Iterator[Image.Image
         if width < 1 or height < 1:
             raise MediaRejectedError("The photo has no pixels.", "undecodable")
         yield image
+
+
+def _shrink(image: Image.Image, side: int, resampling: str) -> Image.Image:
+    from PIL import Image
+
+    target = fit(image.size, side)
+    if target == image.size:
+        return image
+    return image.resize(target, Image.Resampling[resampling], reducing_gap=REDUCING_GAP)
 
 
 def fit(size: tuple[int, int], side: int) -> tuple[int, int]:

@@ -25,13 +25,18 @@ KIND_NAMES: dict[Kind, str] = {"photo": "Photos", "audio": "Audio recordings", "
 
 @dataclass(frozen=True)
 class MediaOptions:
-    """Limits and tunables. Every field is an app setting (see the module docstring)."""
+    """Limits and tunables. Every field is an app setting (see the module docstring).
+
+    The served photo is at most ``photo_max_side`` pixels on its longest side: enough for any
+    screen, and small enough that a 24-megapixel JPEG is decoded at half scale. The original,
+    which keeps its full resolution and its metadata, is never served.
+    """
 
     photo_max_bytes: int = 25 * MIB
     audio_max_bytes: int = 200 * MIB
     video_max_bytes: int = 1024 * MIB
     max_pixels: int = 50_000_000
-    photo_max_side: int = 4096
+    photo_max_side: int = 2560
     poster_max_side: int = 1920
     thumbnail_sides: tuple[tuple[Role, int], ...] = (("large", 1280), ("small", 320))
     jpeg_quality: int = 85

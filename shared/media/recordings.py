@@ -20,6 +20,7 @@ from shared.media.sniff import FAMILIES
 
 POSTER_AT_SECONDS = 1.0
 DECODE_CHECK_SECONDS = 30
+DECODER_THREADS = 2  # each decoding thread holds frames: memory must not grow with the cores
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,8 @@ def render_stills(
         frame.unlink(missing_ok=True)
         try:
             ffmpeg.run(
-                "-loglevel", "error", "-ss", f"{at:.3f}", *ffmpeg.input_args(path, family),
+                "-loglevel", "error", "-threads", str(DECODER_THREADS), "-ss", f"{at:.3f}",
+                *ffmpeg.input_args(path, family),
                 "-map", "0:V:0", "-frames:v", "1", "-an", "-sn", "-dn",
                 "-vf", "scale=w=iw*sar:h=ih,setsar=1", "-pix_fmt", "rgb24", "-c:v", "png",
                 "-update", "1", "-f", "image2", "-y", f"file:{frame}",
