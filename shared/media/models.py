@@ -50,6 +50,9 @@ class Transcript(MediaModel):
 
 
 class Ready(MediaModel):
+    """The upload is safe to serve. ``size_bytes`` and ``sha256`` describe the upload itself;
+    ``width`` and ``height`` are those of the served photo, or of the video as it plays."""
+
     status: Literal["ready"] = "ready"
     kind: Kind
     content_type: str

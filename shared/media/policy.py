@@ -25,7 +25,8 @@ KIND_NAMES: dict[Kind, str] = {"photo": "Photos", "audio": "Audio recordings", "
 
 @dataclass(frozen=True)
 class MediaOptions:
-    """Limits and tunables. Every field is an app setting (see the module docstring).
+    """Limits and tunables with their defaults. The size limits, pixel limit, served photo size
+    and ffmpeg timeout come from app settings; the thumbnail sizes are the API's.
 
     The served photo is at most ``photo_max_side`` pixels on its longest side: enough for any
     screen, and small enough that a 24-megapixel JPEG is decoded at half scale. The original,
@@ -41,7 +42,6 @@ class MediaOptions:
     thumbnail_sides: tuple[tuple[Role, int], ...] = (("large", 1280), ("small", 320))
     jpeg_quality: int = 85
     ffmpeg_timeout_seconds: float = 600.0
-    transcription_max_seconds: float = 4 * 3600.0
 
     def max_bytes(self, kind: Kind) -> int:
         return {
