@@ -2,9 +2,11 @@
 
 import azure.functions as func
 
-from functions import case_records, families, system
+from functions import case_records, families, notifications, sync, system
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(system.bp)
 app.register_functions(families.bp)
 app.register_functions(case_records.bp)
+app.register_functions(notifications.bp)
+app.register_functions(sync.bp)

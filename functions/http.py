@@ -266,7 +266,8 @@ def problem_for(error: BaseException) -> Problem:
     return INTERNAL
 
 
-def problem_response(error: Exception, invocation_id: str, function: str) -> func.HttpResponse:
+def problem_body(error: Exception) -> tuple[dict[str, Any], dict[str, str]]:
+    """The RFC 9457 body and headers for an error; the one mapping from errors to HTTP."""
     if not isinstance(error, errors.FamilyStoryError):
         error = as_dependency_error(error) or error
     problem = problem_for(error)
@@ -285,23 +286,20 @@ def problem_response(error: Exception, invocation_id: str, function: str) -> fun
             headers["WWW-Authenticate"] = "Bearer"
         if isinstance(error, errors.TooManyRequestsError | errors.DependencyUnavailableError):
             headers["Retry-After"] = str(error.retry_after_seconds)
-        if isinstance(error, errors.DependencyUnavailableError):
-            log.warning(
-                "dependency unavailable in %s: %s",
-                function,
-                error.dependency,
-                extra={"invocation_id": invocation_id, "function": function},
-            )
-    else:
+    return body, headers
+
+
+def problem_response(error: Exception, invocation_id: str, function: str) -> func.HttpResponse:
+    body, headers = problem_body(error)
+    context = {"invocation_id": invocation_id, "function": function}
+    if body["status"] == INTERNAL.status:
         body["detail"] = f"An unexpected error occurred (invocation {invocation_id})."
-        log.exception(
-            "unhandled error in %s",
-            function,
-            extra={"invocation_id": invocation_id, "function": function},
-        )
+        log.exception("unhandled error in %s", function, extra=context)
+    elif body["status"] == 503:
+        log.warning("dependency unavailable in %s: %s", function, body["detail"], extra=context)
     return func.HttpResponse(
         body=json.dumps(body, separators=(",", ":")),
-        status_code=problem.status,
+        status_code=body["status"],
         headers=headers,
         mimetype="application/problem+json",
         charset="utf-8",

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from shared.identity import TokenValidator
     from shared.opaque import TokenSigner
     from shared.records.store import RecordStore
+    from shared.reminders.cosmos import CosmosClaimStore
     from shared.settings import Settings
+    from shared.sms import SmsSender, SmsTemplates
 
 FAMILY_CACHE_SECONDS = 15
 PROFILE_CACHE_SECONDS = 30
@@ -39,6 +41,7 @@ class Runtime:
         self.clock = clock
         self.family_cache: TTLCache[str, dict[str, Any]] = TTLCache(4096, FAMILY_CACHE_SECONDS)
         self.profile_cache: TTLCache[str, dict[str, Any]] = TTLCache(4096, PROFILE_CACHE_SECONDS)
+        self.sync_cache: TTLCache[str, bool] = TTLCache(4096, 3600)
         self.cache_lock = threading.Lock()
 
     @cached_property
@@ -91,6 +94,42 @@ class Runtime:
         from shared.adapters.blobs import build_blob_service
 
         return build_blob_service(self.settings)
+
+    @cached_property
+    def sms_sender(self) -> SmsSender:
+        """ACS in Azure (identity), a local ACS test server, or the local outbox file."""
+        from pathlib import Path
+
+        from shared.sms import build_sms_sender
+
+        settings = self.settings
+        return build_sms_sender(
+            sender_id=settings.sms_sender_id,
+            acs_endpoint=settings.sms_acs_endpoint,
+            acs_connection_string=settings.sms_acs_connection_string or None,
+            acs_ca_certificate=settings.sms_acs_ca_certificate or None,
+            managed_identity_client_id=settings.azure_client_id or None,
+            outbox_path=Path(settings.sms_outbox_path),
+        )
+
+    @cached_property
+    def sms_templates(self) -> SmsTemplates:
+        """The borough's texts; an empty template setting means the default text."""
+        from shared.sms import SmsTemplates
+        from shared.sms.templates import DEFAULT_CANCELLATION, DEFAULT_REMINDER
+
+        settings = self.settings
+        return SmsTemplates(
+            service_name=settings.sms_service_name,
+            reminder=settings.sms_reminder_template or DEFAULT_REMINDER,
+            cancellation=settings.sms_cancellation_template or DEFAULT_CANCELLATION,
+        )
+
+    @cached_property
+    def claim_store(self) -> CosmosClaimStore:
+        from shared.reminders.cosmos import CosmosClaimStore
+
+        return CosmosClaimStore.from_database(self.database)
 
 
 _lock = threading.Lock()

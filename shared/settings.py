@@ -122,6 +122,16 @@ class Settings(BaseSettings):
         "REMINDER_MAX_ATTEMPTS", 3, "both", "Sends tried per reminder before it fails for good."
     )
 
+    sync_tombstone_days: int = setting(
+        "SYNC_TOMBSTONE_DAYS", 90, "both", "Tombstone lifetime; longer than any offline period."
+    )
+    sync_overlap_seconds: int = setting(
+        "SYNC_OVERLAP_SECONDS", 120, "both", "Changes re-sent by each pull, against write races."
+    )
+    sync_operation_days: int = setting(
+        "SYNC_OPERATION_DAYS", 30, "both", "How long applied sync operation results are kept."
+    )
+
     azure_client_id: str | None = setting(
         "AZURE_CLIENT_ID", None, "azure", "Client id of the app's user-assigned managed identity."
     )

@@ -11,7 +11,7 @@ from shared.errors import ValidationError
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
-def validate(model: type[M], document: Any, where: tuple[str, ...]) -> M:
+def validate(model: type[M], document: Any, where: tuple[str | int, ...]) -> M:
     try:
         return model.model_validate(document)
     except pydantic.ValidationError as error:

@@ -36,7 +36,9 @@ from shared.records.store import (
     content_hash,
     etag_matches,
     now_iso,
+    shared_with_family,
     version_of,
+    with_history,
 )
 from shared.services.callers import access_family
 from shared.validation import validate
@@ -147,6 +149,7 @@ class RecordService:
         }
         if kind.has_visibility and "visibility" not in document:
             document["visibility"] = kind.staff_visibility if access.is_staff else "family"
+        document["everShared"] = shared_with_family(document)
         for check in kind.checks:
             check(document)
         if kind.prepare:
@@ -286,9 +289,8 @@ class RecordService:
                 if latest is None:
                     break
                 try:
-                    self.store.replace(
-                        {**latest, "visibility": target.get("visibility")}, str(latest["_etag"])
-                    )
+                    shown = {**latest, "visibility": target.get("visibility")}
+                    self.store.replace(with_history(latest, shown), str(latest["_etag"]))
                     break
                 except VersionMismatchError as changed:
                     latest = changed.current
@@ -329,7 +331,7 @@ class RecordService:
         action: str,
     ) -> dict[str, Any]:
         try:
-            stored = self.store.replace(document, str(current["_etag"]))
+            stored = self.store.replace(with_history(current, document), str(current["_etag"]))
         except VersionMismatchError as changed:
             latest = changed.current
             shown = present(kind, latest) if latest and can_see(access, latest) else None

@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from azure.cosmos import ContainerProxy, DatabaseProxy
 
 SYSTEM_FIELDS = ("_rid", "_self", "_attachments", "_ts", "_etag", "_lsn")
-INTERNAL_FIELDS = (*SYSTEM_FIELDS, "requestHash", "deleted", "deletedAt", "identity")
+HISTORY_LENGTH = 20
+UNTRACKED_FIELDS = frozenset(
+    {*SYSTEM_FIELDS, "updatedAt", "updatedBy", "changeLog", "everShared", "requestHash"}
+)
 
 
 class AlreadyExistsError(Exception):
@@ -63,6 +66,33 @@ def etag_matches(header: str | None, document: Mapping[str, Any]) -> bool:
 def content_hash(payload: Mapping[str, Any]) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).decode()[:32]
+
+
+def shared_with_family(document: Mapping[str, Any]) -> bool:
+    return document.get("visibility") == "family"
+
+
+def with_history(current: Mapping[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """The new version, remembering which fields changed from which version (the last 20
+    changes), and whether the family has ever been able to see it."""
+    changed = sorted(
+        name
+        for name in set(current) | set(document)
+        if name not in UNTRACKED_FIELDS and current.get(name) != document.get(name)
+    )
+    entry = {"base": version_of(current), "fields": changed}
+    log = [*current.get("changeLog", []), entry][-HISTORY_LENGTH:]
+    ever = bool(current.get("everShared")) or shared_with_family(document)
+    return {**document, "changeLog": log, "everShared": ever}
+
+
+def changed_since(document: Mapping[str, Any], base_version: str) -> set[str] | None:
+    """Fields changed since ``base_version``, or None when that version is not remembered."""
+    log = list(document.get("changeLog", []))
+    for index, entry in enumerate(log):
+        if entry.get("base") == base_version:
+            return {name for later in log[index:] for name in later.get("fields", [])}
+    return None
 
 
 @dataclass(frozen=True)

@@ -110,7 +110,7 @@ def update_family(
 
 
 def list_families(runtime: Runtime, caller: Caller, limit: int, token: str | None) -> Listed:
-    condition, parameters = _reach(caller)
+    condition, parameters = reach_condition(caller)
     if condition is None:
         return Listed([], None)
     scope = f"families|{caller.principal.key}"
@@ -132,7 +132,7 @@ def list_families(runtime: Runtime, caller: Caller, limit: int, token: str | Non
     return Listed(items, runtime.signer.seal(scope, {"c": following}) if following else None)
 
 
-def _reach(caller: Caller) -> tuple[str | None, dict[str, Any]]:
+def reach_condition(caller: Caller) -> tuple[str | None, dict[str, Any]]:
     principal = caller.principal
     if caller.is_family:
         ids = sorted(caller.memberships)
@@ -152,7 +152,7 @@ def _reach(caller: Caller) -> tuple[str | None, dict[str, Any]]:
 
 
 def visible_family_ids(runtime: Runtime, caller: Caller) -> list[str]:
-    condition, parameters = _reach(caller)
+    condition, parameters = reach_condition(caller)
     if condition is None:
         return []
     query = (

@@ -1,0 +1,39 @@
+"""Offline sync: delta pull and idempotent batch push."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.http import Call, Reply, endpoint, problem_body
+from shared.composition import get_runtime
+from shared.sync.pull import Puller, sync_limit
+from shared.sync.push import Pusher, PushIn
+
+bp = func.Blueprint()
+
+
+@endpoint(
+    bp,
+    name="sync_pull",
+    route="sync",
+    methods=["GET"],
+    summary="Changes since a token, across every family the caller may see",
+    tags=("sync",),
+)
+def sync_pull(call: Call) -> Reply:
+    puller = Puller(get_runtime(), call.caller)
+    return Reply(puller.pull(call.query("since"), sync_limit(call.query("limit"))))
+
+
+@endpoint(
+    bp,
+    name="sync_push",
+    route="sync",
+    methods=["POST"],
+    summary="Apply queued offline operations, each at most once",
+    body=PushIn,
+    tags=("sync",),
+)
+def sync_push(call: Call) -> Reply:
+    pusher = Pusher(get_runtime(), call.caller, lambda error: problem_body(error)[0])
+    return Reply({"results": pusher.push(call.json(PushIn))})

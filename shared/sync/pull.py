@@ -1,0 +1,227 @@
+"""Delta pull: everything that changed since the caller's token, across their families.
+
+Design (the local Cosmos emulator's change feed is incomplete, so none is used):
+
+- Changes are read by the server timestamp ``_ts`` with one query across the caller's families,
+  ordered by (``_ts``, ``id``) and paged by that key, so the cost of a pull grows with what
+  changed, not with the caseload.
+- ``_ts`` has one-second resolution and a write racing a pull may commit with a ``_ts`` the pull
+  has already passed; each new pull therefore starts ``SYNC_OVERLAP_SECONDS`` before the newest
+  change it has seen. Re-sent changes carry the same ``id`` and ``version``; devices de-duplicate.
+- Deleted records are tombstones (``deleted: true``, ``data: null``). A record that stops being
+  visible to the caller (un-shared from the family, or the caller lost the family) is also a
+  tombstone for them; a record they could never see is never mentioned at all.
+- Tokens are sealed (HMAC) and bound to the caller; a token older than the tombstone lifetime is
+  410: the device must start again with a full snapshot.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from shared.access import Caller, FamilyAccess, can_see, family_access
+from shared.composition import Runtime
+from shared.errors import BadRequestError, GoneError
+from shared.records.kinds import KINDS
+from shared.records.store import version_of
+from shared.services.case import present_for
+from shared.services.families import present_family, reach_condition
+from shared.storage_layout import OPERATIONS, RECORDS
+
+SYNC_TYPES = ("family", *KINDS)
+ALWAYS_VISIBLE = frozenset({"family", "member", "visit"})
+TOKEN_VERSION = 1
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 500
+
+
+def sync_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_LIMIT
+    if raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT:
+        return int(raw)
+    raise BadRequestError(f"limit must be an integer from 1 to {MAX_LIMIT}.")
+
+
+def family_set_hash(family_ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(family_ids)).encode()).hexdigest()[:32]
+
+
+class Puller:
+    def __init__(self, runtime: Runtime, caller: Caller) -> None:
+        self.runtime = runtime
+        self.caller = caller
+        self.scope = f"sync|{caller.principal.key}"
+        self.settings = runtime.settings
+
+    def pull(self, token: str | None, limit: int) -> dict[str, Any]:
+        now = int(self.runtime.clock().timestamp())
+        state = self.runtime.signer.open(self.scope, token) if token else None
+        if state is not None:
+            self._check(state, now)
+        accesses = self._accesses()
+        family_ids = sorted(accesses)
+        fingerprint = family_set_hash(family_ids)
+        snapshot = state is None or bool(state.get("snap"))
+        lower = 0 if state is None else int(state["from"])
+        after = None if state is None else state.get("after")
+        changes: list[dict[str, Any]] = []
+        if state is not None and after is None and state.get("fh") != fingerprint:
+            changes += self._lost_families(str(state["fh"]), set(family_ids))
+        rows = self._changes(family_ids, lower, after, limit + 1, snapshot)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        newest = max([int(state.get("hw", 0)) if state else 0, *(int(r["_ts"]) for r in rows)])
+        touched: set[str] = set()
+        for row in rows:
+            change = self._change(row, accesses[row["familyId"]], snapshot)
+            if change is not None:
+                changes.append(change)
+                touched.add(row["familyId"])
+        self._remember_family_set(fingerprint, family_ids)
+        following: dict[str, Any] = {
+            "v": TOKEN_VERSION,
+            "fh": fingerprint,
+            "hw": newest,
+            "iat": now if state is None else int(state["iat"]),
+        }
+        if more:
+            following |= {
+                "from": lower,
+                "after": [int(rows[-1]["_ts"]), rows[-1]["id"]],
+                "snap": snapshot,
+            }
+        else:
+            start = max(0, newest - self.settings.sync_overlap_seconds) if newest else lower
+            following |= {"from": start, "after": None, "snap": False, "iat": now}
+        for family_id in sorted(touched):
+            self.runtime.audit.record(self.caller, "sync", family_id, "sync", None)
+        return {
+            "changes": changes,
+            "next": self.runtime.signer.seal(self.scope, following),
+            "more": more,
+        }
+
+    def _check(self, state: Mapping[str, Any], now: int) -> None:
+        if state.get("v") != TOKEN_VERSION or not {"from", "fh", "iat"} <= set(state):
+            raise BadRequestError("The sync token is not valid.")
+        lifetime = self.settings.sync_tombstone_days * 86_400
+        if now - int(state["iat"]) > lifetime:
+            raise GoneError(
+                "This device has been offline longer than deletions are kept; discard local "
+                "data and pull a full snapshot (GET /sync without since).",
+            )
+
+    def _accesses(self) -> dict[str, FamilyAccess]:
+        condition, parameters = reach_condition(self.caller)
+        if condition is None:
+            return {}
+        query = (
+            "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = false "  # noqa: S608
+            f"AND ({condition})"
+        )
+        families = self.runtime.records.query_all(query, parameters)
+        return {str(f["id"]): family_access(self.caller, f) for f in families}
+
+    def _changes(
+        self, family_ids: list[str], lower: int, after: list[Any] | None, top: int, snapshot: bool
+    ) -> list[dict[str, Any]]:
+        if not family_ids:
+            return []
+        types = ", ".join(f"'{t}'" for t in SYNC_TYPES)
+        where = ["ARRAY_CONTAINS(@families, c.familyId)", f"c.type IN ({types})"]
+        parameters: dict[str, Any] = {"@families": family_ids, "@top": top}
+        if after is None:
+            where.append("c._ts >= @from")
+            parameters["@from"] = lower
+        else:
+            where.append("(c._ts > @ts OR (c._ts = @ts AND c.id > @id))")
+            parameters |= {"@ts": int(after[0]), "@id": str(after[1])}
+        if snapshot:
+            where.append("c.deleted = false")
+        query = (
+            f"SELECT TOP @top * FROM c WHERE {' AND '.join(where)} "  # noqa: S608
+            "ORDER BY c._ts ASC, c.id ASC"
+        )
+        return self.runtime.records.query_all(query, parameters)
+
+    def _change(
+        self, row: dict[str, Any], access: FamilyAccess, snapshot: bool
+    ) -> dict[str, Any] | None:
+        record_type = str(row["type"])
+        visible = can_see(access, row)
+        if not visible and (snapshot or not self._was_visible(row, access)):
+            return None
+        data = self._present(record_type, row, access) if visible else None
+        return {
+            "type": record_type,
+            "id": row["id"],
+            "familyId": row["familyId"],
+            "version": version_of(row),
+            "deleted": not visible,
+            "data": data,
+        }
+
+    @staticmethod
+    def _was_visible(row: Mapping[str, Any], access: FamilyAccess) -> bool:
+        return access.is_staff or row.get("type") in ALWAYS_VISIBLE or bool(row.get("everShared"))
+
+    @staticmethod
+    def _present(record_type: str, row: dict[str, Any], access: FamilyAccess) -> dict[str, Any]:
+        if record_type == "family":
+            return present_family(row, access.is_staff)
+        return present_for(access, KINDS[record_type], row)
+
+    def _lost_families(self, fingerprint: str, current: set[str]) -> list[dict[str, Any]]:
+        """Tombstones for every record of the families the caller could see and no longer can."""
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        container = self.runtime.database.get_container_client(OPERATIONS.name)
+        try:
+            previous = container.read_item(f"famset:{fingerprint}", f"famset:{fingerprint}")
+        except CosmosResourceNotFoundError:
+            raise GoneError(
+                "This sync token's history has expired; pull a full snapshot."
+            ) from None
+        lost = sorted(set(previous.get("families", [])) - current)
+        tombstones: list[dict[str, Any]] = []
+        records = self.runtime.database.get_container_client(RECORDS.name)
+        for family_id in lost:
+            types = ", ".join(f"'{t}'" for t in SYNC_TYPES)
+            rows = records.query_items(
+                "SELECT c.id, c.type, c.familyId, c._etag, c.everShared FROM c "  # noqa: S608
+                f"WHERE c.familyId = @f AND c.type IN ({types})",
+                parameters=[{"name": "@f", "value": family_id}],
+                partition_key=family_id,
+            )
+            for row in rows:
+                seen_before = (
+                    not self.caller.is_family
+                    or row["type"] in ALWAYS_VISIBLE
+                    or row.get("everShared")
+                )
+                if seen_before:
+                    tombstones.append(
+                        {
+                            "type": row["type"],
+                            "id": row["id"],
+                            "familyId": family_id,
+                            "version": version_of(row),
+                            "deleted": True,
+                            "data": None,
+                        }
+                    )
+        return tombstones
+
+    def _remember_family_set(self, fingerprint: str, family_ids: list[str]) -> None:
+        key = f"famset:{fingerprint}"
+        with self.runtime.cache_lock:
+            if key in self.runtime.sync_cache:
+                return
+        container = self.runtime.database.get_container_client(OPERATIONS.name)
+        ttl = (self.settings.sync_tombstone_days + 1) * 86_400
+        container.upsert_item({"id": key, "families": family_ids, "ttl": ttl})
+        with self.runtime.cache_lock:
+            self.runtime.sync_cache[key] = True

@@ -1,0 +1,299 @@
+"""Batch push: queued offline operations, each independent, each applied at most once.
+
+- Every operation goes through the same services as the REST endpoints (same validation, same
+  access rules).
+- An ``opId`` is claimed before it is applied (a conditional create in ``operations``); its
+  result is stored and returned again for any replay, for ``SYNC_OPERATION_DAYS`` (TTL). A
+  replay therefore never creates a duplicate or reports a false conflict.
+- ``update`` and ``delete`` need ``baseVersion``. When the server's copy moved on, the fields it
+  changed since that version are known from the record's change log: if they do not overlap the
+  fields the device changed, the device's change is applied on top (the fields are independent
+  and the merged record is validated again); otherwise the result is ``conflict`` with the
+  server's copy and the fields in conflict, and nothing is overwritten. A base version too old
+  to be in the log is always a conflict.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import Field
+
+from shared.access import Caller, can_see
+from shared.composition import Runtime
+from shared.errors import (
+    ConflictError,
+    DependencyUnavailableError,
+    FamilyStoryError,
+    NotFoundError,
+    PreconditionFailedError,
+    ValidationError,
+)
+from shared.faults import as_dependency_error
+from shared.ids import canonical_id
+from shared.models import InputModel
+from shared.records import models
+from shared.records.kinds import COMMENT, KINDS, Kind
+from shared.records.service import RecordService, fields_of, present
+from shared.records.store import changed_since, version_of
+from shared.services import case
+from shared.storage_layout import OPERATIONS
+from shared.validation import validate
+
+log = logging.getLogger("familystory.sync")
+MAX_OPERATIONS = 100
+PUSHABLE = ("note", "agenda", "agendaItem", "plan", "comment", "visit")
+
+ProblemEncoder = Callable[[Exception], dict[str, Any]]
+
+
+class Envelope(InputModel):
+    op_id: str = Field(min_length=1, max_length=100)
+    type: str
+    action: str
+    id: str = ""
+    family_id: str = ""
+    base_version: str | None = None
+    data: dict[str, Any] | None = None
+
+
+class PushIn(InputModel):
+    operations: list[Envelope] = Field(max_length=MAX_OPERATIONS)
+
+
+class Operation(InputModel):
+    op_id: str = Field(min_length=1, max_length=100)
+    type: Literal["note", "agenda", "agendaItem", "plan", "comment", "visit"]
+    action: Literal["create", "update", "delete"]
+    id: models.Id
+    family_id: models.Id
+    base_version: str | None = Field(default=None, max_length=200)
+    data: dict[str, Any] | None = None
+
+
+class SyncConflictError(Exception):
+    def __init__(self, current: dict[str, Any] | None, fields: list[dict[str, Any]]) -> None:
+        super().__init__("conflict")
+        self.current = current
+        self.fields = fields
+
+
+class Pusher:
+    def __init__(self, runtime: Runtime, caller: Caller, encode: ProblemEncoder) -> None:
+        self.runtime = runtime
+        self.caller = caller
+        self.encode = encode
+        self.service = RecordService(runtime)
+        self.container = runtime.database.get_container_client(OPERATIONS.name)
+        self.ttl = runtime.settings.sync_operation_days * 86_400
+
+    def push(self, request: PushIn) -> list[dict[str, Any]]:
+        return [self.one(index, envelope) for index, envelope in enumerate(request.operations)]
+
+    def one(self, index: int, envelope: Envelope) -> dict[str, Any]:
+        from azure.cosmos.exceptions import CosmosResourceExistsError
+
+        key = f"op:{self.caller.principal.key}:{envelope.op_id}"
+        stored = self._stored(key)
+        if stored is not None:
+            return stored
+        try:
+            self.container.create_item({"id": key, "state": "in_progress", "ttl": self.ttl})
+        except CosmosResourceExistsError:
+            return self._stored(key) or self._rejected(
+                envelope, ConflictError("This operation is being applied; retry shortly.")
+            )
+        try:
+            result = self._apply(index, envelope)
+        except Exception as error:
+            self.container.delete_item(key, key)
+            outage = error if isinstance(error, FamilyStoryError) else as_dependency_error(error)
+            if not isinstance(outage, DependencyUnavailableError):
+                log.exception("sync operation failed unexpectedly")
+            return self._rejected(envelope, outage or error)
+        self.container.upsert_item({"id": key, "state": "done", "result": result, "ttl": self.ttl})
+        return result
+
+    def _stored(self, key: str) -> dict[str, Any] | None:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        try:
+            document = self.container.read_item(key, key)
+        except CosmosResourceNotFoundError:
+            return None
+        result = document.get("result")
+        return dict(result) if document.get("state") == "done" and result else None
+
+    def _rejected(self, envelope: Envelope, error: Exception) -> dict[str, Any]:
+        return {
+            "opId": envelope.op_id,
+            "status": "rejected",
+            "id": envelope.id,
+            "problem": self.encode(error),
+        }
+
+    def _apply(self, index: int, envelope: Envelope) -> dict[str, Any]:
+        try:
+            operation = validate(
+                Operation, envelope.model_dump(by_alias=True), ("operations", index)
+            )
+            return self._dispatch(index, operation)
+        except SyncConflictError as conflict:
+            result: dict[str, Any] = {
+                "opId": envelope.op_id,
+                "status": "conflict",
+                "id": envelope.id,
+                "current": conflict.current,
+                "conflicts": conflict.fields,
+            }
+            if conflict.current:
+                result["version"] = conflict.current.get("version")
+            return result
+        except FamilyStoryError as error:
+            if isinstance(error, DependencyUnavailableError):
+                raise
+            return self._rejected(envelope, error)
+
+    def _dispatch(self, index: int, operation: Operation) -> dict[str, Any]:
+        where = ("operations", index, "data")
+        data = dict(operation.data or {})
+        if operation.type == "agendaItem":
+            return self._agenda_item(operation, data, where)
+        kind = KINDS[operation.type]
+        if operation.action == "create":
+            return self._create(operation, kind, data, where)
+        if operation.base_version is None:
+            raise ValidationError.at(
+                ("operations", index, "baseVersion"),
+                "missing",
+                "update and delete need baseVersion.",
+            )
+        if operation.action == "update":
+            return self._update(operation, kind, data, where)
+        return self._delete(operation, kind)
+
+    def _applied(self, operation: Operation, document: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "opId": operation.op_id,
+            "status": "applied",
+            "id": document["id"],
+            "version": version_of(document),
+        }
+
+    def _create(
+        self, operation: Operation, kind: Kind, data: dict[str, Any], where: tuple[Any, ...]
+    ) -> dict[str, Any]:
+        if kind is COMMENT:
+            target_type, target_id = str(data.pop("targetType", "")), str(data.pop("targetId", ""))
+            comment = validate(models.CommentIn, {**data, "id": operation.id}, where)
+            try:
+                made = case.create_comment(
+                    self.runtime, self.caller, operation.family_id, target_type, target_id, comment
+                )
+            except ConflictError as clash:
+                raise SyncConflictError(clash.extensions.get("current"), []) from None
+            return self._applied(operation, made.document)
+        body = validate(kind.create, {**data, "id": operation.id}, where)
+        try:
+            made = self.service.create(self.caller, kind, operation.family_id, body)
+        except ConflictError as clash:
+            raise SyncConflictError(clash.extensions.get("current"), []) from None
+        return self._applied(operation, made.document)
+
+    def _update(
+        self, operation: Operation, kind: Kind, data: dict[str, Any], where: tuple[Any, ...]
+    ) -> dict[str, Any]:
+        patch = validate(kind.patch, data, where)
+        access = self.service.access(self.caller, operation.family_id, kind)
+        current = self.service.find(access, kind, operation.id)
+        base = str(operation.base_version).strip('"')
+        if version_of(current) != base:
+            self._merge_or_conflict(access, kind, current, base, fields_of(patch))
+            base = version_of(current)
+        try:
+            stored = self.service.update(
+                self.caller,
+                kind,
+                operation.family_id,
+                operation.id,
+                patch,
+                f'"{base}"',
+                access=access,
+            )
+        except PreconditionFailedError as moved:
+            shown = moved.extensions.get("current")
+            raise SyncConflictError(shown, self._fields(shown, fields_of(patch), None)) from None
+        return self._applied(operation, stored)
+
+    def _merge_or_conflict(
+        self, access: Any, kind: Kind, current: dict[str, Any], base: str, yours: dict[str, Any]
+    ) -> None:
+        theirs = changed_since(current, base)
+        if theirs is not None and not theirs & set(yours):
+            return
+        shown = present(kind, current) if can_see(access, current) else None
+        raise SyncConflictError(shown, self._fields(shown, yours, theirs))
+
+    @staticmethod
+    def _fields(
+        shown: dict[str, Any] | None, yours: dict[str, Any], theirs: set[str] | None
+    ) -> list[dict[str, Any]]:
+        overlap = (theirs or set()) & set(yours)
+        names = sorted(overlap or (theirs if theirs is not None else set(yours)))
+        return [
+            {"field": name, "yours": yours.get(name), "theirs": (shown or {}).get(name)}
+            for name in names
+        ]
+
+    def _delete(self, operation: Operation, kind: Kind) -> dict[str, Any]:
+        access = self.service.access(self.caller, operation.family_id, kind)
+        existing = self.runtime.records.read(access.family_id, operation.id)
+        if (
+            existing is not None
+            and existing.get("deleted")
+            and existing.get("type") == kind.record_type
+        ):
+            return self._applied(operation, existing)
+        current = self.service.find(access, kind, operation.id)
+        base = str(operation.base_version).strip('"')
+        if version_of(current) != base:
+            theirs = changed_since(current, base)
+            shown = present(kind, current)
+            raise SyncConflictError(shown, self._fields(shown, {}, theirs or set(shown)))
+        try:
+            stored = self.service.delete(
+                self.caller, kind, operation.family_id, operation.id, f'"{base}"', access=access
+            )
+        except PreconditionFailedError as moved:
+            raise SyncConflictError(moved.extensions.get("current"), []) from None
+        return self._applied(operation, stored)
+
+    def _agenda_item(
+        self, operation: Operation, data: dict[str, Any], where: tuple[Any, ...]
+    ) -> dict[str, Any]:
+        if operation.action != "create":
+            raise ValidationError.at(
+                ("operations", where[1], "action"),
+                "unsupported",
+                "Agenda items are created; edit the agenda to change them.",
+            )
+        agenda_id = canonical_id(str(data.pop("agendaId", "")))
+        if agenda_id is None:
+            raise NotFoundError("No such agenda.")
+        body = validate(models.AgendaItemIn, {**data, "id": operation.id}, where)
+        try:
+            stored, _ = case.add_agenda_item(
+                self.runtime, self.caller, operation.family_id, agenda_id, body
+            )
+        except ConflictError:
+            raise SyncConflictError(
+                None, [{"field": "items", "yours": body.text, "theirs": None}]
+            ) from None
+        return {
+            "opId": operation.op_id,
+            "status": "applied",
+            "id": operation.id,
+            "version": version_of(stored),
+        }
