@@ -23,7 +23,7 @@ def uid() -> str:
 class Device:
     """A device's local copy, built only from pulls."""
 
-    def __init__(self, api: InProcessApi, token: str) -> None:
+    def __init__(self, api: InProcessApi, token: str | None) -> None:
         self.api = api
         self.token = token
         self.records: dict[tuple[str, str], dict[str, Any]] = {}
@@ -369,7 +369,8 @@ def server_copy(world: World, family_ids: list[str]) -> dict[tuple[str, str], st
     container = get_runtime().database.get_container_client(RECORDS.name)
     rows = container.query_items(
         "SELECT c.id, c.type, c._etag FROM c WHERE ARRAY_CONTAINS(@f, c.familyId) "
-        "AND c.deleted = false AND c.type IN ('family','member','visit','agenda','note','plan','comment')",
+        "AND c.deleted = false AND c.type IN "
+        "('family','member','visit','agenda','note','plan','comment')",
         parameters=[{"name": "@f", "value": family_ids}],
         enable_cross_partition_query=True,
     )
@@ -429,6 +430,6 @@ def test_a_device_pulling_during_racing_writes_ends_equal_to_the_server(
     assert local == server
 
 
-def get_visible(world: World, token: str) -> set[str]:
+def get_visible(world: World, token: str | None) -> set[str]:
     listed = world.api.get("/me", token)
     return set(listed.body["familyIds"])
