@@ -9,7 +9,9 @@
     an upper bound since Python waits while ffmpeg runs. The baseline for the video is a child
     that holds the upload in memory, as a blob trigger bound to bytes would.
 (c) Transcription real-time factor of PocketSphinx on speech synthesised by Festival:
-    processing seconds / audio seconds. Target: under 1 (faster than real time).
+    processing CPU seconds (ours and ffmpeg's) / audio seconds. Target: under 1.
+
+Times are CPU seconds, not wall-clock, so that other work on the machine does not skew them.
 
 Generated files live in a temporary folder that is removed at the end.
 """
@@ -187,9 +189,15 @@ def real_time_factor(work: Path) -> tuple[float, float]:
     with wave.open(str(speech)) as reader:
         audio_seconds = reader.getnframes() / reader.getframerate()
     engine = PocketsphinxEngine()
-    started = time.perf_counter()
+    started = _cpu_seconds()
     engine.transcribe(speech, "wav", work_dir=work)
-    return time.perf_counter() - started, audio_seconds
+    return _cpu_seconds() - started, audio_seconds
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and its finished children (ffmpeg): steady on a busy machine."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def row(measure: str, ours: str, baseline: str, ratio: str, target: str) -> str:
@@ -205,7 +213,7 @@ def main() -> int:
         rows.append(
             row(
                 "thumbnails of a 12 MP JPEG (median)",
-                f"{ours * 1000:.0f} ms",
+                f"{ours * 1000:.0f} ms CPU",
                 f"{naive_seconds * 1000:.0f} ms naive",
                 f"{ours / naive_seconds:.2f}",
                 "<= 0.30",
@@ -256,7 +264,7 @@ def main() -> int:
         rows.append(
             row(
                 f"transcription RTF, {audio_seconds:.0f} s of speech",
-                f"{seconds:.1f} s",
+                f"{seconds:.1f} s CPU",
                 f"{audio_seconds:.1f} s audio",
                 f"{seconds / audio_seconds:.2f}",
                 "< 1.00",
