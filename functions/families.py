@@ -171,8 +171,13 @@ def members_update(call: Call) -> Reply:
     tags=("invitations",),
 )
 def invitations_create(call: Call) -> Reply:
+    runtime = get_runtime()
     created = invitations.create_invitation(
-        get_runtime(), call.caller, call.route_id("familyId"), call.json(models.InvitationIn)
+        runtime,
+        call.caller,
+        call.route_id("familyId"),
+        call.json(models.InvitationIn),
+        notify=invitations.text_invitation(runtime),
     )
     return Reply(created, 201)
 

@@ -27,6 +27,7 @@ def base_settings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     values = local_values(EXAMPLE)
     values["AUTH_DEV_ISSUER_KEY_FILE"] = str(tmp_path_factory.mktemp("issuer") / "key.pem")
     values["COSMOS_DATABASE"] = f"test-{uuid.uuid4().hex[:12]}"
+    values["SMS_OUTBOX_PATH"] = str(tmp_path_factory.mktemp("outbox") / "sms.jsonl")
     return values
 
 

@@ -5,14 +5,19 @@ A social worker creates an invitation for a member; the code is random (10 chara
 Redeeming checks the code and that the verified phone number or email in the caller's token
 matches the member's. Every failure looks the same to the caller (no hint which part was wrong),
 and a caller gets at most five failed attempts per hour.
+
+When the member has a phone number, the code is texted to it through the app's SMS sender
+(``text_invitation``): a first name, the code, its expiry and the service's name. A text that
+fails is logged and does not undo the invitation: staff still get the code to pass on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from shared.access import Caller
@@ -29,8 +34,33 @@ CODE_LENGTH = 10
 LIFETIME = timedelta(hours=72)
 MAX_FAILURES_PER_HOUR = 5
 RETRIES = 5
+INVITATION_TAG = "invitation"
 
 InvitationNotifier = Callable[[dict[str, Any], str, str], None]
+
+logger = logging.getLogger(__name__)
+
+
+def text_invitation(runtime: Runtime) -> InvitationNotifier:
+    """A notifier that texts the code to the member's phone (E.164, validated at input)."""
+
+    def notify(member: dict[str, Any], code: str, expires_at: str) -> None:
+        from shared.sms import SmsError
+
+        text = runtime.sms_templates.invitation_text(
+            str(member.get("displayName") or ""), code, datetime.fromisoformat(expires_at)
+        )
+        try:
+            runtime.sms_sender.send(str(member["phone"]), text, INVITATION_TAG)
+        except SmsError as error:
+            logger.warning(
+                "invitation code not texted",
+                extra={"familyId": member.get("familyId"), "reason": error.reason},
+            )
+            return
+        logger.info("invitation code texted", extra={"familyId": member.get("familyId")})
+
+    return notify
 
 
 def code_hash(code: str) -> str:

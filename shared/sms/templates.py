@@ -33,6 +33,10 @@ DEFAULT_CANCELLATION = (
     "Hi {first_name}, {service} here: your visit on {day} at {time} has been cancelled. "
     "Please do not reply to this text."
 )
+INVITATION = (
+    "Hi {first_name}, {service} here: your code to sign in is {code}. It works once, until "
+    "{day} at {time}. Please do not reply to this text."
+)
 
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -140,6 +144,11 @@ class SmsTemplates:
 
     def cancellation_text(self, display_name: str, starts_at: datetime) -> str:
         return self._render(self.cancellation, display_name, starts_at)
+
+    def invitation_text(self, display_name: str, code: str, expires_at: datetime) -> str:
+        """The invitation code, grouped in fives for reading aloud, and when it expires."""
+        grouped = "-".join(code[i : i + 5] for i in range(0, len(code), 5))
+        return self._render(INVITATION.replace("{code}", grouped), display_name, expires_at)
 
     @cached_property
     def _service(self) -> str:

@@ -1,0 +1,81 @@
+"""Visit reminders: the timer run, ACS delivery reports (Event Grid), and the staff list."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import azure.functions as func
+
+from functions.case_records import listing
+from functions.http import Call, Reply, endpoint
+from shared.composition import get_runtime
+from shared.records.service import page_limit
+from shared.reminders import notifications
+from shared.reminders.delivery import EVENT_TYPE, InvalidDeliveryReportError
+
+bp = func.Blueprint()
+log = logging.getLogger("familystory.notifications")
+
+
+@bp.function_name("reminders_send_due")
+@bp.timer_trigger(arg_name="timer", schedule="%REMINDER_SCHEDULE%")
+def reminders_send_due(timer: func.TimerRequest) -> None:
+    report = notifications.run_reminders(get_runtime())
+    log.info(
+        "reminders: %d visits due, %d sent, %d deferred, %d skipped, %d failed, "
+        "%d claimed by another run",
+        report.visits,
+        report.sent,
+        report.deferred,
+        report.skipped,
+        report.failed,
+        report.already_claimed,
+        extra={"function": "reminders_send_due", "pastDue": timer.past_due, **report.__dict__},
+    )
+
+
+@bp.function_name("reminders_delivery_report")
+@bp.event_grid_trigger(arg_name="event")
+def reminders_delivery_report(event: func.EventGridEvent) -> None:
+    """Delivered or undeliverable onto the claim. Anything else is logged and dropped; a store
+    that is down raises, so Event Grid delivers the event again."""
+    context = {"function": "reminders_delivery_report", "eventId": event.id}
+    data = event.get_json()
+    if event.event_type != EVENT_TYPE or not isinstance(data, Mapping):
+        log.warning("ignored an event that is not an SMS delivery report", extra=context)
+        return
+    try:
+        claim = notifications.record_delivery_event(
+            get_runtime(), {"eventType": event.event_type, "data": data}
+        )
+    except InvalidDeliveryReportError:
+        log.warning("ignored an SMS delivery report without its fields", extra=context)
+        return
+    if claim is None:
+        log.info("delivery report for no notification of ours", extra=context)
+        return
+    log.info(
+        "delivery report recorded: %s",
+        claim.status,
+        extra={**context, "claimId": claim.id, "familyId": claim.family_id},
+    )
+
+
+@endpoint(
+    bp,
+    name="notifications_list",
+    route="families/{familyId}/notifications",
+    methods=["GET"],
+    summary="Reminders sent, deferred, skipped and failed, newest first (staff)",
+    tags=("notifications",),
+)
+def notifications_list(call: Call) -> Reply:
+    found = notifications.list_notifications(
+        get_runtime(),
+        call.caller,
+        call.route_id("familyId"),
+        page_limit(call.query("limit")),
+        call.query("next"),
+    )
+    return listing(found.documents, notifications.present_notification, found.next)

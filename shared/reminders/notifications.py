@@ -1,0 +1,84 @@
+"""The reminder run, delivery reports and the notifications list, wired to the app's runtime.
+
+- ``run_reminders``: one timer run with the real visits, members, claims, sender and texts,
+  configured from the ``REMINDER_*`` and ``SMS_*`` settings, at the runtime's clock.
+- ``record_delivery_event``: an ACS delivery report onto its claim.
+- ``list_notifications``: a family's notification claims for staff, newest first, a page at a
+  time with a tamper-evident ``next`` token, audited like every read of case data. A family
+  member may see the family but not this list (403); anyone else gets 404.
+
+Staff see the number that was texted (they see members' numbers anyway, and it is what they
+need when a family says no text came); the message text is not stored at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared.access import Caller
+from shared.composition import Runtime
+from shared.errors import ForbiddenError
+from shared.records.service import Listed
+from shared.records.store import version_of
+from shared.reminders.delivery import record_delivery_report
+from shared.reminders.models import NOTIFICATION_TYPE, Claim
+from shared.reminders.service import ReminderConfig, ReminderService, RunReport
+from shared.reminders.sources import CosmosMemberSource, CosmosVisitSource
+from shared.services.callers import access_family
+
+NEWEST_FIRST = "c.createdAt DESC, c.id DESC"
+HIDDEN_FIELDS = frozenset({"deleted"})
+
+
+def reminder_config(runtime: Runtime) -> ReminderConfig:
+    settings = runtime.settings
+    return ReminderConfig.parse(
+        windows=settings.reminder_windows,
+        quiet_hours=settings.reminder_quiet_hours,
+        schedule=settings.reminder_schedule,
+        max_attempts=settings.reminder_max_attempts,
+    )
+
+
+def reminder_service(runtime: Runtime) -> ReminderService:
+    return ReminderService(
+        visits=CosmosVisitSource.from_database(runtime.database),
+        members=CosmosMemberSource.from_database(runtime.database),
+        claims=runtime.claim_store,
+        sender=runtime.sms_sender,
+        templates=runtime.sms_templates,
+        config=reminder_config(runtime),
+        clock=runtime.clock,
+    )
+
+
+def run_reminders(runtime: Runtime) -> RunReport:
+    return reminder_service(runtime).run()
+
+
+def record_delivery_event(runtime: Runtime, event: Mapping[str, Any]) -> Claim | None:
+    """Raises ``InvalidDeliveryReportError`` for an event that is not a delivery report."""
+    return record_delivery_report(runtime.claim_store, event, runtime.clock)
+
+
+def list_notifications(
+    runtime: Runtime, caller: Caller, family_id: str, limit: int, token: str | None
+) -> Listed:
+    access = access_family(runtime, caller, family_id, NOTIFICATION_TYPE)
+    if not access.is_staff:
+        raise ForbiddenError("Only staff see the family's notifications.")
+    scope = f"list|{NOTIFICATION_TYPE}|{access.family_id}|{caller.principal.key}"
+    continuation = runtime.signer.open(scope, token)["c"] if token else None
+    page = runtime.records.query_page(
+        access.family_id, f"c.type = '{NOTIFICATION_TYPE}'", {}, NEWEST_FIRST, limit, continuation
+    )
+    following = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
+    runtime.audit.record(caller, "list", access.family_id, NOTIFICATION_TYPE, None)
+    return Listed(page.items, following)
+
+
+def present_notification(document: Mapping[str, Any]) -> dict[str, Any]:
+    claim = Claim.model_validate(dict(document))
+    shown = {k: v for k, v in claim.document().items() if k not in HIDDEN_FIELDS}
+    return {**shown, "version": version_of(document)}
