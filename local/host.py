@@ -6,7 +6,10 @@ declared once, in the decorators:
 
 - HTTP triggers are served at their routes under the ``host.json`` route prefix;
 - blob triggers fire when a matching blob appears or changes in Azurite, once per version;
-- timer triggers run on their NCRONTAB schedules (``%SETTING%`` resolved from settings).
+- timer triggers run on their NCRONTAB schedules (``%SETTING%`` resolved from settings);
+- Event Grid triggers take events POSTed to ``/runtime/webhooks/eventgrid?functionName=<name>``,
+  as the real host's webhook does (Event Grid schema arrays or CloudEvents, and the
+  subscription validation handshake), so a developer can deliver an event by hand.
 
 Each invocation is logged with its function, status and duration; an exception inside a
 function becomes a 500 problem+json (HTTP) or a logged failure, never a crash of the host.
@@ -255,9 +258,16 @@ def to_starlette(result: Any) -> Response:
 
 def build_asgi(functions: list[func.Function]) -> Starlette:
     host = HttpHost(http_functions(functions), route_prefix())
+    events = EventGridHost(event_grid_functions(functions))
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+    async def handle(request: Request) -> Response:
+        if request.url.path.rstrip("/").lower() == EVENT_GRID_PATH:
+            return await events.handle(request)
+        return await host.handle(request)
+
     return Starlette(
-        routes=[Route("/{path:path}", host.handle, methods=methods)],
+        routes=[Route("/{path:path}", handle, methods=methods)],
         exception_handlers={Exception: host_failure},
     )
 
@@ -265,6 +275,113 @@ def build_asgi(functions: list[func.Function]) -> Starlette:
 async def host_failure(request: Request, error: Exception) -> Response:
     log.error("host error on %s %s: %r", request.method, request.url.path, error)
     return problem(500, "Internal server error", "The local host failed to handle the request.")
+
+
+# --- Event Grid -------------------------------------------------------------------------------
+
+EVENT_GRID_PATH = "/runtime/webhooks/eventgrid"
+SUBSCRIPTION_VALIDATION = "Microsoft.EventGrid.SubscriptionValidationEvent"
+
+
+@dataclass(frozen=True)
+class EventGridFunction:
+    name: str
+    binding: str
+    function: Callable[..., Any]
+
+
+def event_grid_functions(functions: list[func.Function]) -> list[EventGridFunction]:
+    found: list[EventGridFunction] = []
+    for function in functions:
+        trigger = trigger_of(function)
+        if trigger.get("type") != "eventGridTrigger":
+            continue
+        found.append(
+            EventGridFunction(
+                name=str(function.get_function_name()),
+                binding=str(trigger["name"]),
+                function=function.get_user_function(),
+            )
+        )
+    return found
+
+
+class BadEventError(ValueError):
+    """Not an Event Grid or CloudEvents event."""
+
+
+def event_grid_event(document: Any) -> func.EventGridEvent:
+    """An event in the Event Grid schema or CloudEvents 1.0, as the trigger hands it over."""
+    if not isinstance(document, dict):
+        raise BadEventError("each event must be a JSON object")
+    cloud = "specversion" in document
+    event_id = document.get("id")
+    event_type = document.get("type" if cloud else "eventType")
+    if not isinstance(event_id, str) or not isinstance(event_type, str):
+        raise BadEventError("an event needs a string id and " + ("type" if cloud else "eventType"))
+    data = document.get("data")
+    when = document.get("time" if cloud else "eventTime")
+    event_time = None
+    if isinstance(when, str):
+        with contextlib.suppress(ValueError):
+            event_time = datetime.fromisoformat(when)
+    return func.EventGridEvent(
+        id=event_id,
+        data=data if isinstance(data, dict) else {},
+        topic=str(document.get("source" if cloud else "topic") or ""),
+        subject=str(document.get("subject") or ""),
+        event_type=event_type,
+        event_time=event_time,
+        data_version=str(document.get("specversion" if cloud else "dataVersion") or ""),
+    )
+
+
+class EventGridHost:
+    """The Event Grid webhook: ``202`` once every event ran, ``500`` if one failed (Event Grid
+    then delivers the batch again), ``400`` for a body that holds no events."""
+
+    def __init__(self, functions: list[EventGridFunction]) -> None:
+        self.functions = {f.name.lower(): f for f in functions}
+
+    async def handle(self, request: Request) -> Response:
+        name = request.query_params.get("functionName", "")
+        function = self.functions.get(name.lower())
+        if function is None:
+            return problem(404, "Not found", f"No Event Grid function is named {name!r}.")
+        if request.method == "OPTIONS":
+            origin = request.headers.get("webhook-request-origin", "*")
+            return Response(status_code=200, headers={"WebHook-Allowed-Origin": origin})
+        if request.method != "POST":
+            return problem(405, "Method not allowed", "Deliver events with POST.")
+        try:
+            body = json.loads(await request.body())
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return problem(400, "Bad request", "The body is not JSON.")
+        documents = body if isinstance(body, list) else [body]
+        validation = self.validation_response(request, documents)
+        if validation is not None:
+            return validation
+        try:
+            events = [event_grid_event(document) for document in documents]
+        except BadEventError as error:
+            return problem(400, "Bad request", str(error))
+        for event in events:
+            if not await invoke_logged(function.name, function.function, function.binding, event):
+                return problem(500, "Internal server error", f"{function.name} failed.")
+        return Response(status_code=202)
+
+    @staticmethod
+    def validation_response(request: Request, documents: list[Any]) -> Response | None:
+        first = documents[0] if documents and isinstance(documents[0], dict) else {}
+        handshake = request.headers.get("aeg-event-type", "").lower() == "subscriptionvalidation"
+        if not handshake and first.get("eventType") != SUBSCRIPTION_VALIDATION:
+            return None
+        data = first.get("data")
+        code = data.get("validationCode") if isinstance(data, dict) else None
+        if not isinstance(code, str):
+            return problem(400, "Bad request", "A subscription validation needs its code.")
+        body = json.dumps({"validationResponse": code})
+        return Response(body, 200, media_type="application/json")
 
 
 # --- Timers -----------------------------------------------------------------------------------
