@@ -1,0 +1,160 @@
+"""What a reminder run reads: 10 due visits among 100, against 10 due among 10,000.
+
+Starts its own emulators, seeds two databases straight into Cosmos DB (threads, not the API):
+families of two members (one opted in), 10 visits starting 24 hours from the frozen clock and
+the rest spread over the coming year. Then times the timer's work (``run_reminders``, as the
+function calls it) twice in each: the first run texts the 10 families, the second finds
+everything claimed. Cosmos DB responses are counted by the SDK's response hook: requests,
+documents returned (``x-ms-item-count``) and request units (``x-ms-request-charge``).
+
+Target: the same order of documents read in both, since the due-visit query is a range on
+``startsAt``. The local emulator has no indexes and scans every document for a query, so its
+time grows with the data; Cosmos DB serves the range from its index.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+DUE = 10
+VISITS_PER_FAMILY = 10
+SEED_THREADS = 32
+
+
+@dataclass
+class Reads:
+    requests: int = 0
+    items: int = 0
+    charge: float = 0.0
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.total = Reads()
+        self._lock = threading.Lock()
+
+    def __call__(self, response: Any) -> None:
+        headers = response.http_response.headers
+        with self._lock:
+            self.total.requests += 1
+            self.total.items += int(headers.get("x-ms-item-count") or 0)
+            self.total.charge += float(headers.get("x-ms-request-charge") or 0)
+
+    def measure(self, action: Callable[[], Any]) -> tuple[Reads, float, Any]:
+        before = Reads(**self.total.__dict__)
+        started = time.perf_counter()
+        result = action()
+        elapsed = time.perf_counter() - started
+        after = self.total
+        used = Reads(
+            after.requests - before.requests,
+            after.items - before.items,
+            after.charge - before.charge,
+        )
+        return used, elapsed, result
+
+
+def main() -> int:
+    from local.config import EXAMPLE, local_values
+    from local.emulators import Emulators, free_ports
+
+    with tempfile.TemporaryDirectory() as state:
+        emulators = Emulators(ports=free_ports(), state_dir=Path(state)).start()
+        try:
+            os.environ.update(local_values(EXAMPLE))
+            os.environ.update(emulators.settings())
+            os.environ["AUTH_DEV_ISSUER_KEY_FILE"] = str(Path(state) / "issuer.pem")
+            os.environ["SMS_OUTBOX_PATH"] = str(Path(state) / "outbox.jsonl")
+            results = {total: scenario(total) for total in (100, 10_000)}
+        finally:
+            emulators.stop()
+    report(results)
+    return 0
+
+
+def documents(total: int) -> list[dict[str, Any]]:
+    """Members and visits: ``DUE`` visits 24 h ahead, the rest over the coming year."""
+    from shared.records.store import now_iso
+
+    made: list[dict[str, Any]] = []
+    for index in range(total // VISITS_PER_FAMILY):
+        family = str(uuid.uuid4())
+        phone = f"+4477009{index % 100000:05d}"
+        for name, opted_in in (("Pat Doe", True), ("Lee Doe", False)):
+            member = {"displayName": name, "smsReminders": opted_in, "phone": phone}
+            made.append(record(family, "member", **member))
+        for number in range(VISITS_PER_FAMILY):
+            due = index < DUE and number == 0
+            offset = timedelta(hours=24) if due else timedelta(days=2 + (index * 7 + number) % 360)
+            starts = NOW + offset
+            ends = starts + timedelta(hours=1)
+            visit = {"startsAt": now_iso(starts), "endsAt": now_iso(ends), "status": "scheduled"}
+            made.append(record(family, "visit", **visit))
+    return made
+
+
+def record(family: str, kind: str, **fields: Any) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "familyId": family, "type": kind, "deleted": False, **fields}
+
+
+def scenario(total: int) -> list[tuple[Reads, float, Any]]:
+    from shared.adapters.cosmos import build_cosmos_client, provision_database
+    from shared.composition import get_runtime, reset_runtime
+    from shared.reminders.memory import FrozenClock
+    from shared.reminders.notifications import run_reminders
+    from shared.sms.memory import MemorySmsSender
+    from shared.storage_layout import RECORDS
+
+    os.environ["COSMOS_DATABASE"] = f"bench-reminders-{total}"
+    reset_runtime()
+    runtime = get_runtime()
+    counter = Counter()
+    runtime.cosmos_client = build_cosmos_client(runtime.settings, raw_response_hook=counter)
+    runtime.clock = FrozenClock(NOW)
+    runtime.sms_sender = MemorySmsSender()
+    provision_database(runtime.cosmos_client, runtime.settings.cosmos_database)
+    container = runtime.database.get_container_client(RECORDS.name)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(SEED_THREADS) as pool:
+        list(pool.map(container.create_item, documents(total)))
+    print(f"seeded {total} visits in {time.perf_counter() - started:.1f} s", flush=True)
+    runs = [counter.measure(lambda: run_reminders(runtime)) for _ in range(2)]
+    for _, _, outcome in runs:
+        assert outcome.visits == DUE, outcome
+    return runs
+
+
+def report(results: dict[int, list[tuple[Reads, float, Any]]]) -> None:
+    print()
+    print(f"Reminder run, {DUE} visits due (Cosmos DB emulator; documents = items returned)")
+    header = ("visits held", "run", "sent", "requests", "documents", "RU", "time")
+    print("  {:>11} {:<7} {:>4} {:>8} {:>9} {:>7} {:>9}".format(*header))
+    for total, runs in results.items():
+        for label, (reads, elapsed, outcome) in zip(("first", "second"), runs, strict=True):
+            row = (total, label, outcome.sent, reads.requests, reads.items, reads.charge)
+            print("  {:>11,} {:<7} {:>4} {:>8} {:>9} {:>7.1f}".format(*row), end="")
+            print(f" {elapsed * 1000:>6.0f} ms")
+    small, large = results[100], results[10_000]
+    for index, label in enumerate(("first", "second")):
+        items = large[index][0].items / max(small[index][0].items, 1)
+        timing = large[index][1] / small[index][1]
+        print(f"  ratio 10,000 / 100, {label} run: documents x{items:.2f}, time x{timing:.1f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
