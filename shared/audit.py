@@ -48,6 +48,24 @@ class AuditLog:
         created: dict[str, Any] = self._container.create_item(event)
         return created
 
+    def record_each_family(
+        self, caller: Caller, action: str, family_ids: list[str], record_type: str
+    ) -> None:
+        """One event per family (e.g. a list or sync page spanning families), written together."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if len(family_ids) <= 1:
+            for family_id in family_ids:
+                self.record(caller, action, family_id, record_type, None)
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(family_ids))) as pool:
+            futures = [
+                pool.submit(self.record, caller, action, family_id, record_type, None)
+                for family_id in family_ids
+            ]
+            for future in futures:
+                future.result()
+
     def page(self, family_id: str, limit: int, continuation: str | None) -> QueryPage:
         query = (
             "SELECT * FROM c WHERE c.familyId = @familyId AND c.type = 'audit' "

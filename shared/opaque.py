@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from azure.cosmos import DatabaseProxy
 
 KEY_DOCUMENT_ID = "secret:opaque-token-key"
-MAX_TOKEN_LENGTH = 8192
+MAX_TOKEN_LENGTH = 16_384
 
 
 class TokenSigner:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from pydantic import (
     AwareDatetime,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
     WithJsonSchema,
 )
@@ -42,6 +43,20 @@ def _uk_mobile(value: str) -> str:
     except InvalidPhoneNumberError as error:
         raise PydanticCustomError(error.kind, str(error)) from None
 
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+UtcDateTime = Annotated[
+    AwareDatetime,
+    AfterValidator(_utc),
+    PlainSerializer(_rfc3339, return_type=str, when_used="json"),
+]
 
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_uk_mobile)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
@@ -160,16 +175,16 @@ class MemberOut(FamilyRecordOut):
 
 class VisitIn(InputModel):
     id: Id | None = None
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: UtcDateTime
+    ends_at: UtcDateTime
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     worker_id: Id | None = None
     status: VisitStatus = "scheduled"
 
 
 class VisitPatch(InputModel):
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: UtcDateTime | None = None
+    ends_at: UtcDateTime | None = None
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     worker_id: Id | None = None
     status: VisitStatus | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared.access import Caller, reject_fields, require_role
@@ -123,12 +122,7 @@ def list_families(runtime: Runtime, caller: Caller, limit: int, token: str | Non
     params = [{"name": k, "value": v} for k, v in parameters.items()]
     page = first_page(container, query, params, None, limit, continuation)
     items, following = page.items, page.continuation
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(
-            pool.map(
-                lambda f: runtime.audit.record(caller, "list", f["id"], "family", f["id"]), items
-            )
-        )
+    runtime.audit.record_each_family(caller, "list", [str(f["id"]) for f in items], "family")
     return Listed(items, runtime.signer.seal(scope, {"c": following}) if following else None)
 
 

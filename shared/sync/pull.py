@@ -25,12 +25,13 @@ from shared.access import Caller, FamilyAccess, can_see, family_access
 from shared.composition import Runtime
 from shared.errors import BadRequestError, GoneError
 from shared.records.kinds import KINDS
-from shared.records.store import version_of
+from shared.records.store import QueryPage, first_page, version_of
 from shared.services.case import present_for
 from shared.services.families import present_family, reach_condition
 from shared.storage_layout import OPERATIONS, RECORDS
 
 SYNC_TYPES = ("family", *KINDS)
+TYPE_LIST = ", ".join(f"'{t}'" for t in SYNC_TYPES)
 ALWAYS_VISIBLE = frozenset({"family", "member", "visit"})
 TOKEN_VERSION = 1
 MAX_LIMIT = 1000
@@ -64,16 +65,44 @@ class Puller:
         accesses = self._accesses()
         family_ids = sorted(accesses)
         fingerprint = family_set_hash(family_ids)
-        snapshot = state is None or bool(state.get("snap"))
-        lower = 0 if state is None else int(state["from"])
-        after = None if state is None else state.get("after")
+        overlap = self.settings.sync_overlap_seconds
         changes: list[dict[str, Any]] = []
-        if state is not None and after is None and state.get("fh") != fingerprint:
-            changes += self._lost_families(str(state["fh"]), set(family_ids))
-        rows = self._changes(family_ids, lower, after, limit + 1, snapshot)
-        more = len(rows) > limit
-        rows = rows[:limit]
-        newest = max([int(state.get("hw", 0)) if state else 0, *(int(r["_ts"]) for r in rows)])
+        if state is None or state.get("snap"):
+            snapshot = True
+            started = now if state is None else int(state["start"])
+            page = self._snapshot_page(family_ids, limit, state.get("c") if state else None)
+            rows, more = page.items, page.continuation is not None
+            following: dict[str, Any] = (
+                {"snap": True, "c": page.continuation, "start": started}
+                if more
+                else {"snap": False, "from": max(0, started - overlap), "after": None, "hw": 0}
+            )
+        else:
+            snapshot = False
+            after = state.get("after")
+            if after is None and state.get("fh") != fingerprint:
+                changes += self._lost_families(str(state["fh"]), set(family_ids))
+            queried = int(state.get("qs") or now)
+            rows = self._changes(family_ids, int(state["from"]), after, limit + 1)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            newest = max([int(state.get("hw", 0)), *(int(r["_ts"]) for r in rows)])
+            following = (
+                {
+                    "snap": False,
+                    "from": state["from"],
+                    "qs": queried,
+                    "hw": newest,
+                    "after": [int(rows[-1]["_ts"]), rows[-1]["id"]],
+                }
+                if more
+                else {
+                    "snap": False,
+                    "from": max(0, max(newest, queried) - overlap),
+                    "after": None,
+                    "hw": newest,
+                }
+            )
         touched: set[str] = set()
         for row in rows:
             change = self._change(row, accesses[row["familyId"]], snapshot)
@@ -81,23 +110,12 @@ class Puller:
                 changes.append(change)
                 touched.add(row["familyId"])
         self._remember_family_set(fingerprint, family_ids)
-        following: dict[str, Any] = {
+        following |= {
             "v": TOKEN_VERSION,
             "fh": fingerprint,
-            "hw": newest,
-            "iat": now if state is None else int(state["iat"]),
+            "iat": int(state["iat"]) if state is not None and more else now,
         }
-        if more:
-            following |= {
-                "from": lower,
-                "after": [int(rows[-1]["_ts"]), rows[-1]["id"]],
-                "snap": snapshot,
-            }
-        else:
-            start = max(0, newest - self.settings.sync_overlap_seconds) if newest else lower
-            following |= {"from": start, "after": None, "snap": False, "iat": now}
-        for family_id in sorted(touched):
-            self.runtime.audit.record(self.caller, "sync", family_id, "sync", None)
+        self.runtime.audit.record_each_family(self.caller, "sync", sorted(touched), "sync")
         return {
             "changes": changes,
             "next": self.runtime.signer.seal(self.scope, following),
@@ -105,7 +123,8 @@ class Puller:
         }
 
     def _check(self, state: Mapping[str, Any], now: int) -> None:
-        if state.get("v") != TOKEN_VERSION or not {"from", "fh", "iat"} <= set(state):
+        required = {"start"} if state.get("snap") else {"from"}
+        if state.get("v") != TOKEN_VERSION or not {"fh", "iat", *required} <= set(state):
             raise BadRequestError("The sync token is not valid.")
         lifetime = self.settings.sync_tombstone_days * 86_400
         if now - int(state["iat"]) > lifetime:
@@ -125,8 +144,21 @@ class Puller:
         families = self.runtime.records.query_all(query, parameters)
         return {str(f["id"]): family_access(self.caller, f) for f in families}
 
+    def _snapshot_page(
+        self, family_ids: list[str], limit: int, continuation: str | None
+    ) -> QueryPage:
+        if not family_ids:
+            return QueryPage([], None)
+        query = (
+            "SELECT * FROM c WHERE ARRAY_CONTAINS(@families, c.familyId) "  # noqa: S608
+            f"AND c.type IN ({TYPE_LIST}) AND c.deleted = false"
+        )
+        container = self.runtime.database.get_container_client(RECORDS.name)
+        parameters = [{"name": "@families", "value": family_ids}]
+        return first_page(container, query, parameters, None, limit, continuation)
+
     def _changes(
-        self, family_ids: list[str], lower: int, after: list[Any] | None, top: int, snapshot: bool
+        self, family_ids: list[str], lower: int, after: list[Any] | None, top: int
     ) -> list[dict[str, Any]]:
         if not family_ids:
             return []
@@ -139,8 +171,6 @@ class Puller:
         else:
             where.append("(c._ts > @ts OR (c._ts = @ts AND c.id > @id))")
             parameters |= {"@ts": int(after[0]), "@id": str(after[1])}
-        if snapshot:
-            where.append("c.deleted = false")
         query = (
             f"SELECT TOP @top * FROM c WHERE {' AND '.join(where)} "  # noqa: S608
             "ORDER BY c._ts ASC, c.id ASC"
@@ -189,10 +219,9 @@ class Puller:
         tombstones: list[dict[str, Any]] = []
         records = self.runtime.database.get_container_client(RECORDS.name)
         for family_id in lost:
-            types = ", ".join(f"'{t}'" for t in SYNC_TYPES)
             rows = records.query_items(
                 "SELECT c.id, c.type, c.familyId, c._etag, c.everShared FROM c "  # noqa: S608
-                f"WHERE c.familyId = @f AND c.type IN ({types})",
+                f"WHERE c.familyId = @f AND c.type IN ({TYPE_LIST})",
                 parameters=[{"name": "@f", "value": family_id}],
                 partition_key=family_id,
             )

@@ -1,0 +1,156 @@
+"""Sync cost against the emulators: a 10,000-record caseload (25 families x 400 records).
+
+(a) A full snapshot through the API (time and bytes) against reading the same 10,000 documents
+    with the SDK in the same run. Target: within 1.5x the raw read time.
+(b) A delta pull after one change: bytes and Cosmos DB requests against the full snapshot.
+    Target: under 1% of the snapshot's bytes, in one query page.
+
+Every pull re-sends the changes of its overlap window (see shared/sync/pull.py); the bench sets
+the window to 2 s and waits it out after seeding, so (b) shows the steady state of a device that
+syncs more than a window after the last burst of writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FAMILIES = 25
+PER_FAMILY = 400
+OVERLAP_SECONDS = 2
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, response: Any) -> None:
+        with self.lock:
+            self.count += 1
+
+
+def main() -> int:
+    from local.config import EXAMPLE, local_values
+    from local.emulators import Emulators, free_ports
+
+    with tempfile.TemporaryDirectory() as state:
+        emulators = Emulators(ports=free_ports(), state_dir=Path(state)).start()
+        try:
+            os.environ.update(local_values(EXAMPLE))
+            os.environ.update(emulators.settings())
+            os.environ["AUTH_DEV_ISSUER_KEY_FILE"] = str(Path(state) / "issuer.pem")
+            os.environ["COSMOS_DATABASE"] = "bench"
+            os.environ["SYNC_OVERLAP_SECONDS"] = str(OVERLAP_SECONDS)
+            return run()
+        finally:
+            emulators.stop()
+
+
+def seed(container: Any, worker: str) -> list[str]:
+    now = "2026-11-26T12:00:00.000Z"
+    actor = {"id": worker, "name": "Bench Worker", "kind": "staff"}
+    stamp = {"createdAt": now, "createdBy": actor, "updatedAt": now, "updatedBy": actor,
+             "deleted": False}
+    families = [str(uuid.uuid4()) for _ in range(FAMILIES)]
+    documents: list[dict[str, Any]] = []
+    for family in families:
+        documents.append({"id": family, "familyId": family, "type": "family",
+                          "displayName": "Bench family", "teamId": "bench",
+                          "workerIds": [worker], **stamp})
+        for index in range(PER_FAMILY - 1):
+            documents.append({"id": str(uuid.uuid4()), "familyId": family, "type": "note",
+                              "body": f"Visit note {index}: " + "words " * 40,
+                              "visibility": "professionals", "everShared": False, **stamp})
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(container.create_item, documents))
+    return families
+
+
+def run() -> int:
+    from function_app import app
+    from shared.adapters.cosmos import build_cosmos_client, provision_database
+    from shared.composition import get_runtime, reset_runtime
+    from shared.storage_layout import RECORDS
+    from tests.functional.api import InProcessApi
+    from tests.tokens import staff_token
+
+    counter = Counter()
+    reset_runtime()
+    runtime = get_runtime()
+    runtime.cosmos_client = build_cosmos_client(runtime.settings, raw_response_hook=counter)
+    provision_database(runtime.cosmos_client, runtime.settings.cosmos_database)
+    worker = str(uuid.uuid4())
+    container = runtime.database.get_container_client(RECORDS.name)
+    families = seed(container, worker)
+    token = staff_token("SocialWorker", oid=worker)
+    api = InProcessApi(app.get_functions())
+
+    def raw_read() -> int:
+        rows = container.query_items(
+            "SELECT * FROM c WHERE ARRAY_CONTAINS(@f, c.familyId)",
+            parameters=[{"name": "@f", "value": families}],
+            enable_cross_partition_query=True,
+            max_item_count=1000,
+        )
+        return sum(1 for _ in rows)
+
+    def snapshot() -> tuple[int, int, str]:
+        since: str | None = None
+        total_bytes = records = 0
+        while True:
+            params = {"limit": "1000", **({"since": since} if since else {})}
+            response = api.get("/sync", token, params=params)
+            total_bytes += len(json.dumps(response.body).encode())
+            records += len(response.body["changes"])
+            since = response.body["next"]
+            if not response.body["more"]:
+                return total_bytes, records, since
+
+    raw_read()
+    snapshot()
+    raw_times, snap_times = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        raw_count = raw_read()
+        raw_times.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        snap_bytes, snap_records, since = snapshot()
+        snap_times.append(time.perf_counter() - started)
+    raw_time, snap_time = min(raw_times), min(snap_times)
+
+    time.sleep(OVERLAP_SECONDS + 1.5)
+    settled = api.get("/sync", token, params={"since": since}).body["next"]
+    time.sleep(OVERLAP_SECONDS + 1.5)
+    settled = api.get("/sync", token, params={"since": settled}).body["next"]
+    api.post(f"/families/{families[0]}/notes", token, {"body": "One change"})
+    before = counter.count
+    delta = api.get("/sync", token, params={"since": settled})
+    delta_requests = counter.count - before
+    delta_bytes = len(json.dumps(delta.body).encode())
+
+    print(f"Sync, {FAMILIES} families x {PER_FAMILY} records ({raw_count} documents)")
+    print(f"  {'measure':<44} {'ours':>10} {'baseline':>10} {'ratio':>8}   target")
+    print(f"  {'full snapshot time (s) vs raw SDK read':<44} {snap_time:>10.2f} "
+          f"{raw_time:>10.2f} {snap_time / raw_time:>8.2f}   <= 1.5")
+    print(f"  {'full snapshot bytes / records':<44} {snap_bytes:>10} {snap_records:>10}")
+    print(f"  {'delta after 1 change: bytes vs snapshot':<44} {delta_bytes:>10} "
+          f"{snap_bytes:>10} {delta_bytes / snap_bytes:>8.4f}   < 0.01")
+    print(f"  {'delta: changes / Cosmos requests':<44} {len(delta.body['changes']):>10} "
+          f"{delta_requests:>10}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
