@@ -21,9 +21,17 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# Festival and its kal voice synthesise the speech the transcription tests recognise.
+SPEECH_VOICE := /usr/share/festival/voices/english/kal_diphone
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(SPEECH_VOICE):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends festival festvox-kallpc16k
+
 include infra/infra.mk
 
-install: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed
+install: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed $(SPEECH_VOICE)
 
 run: install
 	@$(PY) -m local.run

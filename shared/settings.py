@@ -132,6 +132,67 @@ class Settings(BaseSettings):
         "SYNC_OPERATION_DAYS", 30, "both", "How long applied sync operation results are kept."
     )
 
+    media_photo_max_bytes: int = setting(
+        "MEDIA_PHOTO_MAX_BYTES", 25 * 1024 * 1024, "both", "Largest photo upload, in bytes."
+    )
+    media_audio_max_bytes: int = setting(
+        "MEDIA_AUDIO_MAX_BYTES", 200 * 1024 * 1024, "both", "Largest audio upload, in bytes."
+    )
+    media_video_max_bytes: int = setting(
+        "MEDIA_VIDEO_MAX_BYTES", 1024 * 1024 * 1024, "both", "Largest video upload, in bytes."
+    )
+    media_max_pixels: int = setting(
+        "MEDIA_MAX_PIXELS", 50_000_000, "both", "Largest photo, in pixels (decompression bombs)."
+    )
+    media_photo_max_side: int = setting(
+        "MEDIA_PHOTO_MAX_SIDE", 2560, "both", "Longest side of a served photo, in pixels."
+    )
+    media_ffmpeg_timeout_seconds: float = setting(
+        "MEDIA_FFMPEG_TIMEOUT_SECONDS", 600.0, "both", "Time limit of one ffmpeg run."
+    )
+    media_transcription_engine: Literal["pocketsphinx", "azure-speech", "none"] = setting(
+        "MEDIA_TRANSCRIPTION_ENGINE",
+        "pocketsphinx",
+        "azure",
+        "Speech to text: azure-speech in Azure, pocketsphinx (offline) locally, or none.",
+    )
+    speech_endpoint: str = setting(
+        "SPEECH__endpoint", "", "azure", "Custom-domain endpoint of Azure AI Speech."
+    )
+    speech_locales: str = setting(
+        "SPEECH_LOCALES", "en-GB", "both", "Comma-separated locales Azure AI Speech listens for."
+    )
+    media_transcription_max_seconds: float = setting(
+        "MEDIA_TRANSCRIPTION_MAX_SECONDS", 7200.0, "both", "Longest stretch of speech transcribed."
+    )
+    media_transcription_timeout_seconds: float = setting(
+        "MEDIA_TRANSCRIPTION_TIMEOUT_SECONDS", 600.0, "both", "Time limit of one transcription."
+    )
+    media_max_attempts: int = setting(
+        "MEDIA_MAX_ATTEMPTS", 3, "both", "Processing attempts per upload before it is rejected."
+    )
+    media_upload_url_minutes: int = setting(
+        "MEDIA_UPLOAD_URL_MINUTES", 15, "both", "Lifetime of an upload URL (15 at most)."
+    )
+    media_download_url_minutes: int = setting(
+        "MEDIA_DOWNLOAD_URL_MINUTES", 5, "both", "Lifetime of a download URL (5 at most)."
+    )
+    media_malware_scanning: bool = setting(
+        "MEDIA_MALWARE_SCANNING",
+        False,
+        "azure",
+        "Defender for Storage scans uploads: media is ready only once found clean.",
+    )
+    media_scan_wait_minutes: int = setting(
+        "MEDIA_SCAN_WAIT_MINUTES", 60, "both", "How long to wait for a scan verdict."
+    )
+    media_recheck_schedule: str = setting(
+        "MEDIA_RECHECK_SCHEDULE",
+        "0 */2 * * * *",
+        "both",
+        "NCRONTAB schedule of the run that rechecks uploads waiting for a scan or stalled.",
+    )
+
     azure_client_id: str | None = setting(
         "AZURE_CLIENT_ID", None, "azure", "Client id of the app's user-assigned managed identity."
     )

@@ -88,8 +88,8 @@ param instanceMemoryMB int = 2048
 @description('Subnet the app integrates with for outbound traffic to private endpoints. Empty for none.')
 param virtualNetworkSubnetId string = ''
 
-// Values for settings that the transcription and malware-scanning features will read. Each
-// becomes an entry in appSettings when shared/settings.py declares it (the drift test says when).
+// Values of the SMS, transcription and malware-scanning settings. speechRegion is not read: the
+// app reaches Azure AI Speech by its custom-domain endpoint, as Entra ID authentication requires.
 @description('Endpoint of Azure Communication Services, for the SMS client.')
 param communicationServicesEndpoint string
 
@@ -100,7 +100,6 @@ param smsSender string
 param serviceName string
 
 @description('Custom-subdomain endpoint of Azure AI Speech, for transcription.')
-#disable-next-line no-unused-params
 param speechEndpoint string
 
 @description('Region of Azure AI Speech.')
@@ -108,7 +107,6 @@ param speechEndpoint string
 param speechRegion string
 
 @description('Whether Defender for Storage malware scanning is on for the media account.')
-#disable-next-line no-unused-params
 param malwareScanningEnabled bool
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -140,6 +138,9 @@ var appSettings = {
   SMS_ACS_ENDPOINT: communicationServicesEndpoint
   SMS_SENDER_ID: smsSender
   SMS_SERVICE_NAME: serviceName
+  MEDIA_TRANSCRIPTION_ENGINE: 'azure-speech'
+  SPEECH__endpoint: speechEndpoint
+  MEDIA_MALWARE_SCANNING: malwareScanningEnabled ? 'true' : 'false'
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
