@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import ValidationError
+from shared.errors import PayloadTooLargeError, ValidationError
 from shared.models import InputModel
 from shared.records import models
 
@@ -49,6 +49,58 @@ def _without_attribution(document: Mapping[str, Any]) -> dict[str, Any]:
 
 def _as_stored(document: Mapping[str, Any]) -> dict[str, Any]:
     return dict(document)
+
+
+def _media_slot(document: Mapping[str, Any]) -> None:
+    """An upload slot names an accepted content type for its kind and fits the kind's limit."""
+    from shared.media.policy import ALLOWED_CONTENT_TYPES, KIND_NAMES, human_size
+    from shared.settings import get_settings
+
+    kind = document["kind"]
+    if document["contentType"] not in ALLOWED_CONTENT_TYPES[kind]:
+        accepted = ", ".join(sorted(ALLOWED_CONTENT_TYPES[kind]))
+        raise ValidationError.at(
+            ("body", "contentType"),
+            "unsupported_content_type",
+            f"{KIND_NAMES[kind]} may be {accepted}.",
+        )
+    if document.get("status", "awaiting_upload") != "awaiting_upload":
+        return
+    settings = get_settings()
+    limit = {
+        "photo": settings.media_photo_max_bytes,
+        "audio": settings.media_audio_max_bytes,
+        "video": settings.media_video_max_bytes,
+    }[kind]
+    if document["sizeBytes"] > limit:
+        raise PayloadTooLargeError(f"{KIND_NAMES[kind]} can be at most {human_size(limit)}.")
+
+
+def _transcript_approvable(document: Mapping[str, Any]) -> None:
+    if (
+        document.get("transcriptApproved")
+        and (document.get("transcript") or {}).get("status") != "draft"
+    ):
+        raise ValidationError.at(
+            ("body", "transcriptApproved"),
+            "no_transcript",
+            "There is no transcript to approve yet.",
+        )
+
+
+def _media_state(
+    current: Mapping[str, Any] | None, document: dict[str, Any], actor: Mapping[str, str]
+) -> None:
+    """A new slot awaits its upload; approving a transcript records who approved it."""
+    if current is None:
+        document["status"] = "awaiting_upload"
+        return
+    if bool(document.get("transcriptApproved")) == bool(current.get("transcriptApproved")):
+        return
+    if document.get("transcriptApproved"):
+        document["transcriptApprovedBy"] = dict(actor)
+    else:
+        document.pop("transcriptApprovedBy", None)
 
 
 View = Callable[[Mapping[str, Any]], dict[str, Any]]
@@ -140,7 +192,24 @@ MEMBER = Kind(
     staff_only_fields=frozenset(),
 )
 
-KINDS: dict[str, Kind] = {k.record_type: k for k in (VISIT, AGENDA, NOTE, PLAN, COMMENT, MEMBER)}
+MEDIA = Kind(
+    "media",
+    "media item",
+    models.MediaIn,
+    models.MediaPatch,
+    models.MediaOut,
+    staff_visibility="professionals",
+    family_may_create=True,
+    family_may_edit_own=True,
+    filters=("visitId", "noteId"),
+    checks=(_media_slot, _transcript_approvable),
+    prepare=_media_state,
+    staff_only_fields=frozenset({"visibility", "transcriptApproved"}),
+)
+
+KINDS: dict[str, Kind] = {
+    k.record_type: k for k in (VISIT, AGENDA, NOTE, PLAN, COMMENT, MEMBER, MEDIA)
+}
 COMMENT_TARGETS: dict[str, str] = {
     "notes": "note",
     "agendas": "agenda",

@@ -323,6 +323,98 @@ class CommentOut(FamilyRecordOut):
     body: str
 
 
+# --- Media ------------------------------------------------------------------------------------
+
+MediaKind = Literal["photo", "audio", "video"]
+MediaStatus = Literal["awaiting_upload", "processing", "ready", "rejected"]
+Caption = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+FileName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+def _bare_content_type(value: str) -> str:
+    return value.split(";", 1)[0].strip().lower()
+
+
+ContentType = Annotated[
+    str, StringConstraints(min_length=3, max_length=100), AfterValidator(_bare_content_type)
+]
+
+
+class MediaIn(InputModel):
+    id: Id | None = None
+    kind: MediaKind
+    content_type: ContentType
+    size_bytes: Annotated[int, Field(strict=True, gt=0)]
+    file_name: FileName | None = None
+    caption: Caption | None = None
+    visibility: Visibility | None = None
+    visit_id: Id | None = None
+    note_id: Id | None = None
+
+
+class MediaPatch(InputModel):
+    caption: Caption | None = None
+    visibility: Visibility | None = None
+    transcript_approved: bool | None = None
+
+
+class MediaOut(FamilyRecordOut):
+    """A media record as stored; links and the transcript are added per caller."""
+
+    kind: str
+    content_type: str
+    size_bytes: int
+    file_name: str | None = None
+    caption: str | None = None
+    visibility: str
+    visit_id: str | None = None
+    note_id: str | None = None
+    status: MediaStatus
+    rejected_reason: str | None = None
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+    transcript_approved: bool = False
+
+
+class ThumbnailOut(ApiModel):
+    size: Literal["small", "large"]
+    url: str
+    width: int | None = None
+    height: int | None = None
+
+
+class TranscriptSegmentOut(ApiModel):
+    start: float
+    end: float
+    text: str
+
+
+class TranscriptOut(ApiModel):
+    status: Literal["pending", "draft", "approved", "failed"]
+    text: str = ""
+    segments: list[TranscriptSegmentOut] = Field(default_factory=list)
+    language: str | None = None
+
+
+class UploadOut(ApiModel):
+    url: str
+    method: Literal["PUT"] = "PUT"
+    headers: dict[str, str]
+    expires_at: str
+
+
+class MediaView(MediaOut):
+    """What a caller receives: short-lived links when ready, the transcript if they may see it,
+    and the upload slot when one was just issued."""
+
+    download_url: str | None = None
+    poster_url: str | None = None
+    thumbnails: list[ThumbnailOut] | None = None
+    transcript: TranscriptOut | None = None
+    upload: UploadOut | None = None
+
+
 # --- Invitations and audit --------------------------------------------------------------------
 
 
