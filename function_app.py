@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import case_records, families, notifications, sync, system
+from functions import case_records, families, media, notifications, sync, system
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(system.bp)
@@ -10,3 +10,4 @@ app.register_functions(families.bp)
 app.register_functions(case_records.bp)
 app.register_functions(notifications.bp)
 app.register_functions(sync.bp)
+app.register_functions(media.bp)

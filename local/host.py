@@ -25,6 +25,7 @@ import logging
 import os
 import re
 import time
+import typing
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -511,6 +512,8 @@ def blob_functions(functions: list[func.Function]) -> list[BlobFunction]:
 def blob_argument(function: BlobFunction, service: Any, blob: Any) -> Any:
     """What the function's blob parameter asks for: a BlobClient, a name, or an InputStream."""
     annotation = inspect.signature(function.function).parameters[function.binding].annotation
+    with contextlib.suppress(Exception):  # PEP 563 string annotations, resolved as the worker does
+        annotation = typing.get_type_hints(function.function).get(function.binding, annotation)
     client = service.get_blob_client(function.container, blob.name)
     type_name = getattr(annotation, "__name__", str(annotation))
     if type_name == "BlobClient":

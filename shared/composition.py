@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from azure.cosmos import CosmosClient, DatabaseProxy
     from azure.storage.blob import BlobServiceClient
 
+    from shared.adapters.blob_links import BlobLinks
     from shared.audit import AuditLog
     from shared.directory import Directory
     from shared.identity import TokenValidator
@@ -94,6 +95,12 @@ class Runtime:
         from shared.adapters.blobs import build_blob_service
 
         return build_blob_service(self.settings)
+
+    @cached_property
+    def blob_links(self) -> BlobLinks:
+        from shared.adapters.blob_links import BlobLinks
+
+        return BlobLinks(self.blob_service, self.clock)
 
     @cached_property
     def sms_sender(self) -> SmsSender:

@@ -9,7 +9,7 @@ from shared.composition import Runtime
 from shared.errors import ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
 from shared.ids import canonical_id, new_id
 from shared.records import models
-from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEMBER, Kind
+from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEDIA, MEMBER, Kind
 from shared.records.service import Created, Listed, RecordService, fields_of, present
 from shared.services.callers import access_family
 
@@ -18,8 +18,14 @@ APPEND_RETRIES = 5
 
 
 def present_for(access: FamilyAccess, kind: Kind, document: dict[str, Any]) -> dict[str, Any]:
-    """A record as this caller may see it: family members never see others' phone numbers."""
+    """A record as this caller may see it: family members never see others' phone numbers,
+    nor a transcript staff have not approved; ready media carry short-lived links."""
     shown = present(kind, document)
+    if kind is MEDIA:
+        from shared.composition import get_runtime
+        from shared.services.media import media_view
+
+        return media_view(get_runtime(), access, shown, document)
     if kind is MEMBER:
         shown["linked"] = bool(document.get("identity"))
         if not access.is_staff and document["id"] != access.member_id:

@@ -1,0 +1,172 @@
+"""Media: upload slots and media records over HTTP, and the functions that process uploads.
+
+``media_process_upload`` is blob-triggered from ``uploads`` with the Event Grid source (the only
+blob trigger Flex Consumption runs). Its parameter is the Storage SDK's ``BlobClient``, bound
+through ``azurefunctions-extensions-bindings-blob``: the host passes a client for the blob, never
+its bytes, so a 1 GiB video is not held in memory. The processor uses only the blob's name and
+opens it with the app's own client (``shared.services.media_processing``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+import azurefunctions.extensions.bindings.blob as blob
+
+from functions.case_records import listing, not_modified
+from functions.http import Call, Reply, endpoint, record_reply
+from functions.openapi import route_prefix
+from shared.composition import get_runtime
+from shared.records import models
+from shared.records.kinds import MEDIA
+from shared.records.service import RecordService, page_limit
+from shared.services import case
+from shared.services import media as media_service
+
+bp = func.Blueprint()
+log = logging.getLogger("familystory.media")
+
+COLLECTION = "families/{familyId}/media"
+ITEM = f"{COLLECTION}/{{mediaId}}"
+
+
+@endpoint(
+    bp,
+    name="media_create",
+    route=COLLECTION,
+    methods=["POST"],
+    summary="Ask for an upload slot: the media record and a write-only URL for its bytes",
+    body=models.MediaIn,
+    response=models.MediaView,
+    status=201,
+    tags=("media",),
+)
+def media_create(call: Call) -> Reply:
+    family_id = call.route_id("familyId")
+    result, access, upload = media_service.create_slot(
+        get_runtime(), call.caller, family_id, call.json(models.MediaIn)
+    )
+    body = case.present_for(access, MEDIA, result.document)
+    if upload is not None:
+        body["upload"] = upload
+    if result.created:
+        where = f"{route_prefix()}/families/{family_id}/media/{body['id']}"
+        return record_reply(body, 201, where)
+    return record_reply(body, 200)
+
+
+@endpoint(
+    bp,
+    name="media_list",
+    route=COLLECTION,
+    methods=["GET"],
+    summary="List photos, videos and recordings",
+    tags=("media",),
+)
+def media_list(call: Call) -> Reply:
+    family_id = call.route_id("familyId")
+    service = RecordService(get_runtime())
+    access = service.access(call.caller, family_id, MEDIA)
+    filters = {name: call.query_id(name) for name in MEDIA.filters}
+    found = service.list(
+        call.caller,
+        MEDIA,
+        family_id,
+        page_limit(call.query("limit")),
+        call.query("next"),
+        {k: v for k, v in filters.items() if v},
+        access=access,
+    )
+    return listing(found.documents, lambda d: case.present_for(access, MEDIA, d), found.next)
+
+
+@endpoint(
+    bp,
+    name="media_get",
+    route=ITEM,
+    methods=["GET"],
+    summary="Read a media record, with short-lived links when it is ready",
+    response=models.MediaView,
+    tags=("media",),
+)
+def media_get(call: Call) -> Reply:
+    family_id = call.route_id("familyId")
+    service = RecordService(get_runtime())
+    access = service.access(call.caller, family_id, MEDIA)
+    document = service.find(access, MEDIA, call.route_id("mediaId"))
+    service.audit.record(call.caller, "read", family_id, MEDIA.record_type, document["id"])
+    body = case.present_for(access, MEDIA, document)
+    return not_modified(call, body) or record_reply(body)
+
+
+@endpoint(
+    bp,
+    name="media_update",
+    route=ITEM,
+    methods=["PATCH"],
+    summary="Change a caption, visibility or transcript approval (JSON merge patch)",
+    body=models.MediaPatch,
+    response=models.MediaView,
+    tags=("media",),
+)
+def media_update(call: Call) -> Reply:
+    family_id = call.route_id("familyId")
+    service = RecordService(get_runtime())
+    access = service.access(call.caller, family_id, MEDIA)
+    stored = service.update(
+        call.caller,
+        MEDIA,
+        family_id,
+        call.route_id("mediaId"),
+        call.json(models.MediaPatch),
+        call.header("if-match"),
+        access=access,
+    )
+    return record_reply(case.present_for(access, MEDIA, stored))
+
+
+@endpoint(
+    bp,
+    name="media_delete",
+    route=ITEM,
+    methods=["DELETE"],
+    summary="Delete a media record",
+    status=204,
+    tags=("media",),
+)
+def media_delete(call: Call) -> Reply:
+    service = RecordService(get_runtime())
+    service.delete(
+        call.caller,
+        MEDIA,
+        call.route_id("familyId"),
+        call.route_id("mediaId"),
+        call.header("if-match"),
+    )
+    return Reply(None, 204)
+
+
+@bp.function_name("media_process_upload")
+@bp.blob_trigger(
+    arg_name="upload",
+    path="uploads/{name}",
+    connection="MEDIA_STORAGE",
+    source=func.BlobSource.EVENT_GRID,
+)
+def media_process_upload(upload: blob.BlobClient) -> None:
+    """Bad files end ``rejected``; only our own storage or database failing raises (retried)."""
+    from shared.services.media_processing import MediaProcessor
+
+    MediaProcessor(get_runtime()).process(upload.blob_name)
+
+
+@bp.function_name("media_recheck")
+@bp.timer_trigger(arg_name="timer", schedule="%MEDIA_RECHECK_SCHEDULE%")
+def media_recheck(timer: func.TimerRequest) -> None:
+    """Uploads waiting for a malware-scan verdict, and attempts that stalled, go again."""
+    from shared.services.media_processing import MediaProcessor
+
+    outcomes = MediaProcessor(get_runtime()).recheck_due()
+    if outcomes:
+        log.info("media recheck: %d uploads looked at again", len(outcomes))

@@ -1,0 +1,371 @@
+"""Process an upload into its media record: ``processing`` -> ``ready`` or ``rejected``.
+
+``MediaProcessor.process`` is what the blob-triggered function calls with the name of a blob in
+``uploads`` (``<familyId>/<mediaId>``). It never receives the bytes: it streams the blob to a
+temporary file, and ``shared.media.process_upload`` does the rest. Its rules:
+
+- Idempotent. The record keeps the ETag of the upload it finished (``processedEtag``): the same
+  blob version delivered again changes nothing. A later upload to a finished slot is discarded.
+- Bounded. Each attempt is counted on the record before it starts; an upload whose processing
+  failed ``MEDIA_MAX_ATTEMPTS`` times (an error, a timeout, a worker that died) ends
+  ``rejected``, never retried forever. Bad bytes are rejected at once, with a reason a person
+  understands. Only failures of our own I/O (storage, database) raise, so the host retries.
+- Safe. Derivatives go to ``derivatives``; the original is copied to ``originals`` (read by the
+  app only) and removed from ``uploads``, so an upload URL that has not yet expired cannot
+  change it afterwards.
+- Malware scanning. With ``MEDIA_MALWARE_SCANNING`` on, nothing is processed until Defender for
+  Storage has tagged the blob ``Malware Scanning scan result: No threats found``. A missing tag
+  is not clean: the record stays ``processing`` and ``recheck_due`` (a timer) looks again; with
+  no verdict after ``MEDIA_SCAN_WAIT_MINUTES`` it is rejected. Any other verdict rejects it and
+  deletes the upload.
+- A record whose attempt stalled (its worker died mid-way) is picked up by ``recheck_due`` too.
+
+The processor writes only its own fields (``status``, ``processing``, results), re-reading and
+retrying on a version conflict, so a caption edited meanwhile is never lost. ``updatedAt`` and
+``updatedBy`` keep describing people's edits; ``processedAt`` says when processing ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from shared.composition import Runtime
+from shared.ids import canonical_id
+from shared.records.store import VersionMismatchError, now_iso, with_history
+from shared.services.media import FINAL_STATUSES, RECORDINGS, upload_blob_name
+from shared.storage_layout import DERIVATIVES_CONTAINER, ORIGINALS_CONTAINER, UPLOADS_CONTAINER
+
+if TYPE_CHECKING:
+    from azure.storage.blob import BlobClient
+
+    from shared.media import MediaOptions, Ready, Rejected, TranscriptionEngine
+
+log = logging.getLogger("familystory.media")
+
+SCAN_RESULT_TAG = "Malware Scanning scan result"
+CLEAN = "No threats found"
+SCAN_RECHECK = timedelta(minutes=1)
+STALL_MARGIN = timedelta(minutes=5)
+UPDATE_RETRIES = 5
+COPY_POLL_SECONDS = 0.5
+COPY_TIMEOUT_SECONDS = 600.0
+
+HARMFUL = "The file was found to contain malware, so it was deleted."
+MISSING = "The uploaded file could not be found. Please upload it again."
+NOT_SCANNED = "The file could not be checked for viruses in time, so it was not accepted."
+TOO_MANY_ATTEMPTS = (
+    "The file could not be processed after {attempts} attempts. Please try uploading it again."
+)
+
+Change = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+def parse_upload_name(name: str) -> tuple[str, str] | None:
+    """``<familyId>/<mediaId>`` (optionally prefixed ``uploads/``) as two canonical ids."""
+    parts = name.removeprefix(f"{UPLOADS_CONTAINER}/").split("/")
+    if len(parts) != 2:
+        return None
+    family_id, media_id = (canonical_id(part.lower()) for part in parts)
+    if family_id is None or media_id is None or f"{family_id}/{media_id}" != "/".join(parts):
+        return None
+    return family_id, media_id
+
+
+def media_options(runtime: Runtime) -> MediaOptions:
+    from shared.media import MediaOptions
+
+    settings = runtime.settings
+    return MediaOptions(
+        photo_max_bytes=settings.media_photo_max_bytes,
+        audio_max_bytes=settings.media_audio_max_bytes,
+        video_max_bytes=settings.media_video_max_bytes,
+        max_pixels=settings.media_max_pixels,
+        photo_max_side=settings.media_photo_max_side,
+        ffmpeg_timeout_seconds=settings.media_ffmpeg_timeout_seconds,
+    )
+
+
+def transcription_engine(runtime: Runtime) -> TranscriptionEngine | None:
+    from shared.media import AzureSpeechEngine, Ffmpeg, PocketsphinxEngine
+
+    settings = runtime.settings
+    ffmpeg = Ffmpeg(timeout_seconds=settings.media_ffmpeg_timeout_seconds)
+    if settings.media_transcription_engine == "azure-speech":
+        locales = tuple(x.strip() for x in settings.speech_locales.split(",") if x.strip())
+        return AzureSpeechEngine(
+            settings.speech_endpoint,
+            locales=locales or ("en-GB",),
+            managed_identity_client_id=settings.azure_client_id or None,
+            ffmpeg=ffmpeg,
+            max_seconds=settings.media_transcription_max_seconds,
+            timeout_seconds=settings.media_transcription_timeout_seconds,
+        )
+    if settings.media_transcription_engine == "pocketsphinx":
+        return PocketsphinxEngine(
+            ffmpeg,
+            max_seconds=settings.media_transcription_max_seconds,
+            timeout_seconds=settings.media_transcription_timeout_seconds,
+        )
+    return None
+
+
+class MediaProcessor:
+    def __init__(
+        self,
+        runtime: Runtime,
+        engine: Callable[[Runtime], TranscriptionEngine | None] = transcription_engine,
+    ) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.store = runtime.records
+        self.blobs = runtime.blob_service
+        self.engine = engine
+
+    # --- entry points -------------------------------------------------------------------------
+
+    def process(self, blob_name: str) -> str:
+        """Process one upload; returns what happened, for the log."""
+        ids = parse_upload_name(blob_name)
+        if ids is None:
+            log.warning("upload with an unexpected name ignored", extra={"blob": blob_name})
+            return "ignored"
+        family_id, media_id = ids
+        name = upload_blob_name(family_id, media_id)
+        upload = self.blobs.get_blob_client(UPLOADS_CONTAINER, name)
+        record = self.store.read(family_id, media_id)
+        if record is None or record.get("type") != "media" or record.get("deleted"):
+            self._discard(upload, None)
+            outcome = "no-record"
+        else:
+            outcome = self._process(record, upload)
+        log.info(
+            "media upload %s",
+            outcome,
+            extra={"family_id": family_id, "media_id": media_id, "outcome": outcome},
+        )
+        return outcome
+
+    def recheck_due(self) -> list[str]:
+        """Process again every record waiting for a scan verdict, or whose attempt stalled."""
+        query = (
+            "SELECT c.familyId, c.id FROM c WHERE c.type = 'media' AND c.deleted = false "
+            "AND c.status = 'processing' AND c.processing.recheckAt <= @now"
+        )
+        due = self.store.query_all(query, {"@now": now_iso(self.runtime.clock())})
+        return [self.process(upload_blob_name(row["familyId"], row["id"])) for row in due]
+
+    # --- one upload ---------------------------------------------------------------------------
+
+    def _process(self, record: dict[str, Any], upload: BlobClient) -> str:
+        from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+
+        try:
+            properties = upload.get_blob_properties()
+        except ResourceNotFoundError:
+            if record.get("status") in FINAL_STATUSES:
+                return "duplicate"
+            if record.get("status") == "processing":
+                fields = {
+                    "status": "rejected",
+                    "rejectedReason": MISSING,
+                    "rejectedCode": "missing",
+                }
+                self._finish(record, "", fields)
+                return "rejected"
+            return "no-upload"
+        etag = str(properties.etag).strip('"')
+        if record.get("status") in FINAL_STATUSES:
+            self._discard(upload, properties.etag)
+            return "duplicate" if record.get("processedEtag") == etag else "discarded"
+        too_large = self._too_large(record, int(properties.size))
+        if too_large:
+            return self._reject(record, upload, properties.etag, too_large, "too-large")
+        if self.settings.media_malware_scanning:
+            waiting = self._scan_verdict(record, upload, properties.etag)
+            if waiting:
+                return waiting
+        attempt = self._begin(record, etag)
+        if attempt is None:
+            return "no-record"
+        if attempt > self.settings.media_max_attempts:
+            reason = TOO_MANY_ATTEMPTS.format(attempts=attempt - 1)
+            return self._reject(record, upload, properties.etag, reason, "too-many-attempts")
+        try:
+            result = self._run_pipeline(record, upload, properties.etag)
+        except ResourceModifiedError:
+            return "superseded"  # a newer upload replaced it; its own event follows
+        if result.status == "rejected":
+            return self._reject(record, upload, properties.etag, result.reason, result.code)
+        assert result.status == "ready"
+        self._archive(upload, properties.etag)
+        self._finish(record, etag, ready_fields(result))
+        self._discard(upload, properties.etag)
+        return "ready"
+
+    def _too_large(self, record: Mapping[str, Any], size: int) -> str | None:
+        from shared.media.policy import KIND_NAMES, human_size
+
+        limit = media_options(self.runtime).max_bytes(record["kind"])
+        if size <= limit:
+            return None
+        return (
+            f"The file is {human_size(size)}; {KIND_NAMES[record['kind']].lower()} can be at "
+            f"most {human_size(limit)}."
+        )
+
+    def _scan_verdict(self, record: Mapping[str, Any], upload: BlobClient, etag: str) -> str | None:
+        verdict = upload.get_blob_tags().get(SCAN_RESULT_TAG)
+        if verdict == CLEAN:
+            return None
+        if verdict is not None:
+            return self._reject(record, upload, etag, HARMFUL, "malware")
+        now = self.runtime.clock()
+        since = (record.get("processing") or {}).get("scanWaitSince") or now_iso(now)
+        waited = now - datetime.fromisoformat(since.replace("Z", "+00:00"))
+        if waited > timedelta(minutes=self.settings.media_scan_wait_minutes):
+            return self._reject(record, upload, etag, NOT_SCANNED, "not-scanned")
+
+        def wait(current: dict[str, Any]) -> dict[str, Any] | None:
+            if current.get("status") in FINAL_STATUSES:
+                return None
+            processing = {
+                **(current.get("processing") or {}),
+                "scanWaitSince": since,
+                "recheckAt": now_iso(now + SCAN_RECHECK),
+            }
+            return {**current, "status": "processing", "processing": processing}
+
+        self._update(record, wait)
+        return "waiting-for-scan"
+
+    def _begin(self, record: Mapping[str, Any], etag: str) -> int | None:
+        """Count this attempt on the record before starting it; the attempt's number."""
+        settings = self.settings
+        stall = timedelta(
+            seconds=2 * settings.media_ffmpeg_timeout_seconds
+            + settings.media_transcription_timeout_seconds
+        )
+        now = self.runtime.clock()
+        attempts: list[int] = []
+
+        def begin(current: dict[str, Any]) -> dict[str, Any] | None:
+            previous = current.get("processing") or {}
+            count = int(previous.get("attempts", 0)) + 1 if previous.get("etag") == etag else 1
+            attempts.append(count)
+            processing = {
+                **previous,
+                "etag": etag,
+                "attempts": count,
+                "startedAt": now_iso(now),
+                "recheckAt": now_iso(now + stall + STALL_MARGIN),
+            }
+            return {**current, "status": "processing", "processing": processing}
+
+        if self._update(record, begin) is None:
+            return None
+        return attempts[-1]
+
+    def _run_pipeline(
+        self, record: Mapping[str, Any], upload: BlobClient, etag: str
+    ) -> Ready | Rejected:
+        from azure.core import MatchConditions
+
+        from shared.media import ContainerSink, process_upload
+
+        engine = self.engine(self.runtime) if record["kind"] in RECORDINGS else None
+        download = upload.download_blob(
+            etag=etag, match_condition=MatchConditions.IfNotModified, max_concurrency=1
+        )
+        derivatives = self.blobs.get_container_client(DERIVATIVES_CONTAINER)
+        return process_upload(
+            download,
+            kind=record["kind"],
+            content_type=record["contentType"],
+            sink=ContainerSink(derivatives),
+            name_prefix=upload_blob_name(record["familyId"], record["id"]),
+            options=media_options(self.runtime),
+            engine=engine,
+        )
+
+    def _reject(
+        self, record: Mapping[str, Any], upload: BlobClient, etag: str, reason: str, code: str
+    ) -> str:
+        self._finish(
+            record,
+            etag.strip('"'),
+            {"status": "rejected", "rejectedReason": reason, "rejectedCode": code},
+        )
+        self._discard(upload, etag)
+        return "rejected"
+
+    def _finish(self, record: Mapping[str, Any], etag: str, fields: Mapping[str, Any]) -> None:
+        moment = now_iso(self.runtime.clock())
+
+        def finish(current: dict[str, Any]) -> dict[str, Any] | None:
+            if current.get("status") in FINAL_STATUSES:
+                return None
+            done = {k: v for k, v in current.items() if k not in ("processing", "rejectedReason")}
+            return {**done, **fields, "processedEtag": etag, "processedAt": moment}
+
+        self._update(record, finish)
+
+    # --- storage ------------------------------------------------------------------------------
+
+    def _update(self, record: Mapping[str, Any], change: Change) -> dict[str, Any] | None:
+        """Apply ``change`` to the latest version of the record, retrying on a conflict.
+        None when the record is gone; the record unchanged when ``change`` declines."""
+        for _ in range(UPDATE_RETRIES):
+            current = self.store.read(record["familyId"], record["id"])
+            if current is None or current.get("deleted"):
+                return None
+            changed = change(current)
+            if changed is None:
+                return current
+            try:
+                return self.store.replace(with_history(current, changed), str(current["_etag"]))
+            except VersionMismatchError:
+                continue
+        raise RuntimeError("the media record kept changing; the upload will be retried")
+
+    def _archive(self, upload: BlobClient, etag: str) -> None:
+        """Copy the upload, as it was processed, to ``originals`` (server side)."""
+        from azure.core import MatchConditions
+
+        original = self.blobs.get_blob_client(ORIGINALS_CONTAINER, upload.blob_name)
+        copy = original.start_copy_from_url(
+            upload.url, source_etag=etag, source_match_condition=MatchConditions.IfNotModified
+        )
+        status = copy.get("copy_status")
+        deadline = time.monotonic() + COPY_TIMEOUT_SECONDS
+        while status == "pending" and time.monotonic() < deadline:
+            time.sleep(COPY_POLL_SECONDS)
+            status = original.get_blob_properties().copy.status
+        if status != "success":
+            raise RuntimeError(f"copying the original ended {status}; it will be retried")
+
+    @staticmethod
+    def _discard(upload: BlobClient, etag: str | None) -> None:
+        """Delete the upload (only the version processed, when ``etag`` is given)."""
+        from azure.core import MatchConditions
+        from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+
+        condition: dict[str, Any] = (
+            {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+        )
+        with contextlib.suppress(ResourceNotFoundError, ResourceModifiedError):
+            upload.delete_blob(**condition)
+
+
+def ready_fields(result: Ready) -> dict[str, Any]:
+    """What a ``Ready`` result puts on the record (camelCase, as stored)."""
+    fields = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+    fields.pop("kind", None)
+    fields.pop("contentType", None)
+    fields["uploadSha256"] = fields.pop("sha256")
+    fields["uploadSizeBytes"] = fields.pop("sizeBytes")
+    return fields
