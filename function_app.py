@@ -2,7 +2,7 @@
 
 import azure.functions as func
 
-from functions import case_records, families, media, notifications, sync, system
+from functions import case_records, families, media, notifications, records_duty, sync, system
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(system.bp)
@@ -11,3 +11,4 @@ app.register_functions(case_records.bp)
 app.register_functions(notifications.bp)
 app.register_functions(sync.bp)
 app.register_functions(media.bp)
+app.register_functions(records_duty.bp)

@@ -1,16 +1,29 @@
 """Audit events: who did what to which record of a family, for every read and write.
 
 Events are append-only through the code: this module creates them and lists them, nothing
-updates or deletes one. They live in their own container, partitioned by family.
+updates or deletes one (the disposal of a whole family at the end of its retention is the one
+exception, in ``shared/retention/disposal.py``). They live in their own container, partitioned
+by family, and are hash-chained per family (``shared/audit_chain.py``).
+
+Cost: appending is one ``create`` when this instance knows the family's head (it wrote or saw
+the last event); otherwise one query for the head first. A writer that loses a race for the
+next ``seq`` (409) reads the head again and appends after it, after a short jittered pause:
+one query and one create more per lost race.
 """
 
 from __future__ import annotations
 
-import uuid
+import random
+import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from cachetools import LRUCache
+
+from shared.audit_chain import GENESIS, Head, event_hash, event_id, read_head
+from shared.errors import DependencyUnavailableError
 from shared.records.store import QueryPage, first_page, now_iso
 from shared.storage_layout import AUDIT
 
@@ -20,10 +33,17 @@ if TYPE_CHECKING:
     from shared.access import Caller
 
 
+HEADS_CACHED = 8192
+APPEND_ATTEMPTS = 25
+BACKOFF_SECONDS = 0.005
+
+
 class AuditLog:
     def __init__(self, database: DatabaseProxy, clock: Callable[[], datetime]) -> None:
         self._container = database.get_container_client(AUDIT.name)
         self._clock = clock
+        self._heads: LRUCache[str, Head] = LRUCache(HEADS_CACHED)
+        self._lock = threading.Lock()
 
     def record(
         self,
@@ -33,9 +53,9 @@ class AuditLog:
         record_type: str,
         record_id: str | None,
         outcome: str = "ok",
+        detail: str | None = None,
     ) -> dict[str, Any]:
-        event = {
-            "id": str(uuid.uuid4()),
+        content: dict[str, Any] = {
             "familyId": family_id,
             "type": "audit",
             "at": now_iso(self._clock()),
@@ -45,8 +65,44 @@ class AuditLog:
             "recordId": record_id,
             "outcome": outcome,
         }
-        created: dict[str, Any] = self._container.create_item(event)
-        return created
+        if detail is not None:
+            content["detail"] = detail
+        return self._append(family_id, content)
+
+    def _append(self, family_id: str, content: dict[str, Any]) -> dict[str, Any]:
+        from azure.cosmos.exceptions import CosmosResourceExistsError
+
+        with self._lock:
+            head = self._heads.get(family_id)
+        if head is None:
+            head = read_head(self._container, family_id)
+        for attempt in range(APPEND_ATTEMPTS):
+            if attempt:
+                time.sleep(random.uniform(0, BACKOFF_SECONDS * attempt))  # noqa: S311 - jitter
+            seq = head.seq + 1 if head else 1
+            event = {
+                "id": event_id(family_id, seq),
+                **content,
+                "seq": seq,
+                "prev": head.hash if head else GENESIS,
+            }
+            event["hash"] = event_hash(event)
+            try:
+                created: dict[str, Any] = self._container.create_item(event)
+            except CosmosResourceExistsError:
+                head = read_head(self._container, family_id)
+                if head is None or head != Head(seq, event["hash"]):
+                    continue
+                created = event
+            self._remember(family_id, Head(seq, event["hash"]))
+            return created
+        raise DependencyUnavailableError("The audit log", retry_after_seconds=1)
+
+    def _remember(self, family_id: str, head: Head) -> None:
+        with self._lock:
+            known = self._heads.get(family_id)
+            if known is None or known.seq < head.seq:
+                self._heads[family_id] = head
 
     def record_each_family(
         self, caller: Caller, action: str, family_ids: list[str], record_type: str

@@ -82,7 +82,7 @@ class Runtime:
     def audit(self) -> AuditLog:
         from shared.audit import AuditLog
 
-        return AuditLog(self.database, self.clock)
+        return AuditLog(self.database, lambda: self.clock())
 
     @cached_property
     def signer(self) -> TokenSigner:

@@ -447,6 +447,10 @@ class AuditEventOut(ApiModel):
     record_type: str
     record_id: str | None = None
     outcome: str
+    detail: str | None = None
+    seq: int | None = None
+    prev: str | None = None
+    hash: str | None = None
 
 
 class Page(ApiModel):
