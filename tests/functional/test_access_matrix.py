@@ -84,6 +84,11 @@ def base(world: World) -> str:
     return f"/families/{world.family}"
 
 
+def media_body(visibility: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": "photo", "contentType": "image/jpeg", "sizeBytes": 1000}
+    return body if visibility is None else {**body, "visibility": visibility}
+
+
 ROWS: list[Row] = [
     Row("get family", lambda w: ("GET", base(w), None), 200, 200),
     Row("patch family name", lambda w: ("PATCH", base(w), {"displayName": "Jones"}), 200, 403),
@@ -144,6 +149,8 @@ ROWS: list[Row] = [
         "create agenda", lambda w: ("POST", f"{base(w)}/agendas", {"title": "Next visit"}), 201, 403
     ),
     Row("create plan", lambda w: ("POST", f"{base(w)}/plans", {"title": "Plan"}), 201, 403),
+    Row("create media slot", lambda w: ("POST", f"{base(w)}/media", media_body()), 201, 201),
+    Row("list media", lambda w: ("GET", f"{base(w)}/media", None), 200, 200),
 ]
 
 
@@ -234,6 +241,38 @@ def visibility_rows(v: str) -> list[Row]:
             lambda w: ("GET", f"{base(w)}/notes/{w.records[f'note_{v}']}/comments", None),
             200,
             seen(200),
+        ),
+        Row(
+            f"get {v} media",
+            lambda w: ("GET", f"{base(w)}/media/{fresh(w, 'media', media_body(v))}", None),
+            200,
+            seen(200),
+        ),
+        Row(
+            f"patch staff {v} media caption",
+            lambda w: (
+                "PATCH",
+                f"{base(w)}/media/{fresh(w, 'media', media_body(v))}",
+                {"caption": "At the park"},
+            ),
+            200,
+            seen(403),
+        ),
+        Row(
+            f"delete staff {v} media",
+            lambda w: ("DELETE", f"{base(w)}/media/{fresh(w, 'media', media_body(v))}", None),
+            204,
+            seen(403),
+        ),
+        Row(
+            f"comment on {v} media",
+            lambda w: (
+                "POST",
+                f"{base(w)}/media/{fresh(w, 'media', media_body(v))}/comments",
+                {"body": "Lovely"},
+            ),
+            201,
+            seen(201),
         ),
     ]
 
