@@ -355,3 +355,25 @@ def test_slot_requests_are_checked_before_any_upload(world: World, stack: Emulat
     assert repeated.status == 200
     assert repeated.body["upload"]["url"]
     assert world.api.get(f"{base(world)}/{by_staff.body['id']}", family).status == 404
+
+
+def test_family_member_captions_and_deletes_only_their_own_media(
+    world: World, stack: Emulators
+) -> None:
+    family = world.token("family_member")
+    photo = {"kind": "photo", "contentType": "image/jpeg", "sizeBytes": 1000}
+    own = world.api.post(base(world), family, photo).body["id"]
+    staff_shared = slot(world, "social_worker", {**photo, "visibility": "family"})["id"]
+    staff_only = slot(world, "social_worker", photo)["id"]
+
+    captioned = world.api.patch(f"{base(world)}/{own}", family, {"caption": "Our garden"})
+    assert captioned.status == 200
+    assert captioned.body["caption"] == "Our garden"
+    hidden = world.api.patch(f"{base(world)}/{own}", family, {"visibility": "professionals"})
+    assert hidden.status == 422
+    assert world.api.patch(f"{base(world)}/{staff_shared}", family, {"caption": "x"}).status == 403
+    listed = world.api.get(base(world), family, params={"limit": "100"}).body["items"]
+    assert {item["visibility"] for item in listed} == {"family"}
+    assert staff_only not in {item["id"] for item in listed}
+    assert world.api.delete(f"{base(world)}/{own}", family).status == 204
+    assert world.api.get(f"{base(world)}/{own}", family).status == 404
