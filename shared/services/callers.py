@@ -47,8 +47,11 @@ def read_family(runtime: Runtime, family_id: str, fresh: bool = False) -> dict[s
 
 
 def forget_family(runtime: Runtime, family_id: str) -> None:
+    """A family changed here: drop it, and every caller's cached list of reachable families."""
     with runtime.cache_lock:
         runtime.family_cache.pop(family_id, None)
+        for key in [k for k in runtime.family_cache if k.startswith("reach:")]:
+            runtime.family_cache.pop(key, None)
 
 
 def access_family(

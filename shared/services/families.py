@@ -64,6 +64,7 @@ def create_family(runtime: Runtime, caller: Caller, body: FamilyIn) -> Created:
         if existing is not None and existing.get("requestHash") == request_hash:
             return Created(existing, False)
         raise ConflictError("A family with this id already exists.") from None
+    forget_family(runtime, family_id)
     runtime.audit.record(caller, "create", family_id, "family", family_id)
     return Created(stored, True)
 
@@ -145,13 +146,26 @@ def reach_condition(caller: Caller) -> tuple[str | None, dict[str, Any]]:
     return " OR ".join(clauses), parameters
 
 
-def visible_family_ids(runtime: Runtime, caller: Caller) -> list[str]:
+def reachable_families(runtime: Runtime, caller: Caller) -> list[dict[str, Any]]:
+    """The family records the caller may see, cached per instance like other access data."""
+    scope = sorted(caller.team_ids) + sorted(caller.memberships)
+    key = f"reach:{caller.principal.key}:{','.join(scope)}"
+    with runtime.cache_lock:
+        cached = runtime.family_cache.get(key)
+    if cached is not None:
+        return list(cached["families"])
     condition, parameters = reach_condition(caller)
-    if condition is None:
-        return []
-    query = (
-        "SELECT VALUE c.id FROM c WHERE c.type = 'family' AND c.deleted = false "  # noqa: S608
-        f"AND ({condition})"
-    )
-    rows = runtime.records.query_all(query, parameters)
-    return sorted(str(row) for row in rows)
+    families: list[dict[str, Any]] = []
+    if condition is not None:
+        query = (
+            "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = false "  # noqa: S608
+            f"AND ({condition})"
+        )
+        families = runtime.records.query_all(query, parameters)
+    with runtime.cache_lock:
+        runtime.family_cache[key] = {"families": families}
+    return families
+
+
+def visible_family_ids(runtime: Runtime, caller: Caller) -> list[str]:
+    return sorted(str(family["id"]) for family in reachable_families(runtime, caller))

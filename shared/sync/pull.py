@@ -2,6 +2,9 @@
 
 Design (the local Cosmos emulator's change feed is incomplete, so none is used):
 
+- A snapshot is the plain read of the caller's families, paged by the database's continuation
+  (records of other types and tombstones are dropped in code, which keeps the query the cheapest
+  one there is); it starts the delta from the time it began, less the overlap.
 - Changes are read by the server timestamp ``_ts`` with one query across the caller's families,
   ordered by (``_ts``, ``id``) and paged by that key, so the cost of a pull grows with what
   changed, not with the caseload.
@@ -13,6 +16,8 @@ Design (the local Cosmos emulator's change feed is incomplete, so none is used):
   tombstone for them; a record they could never see is never mentioned at all.
 - Tokens are sealed (HMAC) and bound to the caller; a token older than the tombstone lifetime is
   410: the device must start again with a full snapshot.
+- A snapshot is audited once per family, on its first page; a delta page is audited once per
+  family it carries changes of.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from shared.errors import BadRequestError, GoneError
 from shared.records.kinds import KINDS
 from shared.records.store import QueryPage, first_page, version_of
 from shared.services.case import present_for
-from shared.services.families import present_family, reach_condition
+from shared.services.families import present_family, reachable_families
 from shared.storage_layout import OPERATIONS, RECORDS
 
 SYNC_TYPES = ("family", *KINDS)
@@ -115,7 +120,11 @@ class Puller:
             "fh": fingerprint,
             "iat": int(state["iat"]) if state is not None and more else now,
         }
-        self.runtime.audit.record_each_family(self.caller, "sync", sorted(touched), "sync")
+        if snapshot:
+            audited = family_ids if state is None else []
+        else:
+            audited = sorted(touched)
+        self.runtime.audit.record_each_family(self.caller, "sync", audited, "sync")
         return {
             "changes": changes,
             "next": self.runtime.signer.seal(self.scope, following),
@@ -134,14 +143,7 @@ class Puller:
             )
 
     def _accesses(self) -> dict[str, FamilyAccess]:
-        condition, parameters = reach_condition(self.caller)
-        if condition is None:
-            return {}
-        query = (
-            "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = false "  # noqa: S608
-            f"AND ({condition})"
-        )
-        families = self.runtime.records.query_all(query, parameters)
+        families = reachable_families(self.runtime, self.caller)
         return {str(f["id"]): family_access(self.caller, f) for f in families}
 
     def _snapshot_page(
@@ -149,13 +151,12 @@ class Puller:
     ) -> QueryPage:
         if not family_ids:
             return QueryPage([], None)
-        query = (
-            "SELECT * FROM c WHERE ARRAY_CONTAINS(@families, c.familyId) "  # noqa: S608
-            f"AND c.type IN ({TYPE_LIST}) AND c.deleted = false"
-        )
+        query = "SELECT * FROM c WHERE ARRAY_CONTAINS(@families, c.familyId)"
         container = self.runtime.database.get_container_client(RECORDS.name)
         parameters = [{"name": "@families", "value": family_ids}]
-        return first_page(container, query, parameters, None, limit, continuation)
+        page = first_page(container, query, parameters, None, limit, continuation)
+        wanted = [r for r in page.items if r.get("type") in SYNC_TYPES and not r.get("deleted")]
+        return QueryPage(wanted, page.continuation)
 
     def _changes(
         self, family_ids: list[str], lower: int, after: list[Any] | None, top: int

@@ -16,6 +16,7 @@ class Response:
     status: int
     body: Any
     headers: dict[str, str]
+    raw: bytes = b""
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers.items():
@@ -36,6 +37,7 @@ class InProcessApi:
         body: Any = None,
         headers: dict[str, str] | None = None,
         params: dict[str, str] | None = None,
+        parse: bool = True,
     ) -> Response:
         url_path = f"{route_prefix()}{path}"
         matched = self.host.match(method, url_path)
@@ -60,8 +62,8 @@ class InProcessApi:
         )
         response = function.function(request)
         payload = response.get_body()
-        parsed = json.loads(payload) if payload else None
-        return Response(response.status_code, parsed, dict(response.headers))
+        parsed = json.loads(payload) if payload and parse else None
+        return Response(response.status_code, parsed, dict(response.headers), payload)
 
     def get(self, path: str, token: str | None = None, **kwargs: Any) -> Response:
         return self.request("GET", path, token, **kwargs)
