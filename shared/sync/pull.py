@@ -120,10 +120,8 @@ class Puller:
             "fh": fingerprint,
             "iat": int(state["iat"]) if state is not None and more else now,
         }
-        if snapshot:
-            audited = family_ids if state is None else []
-        else:
-            audited = sorted(touched)
+        first_snapshot_page = snapshot and state is None
+        audited = family_ids if first_snapshot_page else [] if snapshot else sorted(touched)
         self.runtime.audit.record_each_family(self.caller, "sync", audited, "sync")
         return {
             "changes": changes,
