@@ -13,6 +13,9 @@ param mediaStorageAccountName string
 @description('Container in the media storage account that receives undeliverable upload events.')
 param deadLetterContainerName string
 
+@description('Container in the media storage account that devices upload to.')
+param uploadsContainerName string = 'uploads'
+
 @description('Object id of the media account\'s Event Grid system topic identity.')
 param systemTopicPrincipalId string
 
@@ -61,6 +64,10 @@ resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/con
 
 resource mediaStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: mediaStorageAccountName
+}
+
+resource uploadsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  name: '${mediaStorageAccountName}/default/${uploadsContainerName}'
 }
 
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
@@ -124,6 +131,18 @@ resource mediaDelegator 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: mediaStorage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDelegator)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Owner on the uploads container only: Defender writes its malware-scan verdict as a blob index
+// tag, and reading index tags (blobs/tags/read) is in Storage Blob Data Owner, not Contributor.
+resource uploadsTagReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(uploadsContainer.id, appPrincipalId, storageBlobDataOwner)
+  scope: uploadsContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }
