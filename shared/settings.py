@@ -186,12 +186,6 @@ class Settings(BaseSettings):
     media_scan_wait_minutes: int = setting(
         "MEDIA_SCAN_WAIT_MINUTES", 60, "both", "How long to wait for a scan verdict."
     )
-    media_recheck_schedule: str = setting(
-        "MEDIA_RECHECK_SCHEDULE",
-        "0 */2 * * * *",
-        "both",
-        "NCRONTAB schedule of the run that rechecks uploads waiting for a scan or stalled.",
-    )
 
     azure_client_id: str | None = setting(
         "AZURE_CLIENT_ID", None, "azure", "Client id of the app's user-assigned managed identity."
