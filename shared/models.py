@@ -9,16 +9,24 @@ from pydantic.alias_generators import to_camel
 
 
 class ApiModel(BaseModel):
-    """An API payload: camelCase on the wire, snake_case in Python."""
+    """An API payload: camelCase on the wire, snake_case in Python.
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    Validators are built on first use (``defer_build``), not at import: a cold start pays only
+    for the models its first request touches.
+    """
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
 
 class InputModel(ApiModel):
     """A request body: unknown fields are rejected, never silently dropped."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        defer_build=True,
     )
 
 
