@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions.http import Call, Reply, endpoint
+from functions.case_records import listing
+from functions.http import Call, Reply, endpoint, record_reply
 from shared.composition import get_runtime
-from shared.services import audit_trail
+from shared.records import models
+from shared.records.kinds import NOTE
+from shared.records.service import page_limit
+from shared.records.versions import present_version
+from shared.services import audit_trail, corrections
+from shared.services.case import present_for
 
 bp = func.Blueprint()
 
@@ -24,3 +30,45 @@ def audit_verify(call: Call) -> Reply:
     return Reply(
         audit_trail.verify_family_audit(get_runtime(), call.caller, call.route_id("familyId"))
     )
+
+
+@endpoint(
+    bp,
+    name="notes_versions_list",
+    route="families/{familyId}/notes/{noteId}/versions",
+    methods=["GET"],
+    summary="Earlier versions of a note, newest first (staff)",
+    tags=("notes",),
+)
+def notes_versions_list(call: Call) -> Reply:
+    found = corrections.list_versions(
+        get_runtime(),
+        call.caller,
+        call.route_id("familyId"),
+        call.route_id("noteId"),
+        page_limit(call.query("limit")),
+        call.query("next"),
+    )
+    return listing(found.documents, lambda d: present_version(NOTE.out, d), found.next)
+
+
+@endpoint(
+    bp,
+    name="notes_disputes_create",
+    route="families/{familyId}/notes/{noteId}/disputes",
+    methods=["POST"],
+    summary="Dispute a note with your own statement (family members)",
+    body=models.DisputeIn,
+    response=models.NoteOut,
+    status=201,
+    tags=("notes",),
+)
+def notes_disputes_create(call: Call) -> Reply:
+    note, access, added = corrections.add_dispute(
+        get_runtime(),
+        call.caller,
+        call.route_id("familyId"),
+        call.route_id("noteId"),
+        call.json(models.DisputeIn),
+    )
+    return record_reply(present_for(access, NOTE, note), 201 if added else 200)

@@ -122,6 +122,7 @@ class Kind:
     prepare: Prepare | None = None
     client_view: View = _as_stored
     staff_only_fields: frozenset[str] = frozenset({"visibility"})
+    keeps_versions: bool = False
 
     @property
     def has_visibility(self) -> bool:
@@ -162,6 +163,7 @@ NOTE = Kind(
     family_may_create=True,
     family_may_edit_own=True,
     filters=("visitId",),
+    keeps_versions=True,
 )
 PLAN = Kind(
     "plan",

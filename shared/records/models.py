@@ -259,10 +259,26 @@ class NotePatch(InputModel):
     visibility: Visibility | None = None
 
 
+class DisputeIn(InputModel):
+    id: Id | None = None
+    statement: LongText
+
+
+class DisputeOut(ApiModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str
+    statement: str
+    created_at: str
+    created_by: Actor
+
+
 class NoteOut(FamilyRecordOut):
     visit_id: str | None = None
     body: str
     visibility: str
+    disputed: bool = False
+    disputes: list[DisputeOut] | None = None
 
 
 # --- Plans ------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ from shared.records.store import (
     version_of,
     with_history,
 )
+from shared.records.versions import keep_version, settled
 from shared.services.callers import access_family
 from shared.validation import validate
 
@@ -267,6 +268,8 @@ class RecordService:
         if kind.prepare:
             kind.prepare(current, merged, caller.actor)
         merged.update(self.stamp(caller))
+        if kind.keeps_versions and settled(current, self.runtime.clock()):
+            keep_version(self.store, current, caller.actor, self.runtime.clock())
         stored = self.replace(access, kind, merged, current, "update")
         if kind.has_visibility and stored.get("visibility") != current.get("visibility"):
             self.cascade_visibility(access, stored)
@@ -356,8 +359,14 @@ class RecordService:
         current = self.find(access, kind, record_id)
         self.require_edit(access, kind, current, "delete")
         self.check_version(kind, current, if_match)
-        moment = now_iso(self.runtime.clock())
-        tombstone = {**current, "deleted": True, "deletedAt": moment, **self.stamp(caller)}
+        now = self.runtime.clock()
+        tombstone = {
+            **current,
+            "deleted": True,
+            "deletedAt": now_iso(now),
+            "deletedAsDraft": not settled(current, now),
+            **self.stamp(caller),
+        }
         return self.replace(access, kind, tombstone, current, "delete")
 
 

@@ -9,7 +9,7 @@ from shared.composition import Runtime
 from shared.errors import ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
 from shared.ids import canonical_id, new_id
 from shared.records import models
-from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEDIA, MEMBER, Kind
+from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEDIA, MEMBER, NOTE, Kind
 from shared.records.service import Created, Listed, RecordService, fields_of, present
 from shared.services.callers import access_family
 
@@ -29,8 +29,13 @@ def present_for(access: FamilyAccess, kind: Kind, document: dict[str, Any]) -> d
     if kind is MEMBER:
         shown["linked"] = bool(document.get("identity"))
         if not access.is_staff and document["id"] != access.member_id:
-            for private in ("phone", "email", "dateOfBirth"):
+            for private in ("phone", "email", "dateOfBirth", "dateOfDeath"):
                 shown.pop(private, None)
+    if kind is NOTE and not access.is_staff and "disputes" in shown:
+        from shared.services.corrections import own_disputes
+
+        shown["disputes"] = own_disputes(access, shown["disputes"])
+        shown["disputed"] = bool(shown["disputes"])
     return shown
 
 
