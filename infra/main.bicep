@@ -101,6 +101,7 @@ var tags = {
 }
 var deploymentContainerName = 'app-package'
 var deadLetterContainerName = 'upload-events-deadletter'
+var smsDeadLetterContainerName = 'sms-events-deadletter'
 var mediaContainerNames = [
   'uploads'
   'originals'
@@ -171,6 +172,7 @@ module mediaStorage 'app/storage.bicep' = {
     tags: tags
     containerNames: concat(mediaContainerNames, [
       deadLetterContainerName
+      smsDeadLetterContainerName
     ])
     deleteRetentionDays: blobDeleteRetentionDays
     allowPublicNetworkAccess: true
@@ -202,6 +204,7 @@ module messaging 'app/messaging.bicep' = {
   params: {
     communicationServicesName: 'acs-familystory-${token}'
     systemTopicName: 'evgt-media-${token}'
+    smsSystemTopicName: 'evgt-sms-${token}'
     location: location
     tags: tags
     mediaStorageAccountId: mediaStorage.outputs.id
@@ -230,6 +233,8 @@ module rbac 'app/rbac.bicep' = {
     mediaStorageAccountName: mediaStorage.outputs.name
     deadLetterContainerName: deadLetterContainerName
     systemTopicPrincipalId: messaging.outputs.systemTopicPrincipalId
+    smsDeadLetterContainerName: smsDeadLetterContainerName
+    smsSystemTopicPrincipalId: messaging.outputs.smsSystemTopicPrincipalId
     cosmosAccountName: cosmos.outputs.accountName
     cosmosDatabaseName: cosmos.outputs.databaseName
     speechName: speech.outputs.name
@@ -289,7 +294,7 @@ output API_BASE_URL string = 'https://${api.outputs.defaultHostName}/api/v1'
 @description('Client id of the app\'s managed identity.')
 output AZURE_CLIENT_ID string = identity.outputs.clientId
 
-@description('Name of the media storage account, which also holds the upload dead-letter container.')
+@description('Name of the media storage account, which also holds the dead-letter containers of upload events and SMS delivery reports.')
 output MEDIA_ACCOUNT_NAME string = mediaStorage.outputs.name
 
 @description('Container in the media account that receives upload events Event Grid could not deliver.')
@@ -297,6 +302,12 @@ output UPLOAD_EVENTS_DEADLETTER_CONTAINER string = deadLetterContainerName
 
 @description('Name of the Event Grid system topic on the media account; infra/hooks/postdeploy.sh subscribes the function to it.')
 output MEDIA_EVENTS_SYSTEM_TOPIC string = messaging.outputs.systemTopicName
+
+@description('Name of the Event Grid system topic on Communication Services; infra/hooks/postdeploy.sh subscribes reminders_delivery_report to its SMS delivery reports.')
+output SMS_EVENTS_SYSTEM_TOPIC string = messaging.outputs.smsSystemTopicName
+
+@description('Container in the media account that receives SMS delivery reports Event Grid could not deliver.')
+output SMS_EVENTS_DEADLETTER_CONTAINER string = smsDeadLetterContainerName
 
 @description('Name of the Communication Services resource, where the alphanumeric sender is registered.')
 output COMMUNICATION_SERVICES_NAME string = messaging.outputs.communicationServicesName

@@ -1,13 +1,18 @@
 // Azure Communication Services for visit reminder texts (data kept in the UK, access keys off),
-// and the Event Grid system topic on the media account whose blob-created events drive the
-// blob-triggered function. The topic's subscription needs the deployed function's
-// blobs_extension key, so upload-events.bicep creates it after the code is deployed.
+// and two Event Grid system topics: one on the media account, whose blob-created events drive
+// the blob-triggered function, and one on Communication Services, whose SMS delivery reports
+// drive the Event Grid-triggered function reminders_delivery_report. A subscription can point
+// only at a function that is deployed, so upload-events.bicep and delivery-reports.bicep create
+// the subscriptions after the code is deployed (infra/hooks/postdeploy.sh).
 
 @description('Name of the Communication Services resource.')
 param communicationServicesName string
 
 @description('Name of the Event Grid system topic for the media storage account.')
 param systemTopicName string
+
+@description('Name of the Event Grid system topic for the Communication Services resource (SMS delivery reports).')
+param smsSystemTopicName string
 
 @description('Azure region of the system topic (the media account\'s region).')
 param location string
@@ -41,6 +46,20 @@ resource mediaEvents 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
   }
 }
 
+// Communication Services is a global resource, so its system topic is global too.
+resource smsEvents 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
+  name: smsSystemTopicName
+  location: 'global'
+  tags: tags
+  identity: {
+    type: 'SystemAssigned'
+  }
+  properties: {
+    source: communicationServices.id
+    topicType: 'Microsoft.Communication.CommunicationServices'
+  }
+}
+
 @description('Name of the Communication Services resource.')
 output communicationServicesName string = communicationServices.name
 
@@ -50,5 +69,11 @@ output communicationServicesEndpoint string = 'https://${communicationServices.p
 @description('Name of the Event Grid system topic on the media account.')
 output systemTopicName string = mediaEvents.name
 
-@description('Object id of the system topic\'s identity, which writes undeliverable events to the dead-letter container.')
+@description('Object id of the media system topic\'s identity, which writes undeliverable upload events to their dead-letter container.')
 output systemTopicPrincipalId string = mediaEvents.identity.principalId
+
+@description('Name of the Event Grid system topic on Communication Services, which publishes SMS delivery reports.')
+output smsSystemTopicName string = smsEvents.name
+
+@description('Object id of the SMS system topic\'s identity, which writes undeliverable delivery reports to their dead-letter container.')
+output smsSystemTopicPrincipalId string = smsEvents.identity.principalId

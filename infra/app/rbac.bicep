@@ -19,6 +19,12 @@ param uploadsContainerName string = 'uploads'
 @description('Object id of the media account\'s Event Grid system topic identity.')
 param systemTopicPrincipalId string
 
+@description('Container in the media storage account that receives undeliverable SMS delivery reports.')
+param smsDeadLetterContainerName string
+
+@description('Object id of the Communication Services Event Grid system topic identity.')
+param smsSystemTopicPrincipalId string
+
 @description('Name of the Cosmos DB account.')
 param cosmosAccountName string
 
@@ -60,6 +66,10 @@ resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
 
 resource deadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   name: '${mediaStorageAccountName}/default/${deadLetterContainerName}'
+}
+
+resource smsDeadLetterContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  name: '${mediaStorageAccountName}/default/${smsDeadLetterContainerName}'
 }
 
 resource mediaStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
@@ -154,6 +164,17 @@ resource deadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
     principalId: systemTopicPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The SMS system topic writes the delivery reports it could not deliver to their own container.
+resource smsDeadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(smsDeadLetterContainer.id, smsSystemTopicPrincipalId, storageBlobDataContributor)
+  scope: smsDeadLetterContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: smsSystemTopicPrincipalId
     principalType: 'ServicePrincipal'
   }
 }

@@ -1,6 +1,8 @@
-# Windows counterpart of postdeploy.sh: subscribes media_process_upload to blob-created events of
-# the uploads container once the code is deployed (the webhook needs the host's blobs_extension
-# system key, which exists only after the app has started with its blob trigger).
+# Windows counterpart of postdeploy.sh, run once the code is deployed: subscribes
+# media_process_upload to blob-created events of the uploads container (the webhook needs the
+# host's blobs_extension system key, which exists only after the app has started with its blob
+# trigger), then reminders_delivery_report to SMS delivery reports of Communication Services
+# (Event Grid looks the function up itself, but only once the deployed app lists it).
 $ErrorActionPreference = 'Stop'
 
 function Get-Output([string] $Name) {
@@ -17,6 +19,8 @@ $app = Get-Output 'AZURE_FUNCTION_APP_NAME'
 $topic = Get-Output 'MEDIA_EVENTS_SYSTEM_TOPIC'
 $storage = Get-Output 'MEDIA_ACCOUNT_NAME'
 $deadletter = Get-Output 'UPLOAD_EVENTS_DEADLETTER_CONTAINER'
+$smsTopic = Get-Output 'SMS_EVENTS_SYSTEM_TOPIC'
+$smsDeadletter = Get-Output 'SMS_EVENTS_DEADLETTER_CONTAINER'
 $appHost = az functionapp show --resource-group $group --name $app --query defaultHostName --output tsv
 
 for ($attempt = 1; $attempt -le 30; $attempt++) {
@@ -37,3 +41,23 @@ az deployment group create `
 if ($LASTEXITCODE -ne 0) { throw 'postdeploy: the upload-events deployment failed' }
 
 Write-Output "postdeploy: uploads in $topic now trigger media_process_upload on $app"
+
+# Event Grid refuses an Azure Function destination it cannot find; wait until the app lists it.
+$listed = $false
+for ($attempt = 1; $attempt -le 30; $attempt++) {
+    az functionapp function show --resource-group $group --name $app --function-name reminders_delivery_report --query name --output tsv 2>$null | Out-Null
+    if ($LASTEXITCODE -eq 0) { $listed = $true; break }
+    try { Invoke-WebRequest -Uri "https://$appHost/" -TimeoutSec 30 -UseBasicParsing | Out-Null } catch { }
+    Start-Sleep -Seconds 10
+}
+if (-not $listed) { throw "postdeploy: $app does not list reminders_delivery_report; is it deployed?" }
+
+az deployment group create `
+    --name delivery-reports `
+    --resource-group $group `
+    --template-file (Join-Path $PSScriptRoot '../app/delivery-reports.bicep') `
+    --parameters functionAppName=$app systemTopicName=$smsTopic mediaAccountName=$storage deadLetterContainerName=$smsDeadletter `
+    --output none
+if ($LASTEXITCODE -ne 0) { throw 'postdeploy: the delivery-reports deployment failed' }
+
+Write-Output "postdeploy: SMS delivery reports from $smsTopic now trigger reminders_delivery_report on $app"

@@ -1,13 +1,18 @@
 #!/bin/sh
-# Subscribes the blob-triggered function media_process_upload to blob-created events of the
-# media account's uploads container. Runs after the code is deployed (azd's postdeploy hook, or
-# by hand after `func azure functionapp publish`): the Event Grid webhook needs the host's
-# blobs_extension system key, which exists only once the app has started with its blob trigger.
+# Creates the two Event Grid subscriptions that can exist only once the code is deployed (azd's
+# postdeploy hook, or by hand after `func azure functionapp publish`):
+# - upload-events.bicep: blob-created events of the media account's uploads container to the
+#   blob-triggered function media_process_upload. Its webhook needs the host's blobs_extension
+#   system key, which exists only once the app has started with its blob trigger.
+# - delivery-reports.bicep: SMS delivery reports of Communication Services to the Event
+#   Grid-triggered function reminders_delivery_report. Event Grid looks the function up itself
+#   (no key), but only accepts it once the deployed app lists it.
 #
 # Needs: az (signed in), and these values from the main deployment's outputs, taken from the
 # environment or, under azd, from the azd environment:
 #   AZURE_RESOURCE_GROUP AZURE_FUNCTION_APP_NAME MEDIA_EVENTS_SYSTEM_TOPIC
 #   MEDIA_ACCOUNT_NAME UPLOAD_EVENTS_DEADLETTER_CONTAINER
+#   SMS_EVENTS_SYSTEM_TOPIC SMS_EVENTS_DEADLETTER_CONTAINER
 set -eu
 
 value() {
@@ -27,6 +32,8 @@ app=$(value AZURE_FUNCTION_APP_NAME)
 topic=$(value MEDIA_EVENTS_SYSTEM_TOPIC)
 storage=$(value MEDIA_ACCOUNT_NAME)
 deadletter=$(value UPLOAD_EVENTS_DEADLETTER_CONTAINER)
+sms_topic=$(value SMS_EVENTS_SYSTEM_TOPIC)
+sms_deadletter=$(value SMS_EVENTS_DEADLETTER_CONTAINER)
 here=$(cd "$(dirname "$0")" && pwd)
 host=$(az functionapp show --resource-group "$group" --name "$app" --query defaultHostName --output tsv)
 
@@ -53,3 +60,26 @@ az deployment group create \
   --output none
 
 echo "postdeploy: uploads in $topic now trigger media_process_upload on $app"
+
+# Event Grid refuses an Azure Function destination it cannot find; wait until the app lists it.
+attempt=0
+until az functionapp function show --resource-group "$group" --name "$app" \
+    --function-name reminders_delivery_report --query name --output tsv >/dev/null 2>&1; do
+  attempt=$((attempt + 1))
+  if [ "$attempt" -gt 30 ]; then
+    echo "postdeploy: $app does not list reminders_delivery_report; is it deployed?" >&2
+    exit 1
+  fi
+  curl --silent --output /dev/null --max-time 30 "https://$host/" || true
+  sleep 10
+done
+
+az deployment group create \
+  --name delivery-reports \
+  --resource-group "$group" \
+  --template-file "$here/../app/delivery-reports.bicep" \
+  --parameters functionAppName="$app" systemTopicName="$sms_topic" \
+    mediaAccountName="$storage" deadLetterContainerName="$sms_deadletter" \
+  --output none
+
+echo "postdeploy: SMS delivery reports from $sms_topic now trigger reminders_delivery_report on $app"
