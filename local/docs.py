@@ -24,8 +24,10 @@ def settings_table() -> str:
         extra = field.json_schema_extra
         scope = extra.get("scope", "") if isinstance(extra, dict) else ""
         default = "" if field.default in (None, "") else f"`{field.default}`"
-        lines.append(f"| `{field.alias}` | {SCOPES.get(str(scope), scope)} | {default} | "
-                     f"{field.description} |")
+        lines.append(
+            f"| `{field.alias}` | {SCOPES.get(str(scope), scope)} | {default} | "
+            f"{field.description} |"
+        )
     return "\n".join(lines)
 
 
