@@ -3,6 +3,8 @@ disposal run."""
 
 from __future__ import annotations
 
+import logging
+
 import azure.functions as func
 
 from functions.case_records import listing
@@ -16,6 +18,28 @@ from shared.services import audit_trail, corrections
 from shared.services.case import present_for
 
 bp = func.Blueprint()
+log = logging.getLogger("familystory.retention")
+
+
+@bp.function_name("retention_dispose_due")
+@bp.timer_trigger(arg_name="timer", schedule="%DISPOSAL_SCHEDULE%")
+def retention_dispose_due(timer: func.TimerRequest) -> None:
+    """Withdraw and destroy families past their retention; purge draft tombstones."""
+    from shared.retention.disposal import Disposer
+
+    report = Disposer(get_runtime()).run()
+    log.info(
+        "disposal: %d past retention, %d held, %d withdrawn, %d destroyed, %d resumed, "
+        "%d failed, %d tombstones purged",
+        report.past_retention,
+        report.held,
+        report.withdrawn,
+        report.destroyed,
+        report.resumed,
+        report.failed,
+        report.tombstones_purged,
+        extra={"function": "retention_dispose_due", "pastDue": timer.past_due},
+    )
 
 
 @endpoint(

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         "SYNC_OPERATION_DAYS", 30, "both", "How long applied sync operation results are kept."
     )
 
+    retention_default_years: int = setting(
+        "RETENTION_DEFAULT_YEARS", 25, "both", "Years after closure a default-class family is kept."
+    )
+    disposal_schedule: str = setting(
+        "DISPOSAL_SCHEDULE", "0 30 2 * * *", "azure", "NCRONTAB schedule of the disposal run."
+    )
+
     media_photo_max_bytes: int = setting(
         "MEDIA_PHOTO_MAX_BYTES", 25 * 1024 * 1024, "both", "Largest photo upload, in bytes."
     )

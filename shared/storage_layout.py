@@ -11,6 +11,9 @@ Bicep, so a container, partition key or index is never declared in two places th
   request, so the partition key is the id: point reads, and no hot partition. Per-item TTL
   expires invitations and counters.
 - ``operations``: applied sync operation results kept for replays, expiring by per-item TTL.
+- ``disposals``: disposal certificates, one per disposed family (id = the family id), kept for
+  good: they must outlive the family's partition in ``records`` and ``audit``, so they live in
+  neither. They hold counts, dates and rules, no personal data.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ RECORDS = CosmosContainer(
         "excludedPaths": [
             {"path": "/body/?"},
             {"path": "/transcript/*"},
+            {"path": "/snapshot/*"},
             {"path": '/"_etag"/?'},
         ],
         "compositeIndexes": [
@@ -90,7 +94,18 @@ OPERATIONS = CosmosContainer(
     default_ttl=-1,
 )
 
-COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (RECORDS, AUDIT, DIRECTORY, OPERATIONS)
+DISPOSALS = CosmosContainer(
+    name="disposals",
+    partition_key="/id",
+    indexing_policy={
+        "indexingMode": "consistent",
+        "automatic": True,
+        "includedPaths": [{"path": "/*"}],
+        "excludedPaths": [{"path": '/"_etag"/?'}],
+    },
+)
+
+COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (RECORDS, AUDIT, DIRECTORY, OPERATIONS, DISPOSALS)
 
 UPLOADS_CONTAINER = "uploads"
 ORIGINALS_CONTAINER = "originals"

@@ -70,6 +70,9 @@ param familyAppClientId string
 ])
 param logLevel string = 'INFO'
 
+@description('NCRONTAB schedule (six fields, UTC) of the daily records disposal and tombstone purge run.')
+param disposalSchedule string = '0 30 2 * * *'
+
 @description('Browser origins allowed to call the API (web clients). Empty for none.')
 param corsAllowedOrigins array = []
 
@@ -141,6 +144,7 @@ var appSettings = {
   MEDIA_TRANSCRIPTION_ENGINE: 'azure-speech'
   SPEECH__endpoint: speechEndpoint
   MEDIA_MALWARE_SCANNING: malwareScanningEnabled ? 'true' : 'false'
+  DISPOSAL_SCHEDULE: disposalSchedule
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

@@ -57,6 +57,9 @@ var containers = [
           path: '/transcript/*'
         }
         {
+          path: '/snapshot/*'
+        }
+        {
           path: '/"_etag"/?'
         }
       ]
@@ -175,6 +178,30 @@ var containers = [
       ]
     }
     defaultTtl: -1
+  }
+  {
+    id: 'disposals'
+    partitionKey: {
+      paths: [
+        '/id'
+      ]
+      kind: 'Hash'
+      version: 2
+    }
+    indexingPolicy: {
+      indexingMode: 'consistent'
+      automatic: true
+      includedPaths: [
+        {
+          path: '/*'
+        }
+      ]
+      excludedPaths: [
+        {
+          path: '/"_etag"/?'
+        }
+      ]
+    }
   }
 ]
 

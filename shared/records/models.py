@@ -14,6 +14,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
+    model_validator,
 )
 
 from shared.models import ApiModel, InputModel
@@ -122,6 +123,8 @@ class FamilyIn(InputModel):
     team_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     worker_ids: list[Id] = Field(default_factory=list, max_length=20)
     retention_class: RetentionClass = "default"
+    closed_at: UtcDateTime | None = None
+    adoption_order_at: UtcDateTime | None = None
 
 
 class FamilyPatch(InputModel):
@@ -129,6 +132,9 @@ class FamilyPatch(InputModel):
     team_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     worker_ids: list[Id] | None = Field(default=None, max_length=20)
     retention_class: RetentionClass | None = None
+    closed_at: UtcDateTime | None = None
+    adoption_order_at: UtcDateTime | None = None
+    legal_hold: bool | None = None
 
 
 class FamilyOut(RecordOut):
@@ -136,6 +142,11 @@ class FamilyOut(RecordOut):
     team_id: str | None = None
     worker_ids: list[str] | None = None
     retention_class: str | None = None
+    closed_at: str | None = None
+    adoption_order_at: str | None = None
+    legal_hold: bool | None = None
+    retain_until: str | None = None
+    retention_pending: list[str] | None = None
 
 
 # --- Members ----------------------------------------------------------------------------------
@@ -148,7 +159,15 @@ class MemberIn(InputModel):
     phone: Phone | None = None
     email: Email | None = None
     date_of_birth: date | None = None
+    date_of_death: date | None = None
+    child: bool = False
     sms_reminders: bool = False
+
+    @model_validator(mode="after")
+    def _born_before_death(self) -> MemberIn:
+        if self.date_of_birth and self.date_of_death and self.date_of_death < self.date_of_birth:
+            raise ValueError("dateOfDeath cannot be before dateOfBirth")
+        return self
 
 
 class MemberPatch(InputModel):
@@ -157,6 +176,8 @@ class MemberPatch(InputModel):
     phone: Phone | None = None
     email: Email | None = None
     date_of_birth: date | None = None
+    date_of_death: date | None = None
+    child: bool | None = None
     sms_reminders: bool | None = None
 
 
@@ -166,6 +187,8 @@ class MemberOut(FamilyRecordOut):
     phone: str | None = None
     email: str | None = None
     date_of_birth: str | None = None
+    date_of_death: str | None = None
+    child: bool = False
     sms_reminders: bool = False
     linked: bool = False
 

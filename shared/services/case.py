@@ -11,6 +11,7 @@ from shared.ids import canonical_id, new_id
 from shared.records import models
 from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEDIA, MEMBER, NOTE, Kind
 from shared.records.service import Created, Listed, RecordService, fields_of, present
+from shared.retention.service import MEMBER_FIELDS, refresh_retention
 from shared.services.callers import access_family
 
 MEMBER_SELF_FIELDS = {"smsReminders", "phone"}
@@ -49,7 +50,10 @@ def create_member(
     access = service.access(caller, family_id, MEMBER)
     if not access.is_staff:
         raise ForbiddenError("Family members may not add people to the family.")
-    return service.create(caller, MEMBER, family_id, body, access=access)
+    created = service.create(caller, MEMBER, family_id, body, access=access)
+    if created.created and created.document.get("child"):
+        refresh_retention(runtime, access.family_id)
+    return created
 
 
 def update_member(
@@ -75,7 +79,10 @@ def update_member(
             merged.pop(name, None)
     service.validate_merged(MEMBER, merged)
     merged.update(service.stamp(caller))
-    return service.replace(access, MEMBER, merged, current, "update")
+    stored = service.replace(access, MEMBER, merged, current, "update")
+    if any(current.get(name) != stored.get(name) for name in MEMBER_FIELDS):
+        refresh_retention(runtime, access.family_id)
+    return stored
 
 
 # --- Comments ---------------------------------------------------------------------------------

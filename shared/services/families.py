@@ -19,10 +19,24 @@ from shared.records.store import (
     now_iso,
     version_of,
 )
+from shared.retention.rules import retention_for
+from shared.retention.service import FAMILY_FIELDS, retention
 from shared.services.callers import access_family, forget_family
 from shared.storage_layout import RECORDS
 
 ALLOCATION_FIELDS = {"workerIds", "teamId"}
+MANAGER_FIELDS = {*ALLOCATION_FIELDS, "legalHold"}
+REMOVABLE_FIELDS = {"closedAt", "adoptionOrderAt"}
+STAFF_ONLY_FIELDS = (
+    "workerIds",
+    "teamId",
+    "retentionClass",
+    "closedAt",
+    "adoptionOrderAt",
+    "legalHold",
+    "retainUntil",
+    "retentionPending",
+)
 ORDER = "c.createdAt DESC, c.id DESC"
 
 
@@ -30,7 +44,7 @@ def present_family(document: dict[str, Any], staff: bool = True) -> dict[str, An
     shaped = FamilyOut.model_validate({**document, "version": version_of(document)})
     output = shaped.model_dump(mode="json", by_alias=True, exclude_none=True)
     if not staff:
-        for name in ("workerIds", "teamId", "retentionClass"):
+        for name in STAFF_ONLY_FIELDS:
             output.pop(name, None)
     return output
 
@@ -55,8 +69,11 @@ def create_family(runtime: Runtime, caller: Caller, body: FamilyIn) -> Created:
         "updatedAt": moment,
         "updatedBy": caller.actor,
         "deleted": False,
+        "legalHold": False,
         "requestHash": request_hash,
     }
+    years = runtime.settings.retention_default_years
+    document.update(retention_for(document, [], years).fields())
     try:
         stored = runtime.records.create(document)
     except AlreadyExistsError as exists:
@@ -83,20 +100,23 @@ def update_family(
         raise ForbiddenError("Family members may not change the family record.")
     sent = fields_of(patch)
     if not caller.principal.has_role("TeamManager", "HeadOfService"):
-        reject_fields(set(sent), ALLOCATION_FIELDS, "Only team managers and the head of service")
+        reject_fields(set(sent), MANAGER_FIELDS, "Only team managers and the head of service")
     current = dict(access.family)
     if if_match is not None and not etag_matches(if_match, current):
         raise PreconditionFailedError("The family has changed.", current=present_family(current))
-    if any(value is None for value in sent.values()):
+    if any(value is None for name, value in sent.items() if name not in REMOVABLE_FIELDS):
         raise ValidationError(
             "These fields cannot be removed.",
             [
                 {"loc": ["body", k], "type": "null_not_allowed"}
                 for k, v in sent.items()
-                if v is None
+                if v is None and k not in REMOVABLE_FIELDS
             ],
         )
     merged = {**current, **sent, "updatedAt": now_iso(runtime.clock()), "updatedBy": caller.actor}
+    merged = {name: value for name, value in merged.items() if value is not None}
+    if FAMILY_FIELDS & set(sent):
+        merged.update(retention(runtime, merged).fields())
     try:
         stored = runtime.records.replace(merged, str(current["_etag"]))
     except VersionMismatchError as changed:
@@ -106,6 +126,9 @@ def update_family(
         ) from None
     forget_family(runtime, family_id)
     runtime.audit.record(caller, "update", family_id, "family", family_id)
+    if "legalHold" in sent and bool(sent["legalHold"]) != bool(current.get("legalHold")):
+        action = "legal-hold-set" if sent["legalHold"] else "legal-hold-cleared"
+        runtime.audit.record(caller, action, family_id, "family", family_id)
     return stored
 
 

@@ -1,0 +1,381 @@
+"""The disposal run: families past their retention are destroyed, and a certificate outlives them.
+
+A family is disposed of in two stages, each safe to repeat and to resume after a crash:
+
+1. **Withdrawn.** When its ``retainUntil`` (computed again from the current data, never trusted
+   from the stored copy) has passed and no ``legalHold`` is set, the family document is marked
+   ``deleted`` with a ``disposal`` note, in one conditional replace. From then on it answers 404
+   to everyone, no list or export shows it, and every device that syncs it is told (its records
+   leave the device's family set, so the next pull sends tombstones for them). Nothing is
+   destroyed yet: devices must first learn that the family is gone, and they all have by the
+   end of the sync tombstone lifetime (``SYNC_TOMBSTONE_DAYS``; a device offline longer must
+   start again from a snapshot, which no longer includes it).
+2. **Destroyed**, once that lifetime has passed. The certificate is written *first* in
+   ``disposals`` (status ``destroying``), with what is about to be destroyed counted per type,
+   the audit chain's head and whether it verified. Then, in batches: every blob under
+   ``<familyId>/`` in every media container (uploads, originals, derivatives), every document
+   of the family's ``records`` partition but the family document, every audit event of the
+   family, and the family document last. The certificate is completed (``complete``, with what
+   remained, which is nothing) at the end. A run that crashes anywhere is finished by the next:
+   deletes of what is already gone are ignored, the certificate's counts are those taken before
+   anything was deleted, and a certificate still ``destroying`` is resumed even when the
+   family document is already gone.
+
+Audit events are destroyed with the family: they name the people who read and changed the
+child's record, and keeping them would keep personal data past its retention. The certificate
+keeps their number and the chain's last hash, so an export taken earlier can still be shown to
+match what was destroyed. Copies outside the app's reach expire on their own: Cosmos DB's
+continuous backup (30 days), soft-deleted blobs and previous blob versions (the storage
+account's restore period, then its lifecycle rule).
+
+A legal hold stops both stages; a family under hold is reported, not touched. A hold cannot be
+set on a family already withdrawn (it answers 404): set it before ``retainUntil`` passes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from shared.audit_chain import verify_chain
+from shared.composition import Runtime
+from shared.records.store import VersionMismatchError, now_iso
+from shared.retention.service import retention
+from shared.services.callers import forget_family
+from shared.storage_layout import AUDIT, BLOB_CONTAINERS, DISPOSALS, RECORDS
+
+if TYPE_CHECKING:
+    from azure.cosmos import ContainerProxy
+
+log = logging.getLogger("familystory.retention")
+
+BATCH_SIZE = 100
+CERTIFICATE_TYPE = "disposalCertificate"
+DISPOSAL_ACTOR = {"id": "records-disposal", "name": "Records disposal", "kind": "system"}
+
+Checkpoint = Callable[[str, str, int], None]
+
+
+@dataclass
+class DisposalReport:
+    """What one run did, for the log (and the tests)."""
+
+    past_retention: int = 0
+    held: int = 0
+    not_yet_due: int = 0
+    withdrawn: int = 0
+    destroyed: int = 0
+    resumed: int = 0
+    failed: int = 0
+    tombstones_purged: int = 0
+    certificates: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _no_checkpoint(family_id: str, stage: str, deleted: int) -> None:
+    return None
+
+
+class Disposer:
+    """``checkpoint(family_id, stage, deleted)`` is called after each batch of deletions (tests
+    use it to stop a run midway, as a crash would)."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        batch_size: int = BATCH_SIZE,
+        checkpoint: Checkpoint = _no_checkpoint,
+    ) -> None:
+        self.runtime = runtime
+        self.batch_size = batch_size
+        self.checkpoint = checkpoint
+        self.records = runtime.database.get_container_client(RECORDS.name)
+        self.audit = runtime.database.get_container_client(AUDIT.name)
+        self.disposals = runtime.database.get_container_client(DISPOSALS.name)
+
+    def run(self) -> DisposalReport:
+        from shared.retention.purge import purge_tombstones
+
+        report = DisposalReport()
+        now = self.runtime.clock()
+        handled: set[str] = set()
+        for family in self._query(
+            self.records,
+            "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = false "
+            "AND IS_STRING(c.retainUntil) AND c.retainUntil < @today",
+            {"@today": now.date().isoformat()},
+        ):
+            self._withdraw(family, now, report)
+        for family in self._query(
+            self.records,
+            "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = true "
+            "AND IS_STRING(c.disposal.destroyAfter) AND c.disposal.destroyAfter <= @now",
+            {"@now": now_iso(now)},
+        ):
+            handled.add(str(family["id"]))
+            self._destroy(str(family["id"]), family, report)
+        for certificate in self._query(
+            self.disposals, "SELECT * FROM c WHERE c.status = 'destroying'", {}
+        ):
+            if str(certificate["id"]) not in handled:
+                report.resumed += 1
+                self._destroy(str(certificate["id"]), None, report)
+        report.tombstones_purged = purge_tombstones(self.runtime, now)
+        log.info("disposal run: %s", report.as_dict(), extra=report.as_dict())
+        return report
+
+    # --- stage 1 ------------------------------------------------------------------------------
+
+    def _withdraw(self, family: dict[str, Any], now: datetime, report: DisposalReport) -> None:
+        report.past_retention += 1
+        family_id = str(family["id"])
+        if family.get("legalHold"):
+            report.held += 1
+            return
+        computed = retention(self.runtime, family)
+        if not computed.due(now.date()):
+            report.not_yet_due += 1
+            self._replace(family, computed.fields())
+            return
+        assert computed.retain_until is not None
+        lifetime = timedelta(days=self.runtime.settings.sync_tombstone_days)
+        lifetime += timedelta(seconds=self.runtime.settings.sync_overlap_seconds)
+        note = {
+            "stage": "withdrawn",
+            "retentionClass": computed.retention_class,
+            "rule": computed.rule,
+            "retainUntil": computed.retain_until.isoformat(),
+            "withdrawnAt": now_iso(now),
+            "destroyAfter": now_iso(now + lifetime),
+            "by": DISPOSAL_ACTOR,
+        }
+        if self._replace(family, {**computed.fields(), "deleted": True, "disposal": note}):
+            report.withdrawn += 1
+            log.info("family withdrawn for disposal", extra={"familyId": family_id, **note})
+
+    def _replace(self, family: dict[str, Any], changes: Mapping[str, Any]) -> bool:
+        if all(family.get(name) == value for name, value in changes.items()):
+            return False
+        try:
+            self.runtime.records.replace({**family, **changes}, str(family["_etag"]))
+        except VersionMismatchError:
+            return False
+        forget_family(self.runtime, str(family["id"]))
+        return True
+
+    # --- stage 2 ------------------------------------------------------------------------------
+
+    def _destroy(
+        self, family_id: str, family: dict[str, Any] | None, report: DisposalReport
+    ) -> None:
+        from azure.core.exceptions import AzureError
+
+        try:
+            certificate = self._certificate(family_id, family)
+            if certificate is None or certificate.get("status") == "complete":
+                return
+            self._delete_blobs(family_id)
+            self._delete_partition(self.records, family_id, "records", keep=family_id)
+            self._delete_partition(self.audit, family_id, "audit")
+            self._delete_ids(self.records, family_id, [family_id], "family")
+            complete = self._complete(certificate)
+        except AzureError:
+            report.failed += 1
+            log.exception("disposal of a family failed; the next run resumes it")
+            return
+        if complete:
+            report.destroyed += 1
+            report.certificates.append(family_id)
+        else:
+            report.failed += 1
+
+    def _certificate(
+        self, family_id: str, family: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
+
+        try:
+            existing: dict[str, Any] = self.disposals.read_item(family_id, family_id)
+        except CosmosResourceNotFoundError:
+            existing = {}
+        if existing or family is None:
+            return existing or None
+        note = family.get("disposal") or {}
+        chain = verify_chain(self.audit, family_id)
+        blobs, blob_bytes = self._count_blobs(family_id)
+        certificate = {
+            "id": family_id,
+            "familyId": family_id,
+            "type": CERTIFICATE_TYPE,
+            "status": "destroying",
+            "retentionClass": note.get("retentionClass"),
+            "rule": note.get("rule"),
+            "retainUntil": note.get("retainUntil"),
+            "withdrawnAt": note.get("withdrawnAt"),
+            "destroyStartedAt": now_iso(self.runtime.clock()),
+            "destroyed": {
+                "records": dict(sorted(self._count_types(family_id).items())),
+                "auditEvents": chain.events,
+                "blobs": blobs,
+                "blobBytes": blob_bytes,
+            },
+            "audit": {
+                "head": chain.head.as_dict() if chain.head else None,
+                "verified": chain.ok,
+                "breaks": chain.problem_count,
+            },
+            "by": DISPOSAL_ACTOR,
+        }
+        try:
+            created: dict[str, Any] = self.disposals.create_item(certificate)
+        except CosmosResourceExistsError:
+            created = self.disposals.read_item(family_id, family_id)
+        return created
+
+    def _complete(self, certificate: dict[str, Any]) -> bool:
+        from azure.core import MatchConditions
+
+        family_id = str(certificate["id"])
+        blobs, _ = self._count_blobs(family_id)
+        remaining = {
+            "records": sum(self._count_types(family_id).values()),
+            "auditEvents": self._count(self.audit, family_id),
+            "blobs": sum(blobs.values()),
+        }
+        body = {k: v for k, v in certificate.items() if not k.startswith("_")}
+        body |= {
+            "status": "complete" if not any(remaining.values()) else "destroying",
+            "completedAt": now_iso(self.runtime.clock()),
+            "remaining": remaining,
+        }
+        self.disposals.replace_item(
+            family_id,
+            body,
+            etag=certificate["_etag"],
+            match_condition=MatchConditions.IfNotModified,
+        )
+        done = not any(remaining.values())
+        log.log(
+            logging.INFO if done else logging.WARNING,
+            "family destroyed" if done else "family not yet wholly destroyed; the next run goes on",
+            extra={"familyId": family_id, "remaining": remaining},
+        )
+        return done
+
+    def _delete_partition(
+        self, container: ContainerProxy, family_id: str, stage: str, keep: str | None = None
+    ) -> None:
+        """Delete the family's documents a batch at a time, always re-reading the first batch,
+        so the loop ends exactly when nothing (but ``keep``) is left."""
+        query = "SELECT VALUE c.id FROM c WHERE c.familyId = @familyId"
+        parameters: dict[str, Any] = {"@familyId": family_id}
+        if keep is not None:
+            query += " AND c.id != @keep"
+            parameters["@keep"] = keep
+        while True:
+            pages: Any = container.query_items(
+                query,
+                parameters=[{"name": k, "value": v} for k, v in parameters.items()],
+                partition_key=family_id,
+                max_item_count=self.batch_size,
+            ).by_page()
+            batch = [str(row) for row in next(pages, [])]
+            if not batch:
+                return
+            self._delete_ids(container, family_id, batch, stage)
+
+    def _delete_ids(
+        self, container: ContainerProxy, family_id: str, ids: list[str], stage: str
+    ) -> None:
+        from azure.cosmos.exceptions import CosmosResourceNotFoundError
+
+        for record_id in ids:
+            try:
+                container.delete_item(record_id, partition_key=family_id)
+            except CosmosResourceNotFoundError:
+                continue
+        self.checkpoint(family_id, stage, len(ids))
+
+    def _delete_blobs(self, family_id: str) -> None:
+        from azure.core.exceptions import ResourceNotFoundError
+
+        for name in BLOB_CONTAINERS:
+            container = self.runtime.blob_service.get_container_client(name)
+            batch: list[str] = []
+            for blob in container.list_blobs(name_starts_with=f"{family_id}/"):
+                batch.append(str(blob.name))
+                if len(batch) == self.batch_size:
+                    self._delete_blob_batch(container, family_id, batch, ResourceNotFoundError)
+                    batch = []
+            if batch:
+                self._delete_blob_batch(container, family_id, batch, ResourceNotFoundError)
+
+    def _delete_blob_batch(
+        self, container: Any, family_id: str, names: list[str], missing: type[Exception]
+    ) -> None:
+        for name in names:
+            try:
+                container.delete_blob(name, delete_snapshots="include")
+            except missing:
+                continue
+        self.checkpoint(family_id, "blobs", len(names))
+
+    # --- counting -----------------------------------------------------------------------------
+
+    def _count_types(self, family_id: str) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for record_type in self._query(
+            self.records,
+            "SELECT VALUE c.type FROM c WHERE c.familyId = @familyId",
+            {"@familyId": family_id},
+            family_id,
+        ):
+            counts[str(record_type)] += 1
+        return counts
+
+    def _count(self, container: ContainerProxy, family_id: str) -> int:
+        rows: list[Any] = list(
+            container.query_items(
+                "SELECT VALUE COUNT(1) FROM c WHERE c.familyId = @familyId",
+                parameters=[{"name": "@familyId", "value": family_id}],
+                partition_key=family_id,
+            )
+        )
+        return int(rows[0]) if rows else 0
+
+    def _count_blobs(self, family_id: str) -> tuple[dict[str, int], int]:
+        counts: dict[str, int] = {}
+        size = 0
+        for name in BLOB_CONTAINERS:
+            container = self.runtime.blob_service.get_container_client(name)
+            counts[name] = 0
+            for blob in container.list_blobs(name_starts_with=f"{family_id}/"):
+                counts[name] += 1
+                size += int(blob.size or 0)
+        return counts, size
+
+    def _query(
+        self,
+        container: ContainerProxy,
+        query: str,
+        parameters: Mapping[str, Any],
+        partition_key: str | None = None,
+    ) -> Iterator[Any]:
+        scope: dict[str, Any] = (
+            {"partition_key": partition_key}
+            if partition_key is not None
+            else {"enable_cross_partition_query": True}
+        )
+        yield from container.query_items(
+            query,
+            parameters=[{"name": k, "value": v} for k, v in parameters.items()],
+            max_item_count=self.batch_size,
+            **scope,
+        )

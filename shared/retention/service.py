@@ -1,0 +1,55 @@
+"""Keep a family's stored ``retainUntil`` in step with the dates it depends on.
+
+``retainUntil`` and ``retentionPending`` are stored on the family document so the disposal run
+finds due families with one indexed query instead of reading every family's members. They are
+recomputed when a family's retention fields change (``retentionClass``, ``closedAt``,
+``adoptionOrderAt``) and when a member's ``child``, ``dateOfBirth`` or ``dateOfDeath`` changes:
+one query for the members and one conditional replace of the family, only on those writes. The
+disposal run computes it again from the current data before it acts, so a stored value that
+is stale can delay a disposal but never bring one forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from shared.composition import Runtime
+from shared.records.store import VersionMismatchError
+from shared.retention.rules import Retention, retention_for
+from shared.services.callers import forget_family
+
+FAMILY_FIELDS = frozenset({"retentionClass", "closedAt", "adoptionOrderAt"})
+MEMBER_FIELDS = frozenset({"child", "dateOfBirth", "dateOfDeath"})
+REFRESH_RETRIES = 5
+
+
+def members_of(runtime: Runtime, family_id: str) -> list[dict[str, Any]]:
+    return runtime.records.query_all(
+        "SELECT c.id, c.child, c.dateOfBirth, c.dateOfDeath, c.deleted FROM c "
+        "WHERE c.familyId = @familyId AND c.type = 'member' AND c.deleted = false",
+        {"@familyId": family_id},
+        family_id=family_id,
+    )
+
+
+def retention(runtime: Runtime, family: Mapping[str, Any]) -> Retention:
+    members = members_of(runtime, str(family["id"]))
+    return retention_for(family, members, runtime.settings.retention_default_years)
+
+
+def refresh_retention(runtime: Runtime, family_id: str) -> None:
+    """Recompute and store the family's retention after a member's dates changed."""
+    for _ in range(REFRESH_RETRIES):
+        family = runtime.records.read(family_id, family_id)
+        if family is None or family.get("type") != "family" or family.get("deleted"):
+            return
+        fields = retention(runtime, family).fields()
+        if all(family.get(name) == value for name, value in fields.items()):
+            return
+        try:
+            runtime.records.replace({**family, **fields}, str(family["_etag"]))
+        except VersionMismatchError:
+            continue
+        forget_family(runtime, family_id)
+        return
