@@ -19,11 +19,20 @@ def ensure_local_settings() -> Path:
     return LOCAL
 
 
-def local_values(path: Path | None = None) -> dict[str, str]:
-    """The ``Values`` of ``path``, else of ``local.settings.json``, else of the example."""
-    source = path or (LOCAL if LOCAL.exists() else EXAMPLE)
+def _values(source: Path) -> dict[str, str]:
     document = json.loads(source.read_text())
     return {str(k): str(v) for k, v in document.get("Values", {}).items()}
+
+
+def local_values(path: Path | None = None) -> dict[str, str]:
+    """The ``Values`` of ``path``; by default the example's, overlaid by ``local.settings.json``
+    (so a developer's older copy still gets settings added since it was made)."""
+    if path is not None:
+        return _values(path)
+    values = _values(EXAMPLE)
+    if LOCAL.exists():
+        values.update(_values(LOCAL))
+    return values
 
 
 def apply_local_settings(overrides: dict[str, str] | None = None) -> dict[str, str]:

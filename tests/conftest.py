@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -87,6 +88,14 @@ def stack(
         monkeypatch.setenv(name, value)
     reset_runtime()
     return emulators
+
+
+@pytest.fixture(scope="session")
+def app_functions() -> list[Any]:
+    """Every function of the app, indexed once (the library allows one call per app)."""
+    from function_app import app
+
+    return list(app.get_functions())
 
 
 def repo_root() -> Path:

@@ -70,6 +70,9 @@ param familyAppClientId string
 ])
 param logLevel string = 'INFO'
 
+@description('Six-field NCRONTAB schedule (seconds first, UTC) of the visit reminder run. The timer reads it as %REMINDER_SCHEDULE%, so the host needs it set.')
+param reminderSchedule string = '0 */5 * * * *'
+
 @description('NCRONTAB schedule (six fields, UTC) of the daily records disposal and tombstone purge run.')
 param disposalSchedule string = '0 30 2 * * *'
 
@@ -141,6 +144,7 @@ var appSettings = {
   SMS_ACS_ENDPOINT: communicationServicesEndpoint
   SMS_SENDER_ID: smsSender
   SMS_SERVICE_NAME: serviceName
+  REMINDER_SCHEDULE: reminderSchedule
   MEDIA_TRANSCRIPTION_ENGINE: 'azure-speech'
   SPEECH__endpoint: speechEndpoint
   MEDIA_MALWARE_SCANNING: malwareScanningEnabled ? 'true' : 'false'

@@ -13,13 +13,6 @@ from tests.functional.world import World, build_world
 
 
 @pytest.fixture(scope="session")
-def app_functions() -> list[func.Function]:
-    from function_app import app
-
-    return app.get_functions()  # the library allows one call per app
-
-
-@pytest.fixture(scope="session")
 def api(app_functions: list[func.Function]) -> InProcessApi:
     return InProcessApi(app_functions)
 

@@ -114,3 +114,18 @@ def test_app_settings_are_set_in_one_place() -> None:
 def test_database_name_default_matches_the_code() -> None:
     default = Settings.model_fields["cosmos_database"].default
     assert parse(INFRA / "main.bicep")["parameters"]["cosmosDatabaseName"]["default"] == default
+
+
+def test_every_setting_a_trigger_names_is_set_by_the_bicep(app_functions: list[Any]) -> None:
+    """A %SETTING% in a trigger (a timer schedule, a blob path) that the app settings lack stops
+    the Functions host, whatever default the code has."""
+    import re
+
+    referenced: set[str] = set()
+    for function in app_functions:
+        for binding in function.get_bindings():
+            for value in binding.get_dict_repr().values():
+                referenced.update(re.findall(r"%([A-Za-z0-9_]+)%", str(value)))
+    missing = referenced - set(app_settings(parse(API)))
+    assert referenced
+    assert missing == set()
