@@ -6,9 +6,10 @@ exception, in ``shared/retention/disposal.py``). They live in their own containe
 by family, and are hash-chained per family (``shared/audit_chain.py``).
 
 Cost: appending is one ``create`` when this instance knows the family's head (it wrote or saw
-the last event); otherwise one query for the head first. A writer that loses a race for the
-next ``seq`` (409) reads the head again and appends after it, after a short jittered pause:
-one query and one create more per lost race.
+the last event); otherwise one query for the head first. Within an instance, appends to one
+family take turns (a striped lock), so only writers on other instances race for the next
+``seq``; the loser (409) reads the head again and appends after it, after a short jittered
+pause: one query and one create more per lost race.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 
 HEADS_CACHED = 8192
+STRIPES = 64
 APPEND_ATTEMPTS = 25
 BACKOFF_SECONDS = 0.005
 
@@ -44,6 +46,7 @@ class AuditLog:
         self._clock = clock
         self._heads: LRUCache[str, Head] = LRUCache(HEADS_CACHED)
         self._lock = threading.Lock()
+        self._stripes = [threading.Lock() for _ in range(STRIPES)]
 
     def record(
         self,
@@ -70,6 +73,12 @@ class AuditLog:
         return self._append(family_id, content)
 
     def _append(self, family_id: str, content: dict[str, Any]) -> dict[str, Any]:
+        """One writer per family at a time in this instance (a striped lock), so threads here
+        never race each other for the next ``seq``; only other instances can."""
+        with self._stripes[hash(family_id) % STRIPES]:
+            return self._append_unlocked(family_id, content)
+
+    def _append_unlocked(self, family_id: str, content: dict[str, Any]) -> dict[str, Any]:
         from azure.cosmos.exceptions import CosmosResourceExistsError
 
         with self._lock:
