@@ -242,9 +242,13 @@ def encode(reply: Reply) -> func.HttpResponse:
     headers = dict(reply.headers)
     if reply.body is None:
         return func.HttpResponse(status_code=reply.status, headers=headers)
-    payload = to_jsonable(reply.body)
+    body = (
+        reply.body  # serialised by the handler (a large document built a page at a time)
+        if isinstance(reply.body, bytes)
+        else json.dumps(to_jsonable(reply.body), separators=(",", ":"), ensure_ascii=False)
+    )
     return func.HttpResponse(
-        body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        body=body,
         status_code=reply.status,
         headers=headers,
         mimetype=reply.content_type,

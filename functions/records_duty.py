@@ -96,3 +96,20 @@ def notes_disputes_create(call: Call) -> Reply:
         call.json(models.DisputeIn),
     )
     return record_reply(present_for(access, NOTE, note), 201 if added else 200)
+
+
+@endpoint(
+    bp,
+    name="families_export",
+    route="families/{familyId}/export",
+    methods=["GET"],
+    summary="Everything held about the family (managers), or all a family member may see",
+    tags=("families",),
+)
+def families_export(call: Call) -> Reply:
+    from shared.services.export import Exporter
+
+    family_id = call.route_id("familyId")
+    document = Exporter(get_runtime(), call.caller).export(family_id, call.query("next"))
+    name = f"familystory-export-{family_id}.json"
+    return Reply(document, headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -53,7 +53,7 @@ def keep_version(
         "type": version_type(str(current["type"])),
         "recordId": current["id"],
         "recordType": current["type"],
-        "version": version,
+        "recordVersion": version,
         "snapshot": {k: v for k, v in current.items() if k not in NOT_KEPT},
         "createdAt": moment,
         "createdBy": dict(actor),
@@ -67,7 +67,7 @@ def keep_version(
 
 def present_version(kind_out: Any, document: Mapping[str, Any]) -> dict[str, Any]:
     """A kept version as the record looked then, and when and by whom it was superseded."""
-    snapshot = {**document["snapshot"], "version": document["version"]}
+    snapshot = {**document["snapshot"], "version": document["recordVersion"]}
     shaped = kind_out.model_validate(snapshot).model_dump(
         mode="json", by_alias=True, exclude_none=True
     )

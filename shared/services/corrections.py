@@ -83,7 +83,7 @@ def list_versions(
     continuation = runtime.signer.open(scope, token)["c"] if token else None
     page = runtime.records.query_page(
         access.family_id,
-        "c.type = @type AND c.recordId = @recordId AND c.version != @current",
+        "c.type = @type AND c.recordId = @recordId AND c.recordVersion != @current",
         {
             "@type": version_type(NOTE.record_type),
             "@recordId": note["id"],

@@ -1,0 +1,299 @@
+"""Subject access export: everything held about a family, or all a family member may see.
+
+Who: team managers and the head of service with access get everything held: every document of
+the family's partition (members, visits, agendas, notes and their kept versions, plans,
+comments, media records with transcripts, notification claims, whatever type is stored there,
+deleted ones included) as stored, and every audit event of the family. A family member gets
+what they may see ("download all my information"): records shared with the family and not
+deleted, as the API shows them to that member (no other member's contact details, no
+transcript staff have not approved, no comment on a record they cannot see), the notifications
+sent to them, and the audit events of their own actions. A social worker with access is
+refused (403); anyone without access gets 404. Each request is audited (``export``).
+
+Shape: one JSON document ``{manifest, family, records, audit, next}``. ``manifest`` says who
+asked and when, the scope, counts per type in this part and in total so far, the audit chain's
+head (staff; an anchor ``python -m local.audit verify --head`` can check later) and when the
+media links expire. Media records carry short-lived read links for their sanitised files
+(``links``); the uploaded original is held but never served.
+
+Memory: the Functions Python worker hands the host a response body whole, so the body cannot
+be streamed. The document is instead written a Cosmos DB page (100 documents) at a time into a
+part of at most ``PART_BYTES`` (8 MiB) plus one page, and a family whose export is larger is
+answered in parts: ``next`` is a sealed token for the following part (``?next=``), null on the
+last, where ``manifest.complete`` is true and ``manifest.totals`` counts the whole export. 8 MiB
+keeps a part well inside the instance's memory even with many exports at once (the part, its
+encoded copy and the worker's copy: about 30 MiB per request) and quick to produce, while most
+families fit in one part.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.access import Caller, FamilyAccess, can_see
+from shared.audit_chain import read_head
+from shared.composition import Runtime
+from shared.records.kinds import COMMENT, KINDS, MEDIA
+from shared.records.store import SYSTEM_FIELDS, now_iso, version_of
+from shared.services.audit_trail import require_manager
+from shared.services.callers import access_family
+from shared.services.families import present_family
+from shared.storage_layout import AUDIT, RECORDS
+
+FORMAT = "familystory-export/1"
+PART_BYTES = 8 * 1024 * 1024
+PAGE_SIZE = 100
+SECTIONS = ("records", "audit")
+HIDDEN = frozenset({*SYSTEM_FIELDS, "requestHash"})
+FAMILY_VISIBLE = (
+    "c.deleted = false AND (c.type IN ('member', 'visit') OR c.visibility = 'family' "
+    "OR (c.type = 'notification' AND c.memberId = @memberId))"
+)
+
+
+@dataclass
+class Part:
+    """One part of the export being written: JSON text per section, and counts."""
+
+    sections: dict[str, list[str]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    counts: Counter[str] = field(default_factory=Counter)
+    size: int = 0
+    links_expire_at: str | None = None
+
+    def add(self, section: str, item: Mapping[str, Any], counted: str) -> None:
+        text = json.dumps(item, separators=(",", ":"), ensure_ascii=False)
+        self.sections[section].append(text)
+        self.counts[counted] += 1
+        self.size += len(text) + 1
+
+
+class Exporter:
+    def __init__(
+        self,
+        runtime: Runtime,
+        caller: Caller,
+        part_bytes: int = PART_BYTES,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.runtime = runtime
+        self.caller = caller
+        self.part_bytes = part_bytes
+        self.page_size = page_size
+
+    def export(self, family_id: str, token: str | None) -> bytes:
+        access = access_family(self.runtime, self.caller, family_id, "export", fresh=True)
+        if access.is_staff:
+            require_manager(access, "export everything held about a family")
+        scope = f"export|{access.family_id}|{self.caller.principal.key}"
+        state = self.runtime.signer.open(scope, token) if token else self._start()
+        self.runtime.audit.record(
+            self.caller,
+            "export",
+            access.family_id,
+            "family",
+            access.family_id,
+            detail=f"part {state['part']}",
+        )
+        if state.get("head") is None and access.is_staff:
+            head = read_head(self.runtime.database.get_container_client(AUDIT.name), family_id)
+            state["head"] = head.as_dict() if head else None
+        part = Part()
+        if state["part"] == 1:
+            part.counts["family"] += 1
+        section, continuation = str(state["section"]), state.get("c")
+        while section in SECTIONS and part.size < self.part_bytes:
+            continuation = self._fill(access, part, section, continuation)
+            if continuation is None:
+                index = SECTIONS.index(section) + 1
+                section = SECTIONS[index] if index < len(SECTIONS) else "done"
+        totals = Counter(state["totals"]) + part.counts
+        complete = section == "done"
+        following = None
+        if not complete:
+            following = self.runtime.signer.seal(
+                scope,
+                {
+                    **state,
+                    "section": section,
+                    "c": continuation,
+                    "part": state["part"] + 1,
+                    "totals": dict(totals),
+                },
+            )
+        manifest = {
+            "format": FORMAT,
+            "familyId": access.family_id,
+            "scope": "everything-held" if access.is_staff else "visible-to-family-member",
+            "generatedAt": state["at"],
+            "requestedBy": {**self.caller.actor, "roles": sorted(self.caller.principal.roles)},
+            "part": state["part"],
+            "complete": complete,
+            "counts": dict(sorted(part.counts.items())),
+            "totals": dict(sorted(totals.items())),
+            "auditHead": state.get("head"),
+            "linksExpireAt": part.links_expire_at,
+        }
+        family = self._family(access)
+        return "".join(
+            [
+                '{"manifest":',
+                _dumps(manifest),
+                ',"family":',
+                _dumps(family),
+                ',"records":[',
+                ",".join(part.sections["records"]),
+                '],"audit":[',
+                ",".join(part.sections["audit"]),
+                '],"next":',
+                _dumps(following),
+                "}",
+            ]
+        ).encode()
+
+    def _start(self) -> dict[str, Any]:
+        return {
+            "section": SECTIONS[0],
+            "c": None,
+            "part": 1,
+            "at": now_iso(self.runtime.clock()),
+            "totals": {},
+            "head": None,
+        }
+
+    def _family(self, access: FamilyAccess) -> dict[str, Any]:
+        if access.is_staff:
+            return stored(access.family)
+        return present_family(dict(access.family), staff=False)
+
+    # --- one page at a time -------------------------------------------------------------------
+
+    def _fill(
+        self,
+        access: FamilyAccess,
+        part: Part,
+        section: str,
+        continuation: str | None,
+    ) -> str | None:
+        """Add pages of ``section`` until the part is full; the continuation left, if any."""
+        container_name = RECORDS.name if section == "records" else AUDIT.name
+        query, parameters = self._query(access, section)
+        pages: Any = (
+            self.runtime.database.get_container_client(container_name)
+            .query_items(
+                query,
+                parameters=[{"name": k, "value": v} for k, v in parameters.items()],
+                partition_key=access.family_id,
+                max_item_count=self.page_size,
+            )
+            .by_page(continuation)
+        )
+        for page in pages:
+            documents = list(page)
+            if section == "records":
+                self._add_records(access, part, documents)
+            else:
+                for event in documents:
+                    part.add("audit", stored(event), "audit")
+            continuation = pages.continuation_token
+            if continuation is None or part.size >= self.part_bytes:
+                return continuation
+        return None
+
+    def _query(self, access: FamilyAccess, section: str) -> tuple[str, dict[str, Any]]:
+        parameters: dict[str, Any] = {"@familyId": access.family_id}
+        if section == "audit":
+            query = "SELECT * FROM c WHERE c.familyId = @familyId"
+            if not access.is_staff:
+                query += " AND c.actor.oid = @oid AND c.actor.tid = @tid"
+                parameters |= {"@oid": self.caller.id, "@tid": self.caller.principal.tenant_id}
+            return query, parameters
+        query = "SELECT * FROM c WHERE c.familyId = @familyId AND c.id != @familyId"
+        if not access.is_staff:
+            query += f" AND {FAMILY_VISIBLE}"
+            parameters["@memberId"] = access.member_id or ""
+        return query, parameters
+
+    def _add_records(
+        self,
+        access: FamilyAccess,
+        part: Part,
+        documents: list[dict[str, Any]],
+    ) -> None:
+        if access.is_staff:
+            for document in documents:
+                item = stored(document)
+                if document.get("type") == MEDIA.record_type:
+                    item = self._with_links(document, item, part)
+                part.add("records", item, str(document.get("type")))
+            return
+        targets = self._visible_targets(access, documents)
+        for document in documents:
+            shown = self._family_view(access, document, targets)
+            if shown is not None:
+                part.add("records", shown, str(document["type"]))
+                if shown.get("downloadUrl") and part.links_expire_at is None:
+                    part.links_expire_at = self._links_expire_at()
+
+    def _family_view(
+        self, access: FamilyAccess, document: dict[str, Any], targets: set[str]
+    ) -> dict[str, Any] | None:
+        from shared.reminders.notifications import present_notification
+        from shared.services.case import present_for
+
+        record_type = document.get("type")
+        if record_type == "notification":
+            return present_notification(document)
+        kind = KINDS.get(str(record_type))
+        if kind is None or not can_see(access, document):
+            return None
+        if kind is COMMENT and document.get("targetId") not in targets:
+            return None
+        return present_for(access, kind, document)
+
+    def _visible_targets(self, access: FamilyAccess, documents: list[dict[str, Any]]) -> set[str]:
+        """Of the records this page's comments are on, those the family member can see."""
+        wanted = sorted({str(d["targetId"]) for d in documents if d.get("type") == "comment"})
+        if not wanted:
+            return set()
+        rows = self.runtime.records.query_all(
+            f"SELECT VALUE c.id FROM c WHERE c.familyId = @familyId "  # noqa: S608
+            f"AND ARRAY_CONTAINS(@ids, c.id) AND {FAMILY_VISIBLE}",
+            {"@familyId": access.family_id, "@ids": wanted, "@memberId": access.member_id or ""},
+            family_id=access.family_id,
+        )
+        return {str(row) for row in rows}
+
+    def _with_links(
+        self, document: Mapping[str, Any], item: dict[str, Any], part: Part
+    ) -> dict[str, Any]:
+        from shared.services.media import links
+
+        if document.get("status") != "ready" or not document.get("derivatives"):
+            return item
+        if part.links_expire_at is None:
+            part.links_expire_at = self._links_expire_at()
+        return {**item, "links": links(self.runtime, document)}
+
+    def _links_expire_at(self) -> str:
+        from datetime import timedelta
+
+        from shared.services.media import MAX_DOWNLOAD_MINUTES
+
+        minutes = min(self.runtime.settings.media_download_url_minutes, MAX_DOWNLOAD_MINUTES)
+        return now_iso(self.runtime.clock() + timedelta(minutes=minutes))
+
+
+def stored(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A document as held, without the database's own fields, with its version."""
+    item = {k: v for k, v in document.items() if k not in HIDDEN}
+    if document.get("_etag"):
+        item["version"] = version_of(document)
+    return item
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
