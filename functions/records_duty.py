@@ -14,7 +14,7 @@ from shared.records import models
 from shared.records.kinds import NOTE
 from shared.records.service import page_limit
 from shared.records.versions import present_version
-from shared.services import audit_trail, corrections
+from shared.services import audit_trail, corrections, disposals
 from shared.services.case import present_for
 
 bp = func.Blueprint()
@@ -113,3 +113,18 @@ def families_export(call: Call) -> Reply:
     document = Exporter(get_runtime(), call.caller).export(family_id, call.query("next"))
     name = f"familystory-export-{family_id}.json"
     return Reply(document, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@endpoint(
+    bp,
+    name="disposals_list",
+    route="disposals",
+    methods=["GET"],
+    summary="Disposal certificates, newest first (head of service)",
+    tags=("retention",),
+)
+def disposals_list(call: Call) -> Reply:
+    found = disposals.list_certificates(
+        get_runtime(), call.caller, page_limit(call.query("limit")), call.query("next")
+    )
+    return listing(found.documents, disposals.present_certificate, found.next)

@@ -259,6 +259,13 @@ def test_a_closed_child_in_need_family_of_a_child_now_21_is_disposed_of_with_a_c
     assert third.failed == 0
     assert certificate(family_id) == issued
 
+    listed = world.api.get("/disposals", world.token("head_of_service"), params={"limit": "100"})
+    assert listed.status == 200
+    shown = next(item for item in listed.body["items"] if item["id"] == family_id)
+    assert shown["destroyed"] == issued["destroyed"]
+    for role in ("team_manager", "social_worker", "family_member", "admin"):
+        assert world.api.get("/disposals", world.token(role)).status == 403
+
 
 def test_the_same_family_under_legal_hold_is_kept(world: World, clock: Clock) -> None:
     family_id = closed_child_in_need_family(world)

@@ -1,0 +1,36 @@
+"""Disposal certificates, for the head of service: what was destroyed, when, under which rule.
+
+Certificates outlive the families they describe and carry no personal data, so the only check
+is the role. Newest first, a page at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.access import Caller, require_role
+from shared.composition import Runtime
+from shared.records.service import Listed
+from shared.records.store import SYSTEM_FIELDS, first_page
+from shared.storage_layout import DISPOSALS
+
+
+def list_certificates(runtime: Runtime, caller: Caller, limit: int, token: str | None) -> Listed:
+    require_role(caller, "HeadOfService")
+    scope = f"disposals|{caller.principal.key}"
+    continuation = runtime.signer.open(scope, token)["c"] if token else None
+    container = runtime.database.get_container_client(DISPOSALS.name)
+    page = first_page(
+        container,
+        "SELECT * FROM c WHERE c.type = 'disposalCertificate' ORDER BY c.destroyStartedAt DESC",
+        [],
+        None,
+        limit,
+        continuation,
+    )
+    sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
+    return Listed(page.items, sealed)
+
+
+def present_certificate(document: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in document.items() if k not in SYSTEM_FIELDS}
