@@ -12,7 +12,8 @@ A family is disposed of in two stages, each safe to repeat and to resume after a
    start again from a snapshot, which no longer includes it).
 2. **Destroyed**, once that lifetime has passed. The certificate is written *first* in
    ``disposals`` (status ``destroying``), with what is about to be destroyed counted per type,
-   the audit chain's head and whether it verified. Then, in batches: every blob under
+   the audit chain's head and whether it verified. Then the family is taken out of its
+   members' sign-in links in the directory, and, in batches: every blob under
    ``<familyId>/`` in every media container (uploads, originals, derivatives), every document
    of the family's ``records`` partition but the family document, every audit event of the
    family, and the family document last. The certificate is completed (``complete``, with what
@@ -26,7 +27,9 @@ child's record, and keeping them would keep personal data past its retention. Th
 keeps their number and the chain's last hash, so an export taken earlier can still be shown to
 match what was destroyed. Copies outside the app's reach expire on their own: Cosmos DB's
 continuous backup (30 days), soft-deleted blobs and previous blob versions (the storage
-account's restore period, then its lifecycle rule).
+account's restore period, then its lifecycle rule). Applied sync operation results and
+invitations expire by their TTL (``SYNC_OPERATION_DAYS``, days) well within the withdrawal
+period.
 
 A legal hold stops both stages; a family under hold is reported, not touched. A hold cannot be
 set on a family already withdrawn (it answers 404): set it before ``retainUntil`` passes.
@@ -54,6 +57,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("familystory.retention")
 
 BATCH_SIZE = 100
+UNLINK_RETRIES = 5
 CERTIFICATE_TYPE = "disposalCertificate"
 DISPOSAL_ACTOR = {"id": "records-disposal", "name": "Records disposal", "kind": "system"}
 
@@ -181,6 +185,7 @@ class Disposer:
             certificate = self._certificate(family_id, family)
             if certificate is None or certificate.get("status") == "complete":
                 return
+            self._unlink_members(family_id)
             self._delete_blobs(family_id)
             self._delete_partition(self.records, family_id, "records", keep=family_id)
             self._delete_partition(self.audit, family_id, "audit")
@@ -225,6 +230,7 @@ class Disposer:
                 "auditEvents": chain.events,
                 "blobs": blobs,
                 "blobBytes": blob_bytes,
+                "memberLinks": len(self._linked_identities(family_id)),
             },
             "audit": {
                 "head": chain.head.as_dict() if chain.head else None,
@@ -268,6 +274,48 @@ class Disposer:
             extra={"familyId": family_id, "remaining": remaining},
         )
         return done
+
+    def _linked_identities(self, family_id: str) -> list[dict[str, Any]]:
+        return list(
+            self._query(
+                self.records,
+                "SELECT VALUE c.identity FROM c WHERE c.familyId = @familyId "
+                "AND c.type = 'member' AND IS_DEFINED(c.identity)",
+                {"@familyId": family_id},
+                family_id,
+            )
+        )
+
+    def _unlink_members(self, family_id: str) -> None:
+        """Take the family out of its members' sign-in links (directory), before the member
+        records that name those links are deleted; a link left with no family stays harmless."""
+        from azure.core import MatchConditions
+        from azure.cosmos.exceptions import (
+            CosmosAccessConditionFailedError,
+            CosmosResourceNotFoundError,
+        )
+
+        directory = self.runtime.directory
+        for identity in self._linked_identities(family_id):
+            link_id = f"familylink:{identity.get('tid')}:{identity.get('oid')}"
+            for _ in range(UNLINK_RETRIES):
+                link = directory.read(link_id)
+                memberships = dict((link or {}).get("memberships") or {})
+                if link is None or family_id not in memberships:
+                    break
+                memberships.pop(family_id)
+                body = {k: v for k, v in link.items() if not k.startswith("_")}
+                try:
+                    directory.container.replace_item(
+                        link_id,
+                        {**body, "memberships": memberships},
+                        etag=link["_etag"],
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+                except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
+                    continue
+                break
+        self.checkpoint(family_id, "links", 0)
 
     def _delete_partition(
         self, container: ContainerProxy, family_id: str, stage: str, keep: str | None = None

@@ -15,8 +15,8 @@ from local.emulators import Emulators
 from shared.composition import get_runtime
 from shared.retention.disposal import DisposalReport, Disposer
 from shared.retention.rules import add_years
-from shared.storage_layout import AUDIT, BLOB_CONTAINERS, DISPOSALS, RECORDS
-from tests.functional.world import World, uid
+from shared.storage_layout import AUDIT, BLOB_CONTAINERS, DIRECTORY, DISPOSALS, RECORDS
+from tests.functional.world import World, link_family_member, uid
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TODAY = NOW.date()
@@ -77,7 +77,15 @@ def closed_child_in_need_family(world: World) -> str:
         },
     )
     assert child.status == 201, child.body
-    world.api.post(f"{base}/members", sw, {"displayName": "Sue Walker", "relationship": "mother"})
+    mother = world.api.post(
+        f"{base}/members", sw, {"displayName": "Sue Walker", "relationship": "mother"}
+    )
+    signed_in = link_family_member(family_id, mother.body["id"], "+447700900777")
+    records = get_runtime().records
+    member = records.read(family_id, mother.body["id"])
+    assert member is not None
+    identity = {"tid": get_runtime().settings.family_tenant_id, "oid": signed_in.oid}
+    records.replace({**member, "identity": identity}, member["_etag"])
     world.api.post(
         f"{base}/visits",
         sw,
@@ -134,6 +142,15 @@ def blobs_of(family_id: str) -> list[str]:
         for name in BLOB_CONTAINERS
         for blob in service.get_container_client(name).list_blobs(name_starts_with=f"{family_id}/")
     ]
+
+
+def links_to(family_id: str) -> list[str]:
+    container = get_runtime().database.get_container_client(DIRECTORY.name)
+    rows = container.query_items(
+        "SELECT VALUE c.id FROM c WHERE c.type = 'familylink'", enable_cross_partition_query=True
+    )
+    links = [get_runtime().directory.read(str(row)) or {} for row in rows]
+    return [str(link["id"]) for link in links if family_id in link.get("memberships", {})]
 
 
 def certificate(family_id: str) -> dict[str, Any] | None:
@@ -217,6 +234,7 @@ def test_a_closed_child_in_need_family_of_a_child_now_21_is_disposed_of_with_a_c
     held_before = {r["type"] for r in records_of(family_id)}
     assert {"family", "member", "visit", "note", "noteVersion", "comment", "media"} <= held_before
     counts = {t: sum(r["type"] == t for r in records_of(family_id)) for t in held_before}
+    assert len(links_to(family_id)) == 1
 
     first = Disposer(get_runtime()).run()
     assert first.withdrawn >= 1
@@ -247,6 +265,8 @@ def test_a_closed_child_in_need_family_of_a_child_now_21_is_disposed_of_with_a_c
     assert issued["destroyed"]["records"] == counts
     assert issued["destroyed"]["auditEvents"] == events
     assert issued["destroyed"]["blobs"] == {"uploads": 1, "originals": 1, "derivatives": 2}
+    assert issued["destroyed"]["memberLinks"] == 1
+    assert links_to(family_id) == []
     assert issued["audit"]["verified"] is True
     assert issued["audit"]["head"]["seq"] == events
     assert issued["remaining"] == {"records": 0, "auditEvents": 0, "blobs": 0}
@@ -286,7 +306,7 @@ def test_the_same_family_under_legal_hold_is_kept(world: World, clock: Clock) ->
     assert certificate(family_id) is None
 
 
-@pytest.mark.parametrize("stop_at", ["blobs", "records", "audit", "family"])
+@pytest.mark.parametrize("stop_at", ["links", "blobs", "records", "audit", "family"])
 def test_a_run_that_crashes_midway_is_finished_by_the_next(
     world: World, clock: Clock, stop_at: str
 ) -> None:
@@ -318,6 +338,7 @@ def test_a_run_that_crashes_midway_is_finished_by_the_next(
     assert records_of(family_id) == []
     assert audit_of(family_id) == []
     assert blobs_of(family_id) == []
+    assert links_to(family_id) == []
 
 
 def test_a_stale_stored_retain_until_never_brings_a_disposal_forward(
