@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +28,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.support import bench_stack  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 DUE = 10
@@ -70,19 +71,8 @@ class Counter:
 
 
 def main() -> int:
-    from local.config import EXAMPLE, local_values
-    from local.emulators import Emulators, free_ports
-
-    with tempfile.TemporaryDirectory() as state:
-        emulators = Emulators(ports=free_ports(), state_dir=Path(state)).start()
-        try:
-            os.environ.update(local_values(EXAMPLE))
-            os.environ.update(emulators.settings())
-            os.environ["AUTH_DEV_ISSUER_KEY_FILE"] = str(Path(state) / "issuer.pem")
-            os.environ["SMS_OUTBOX_PATH"] = str(Path(state) / "outbox.jsonl")
-            results = {total: scenario(total) for total in (100, 10_000)}
-        finally:
-            emulators.stop()
+    with bench_stack():
+        results = {total: scenario(total) for total in (100, 10_000)}
     report(results)
     return 0
 

@@ -8,10 +8,7 @@ single-record call, access check and audit included.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,54 +16,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support import RequestCounter, bench_stack, counting_runtime  # noqa: E402
+
 TARGET = 3
 
 
-class Counter:
-    def __init__(self) -> None:
-        self.count = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, response: Any) -> None:
-        with self._lock:
-            self.count += 1
-
-    def measure(self, action: Callable[[], Any]) -> int:
-        before = self.count
-        action()
-        return self.count - before
-
-
 def main() -> int:
-    from local.config import EXAMPLE, local_values
-    from local.emulators import Emulators, free_ports
-
-    with tempfile.TemporaryDirectory() as state:
-        emulators = Emulators(ports=free_ports(), state_dir=Path(state)).start()
-        try:
-            os.environ.update(local_values(EXAMPLE))
-            os.environ.update(emulators.settings())
-            os.environ["AUTH_DEV_ISSUER_KEY_FILE"] = str(Path(state) / "issuer.pem")
-            os.environ["COSMOS_DATABASE"] = "bench"
-            return run()
-        finally:
-            emulators.stop()
+    with bench_stack(COSMOS_DATABASE="bench"):
+        return run()
 
 
 def run() -> int:
     from function_app import app
-    from shared.adapters.blobs import provision_containers
-    from shared.adapters.cosmos import build_cosmos_client, provision_database
-    from shared.composition import get_runtime, reset_runtime
     from tests.functional.api import InProcessApi
     from tests.functional.world import build_world
 
-    counter = Counter()
-    reset_runtime()
-    runtime = get_runtime()
-    runtime.cosmos_client = build_cosmos_client(runtime.settings, raw_response_hook=counter)
-    provision_database(runtime.cosmos_client, runtime.settings.cosmos_database)
-    provision_containers(runtime.blob_service)
+    counter = RequestCounter()
+    runtime = counting_runtime(counter)
     api = InProcessApi(app.get_functions())
     world = build_world(api)
     sw = world.token("social_worker")
@@ -83,12 +49,17 @@ def run() -> int:
             "GET a page of notes": lambda: api.get(notes, sw, params={"limit": "50"}),
         }
 
-    warm = {name: counter.measure(action) for name, action in calls().items()}
+    def measure(action: Callable[[], Any]) -> int:
+        before = counter.requests
+        action()
+        return counter.requests - before
+
+    warm = {name: measure(action) for name, action in calls().items()}
     cold: dict[str, int] = {}
     for name, action in calls().items():
         runtime.family_cache.clear()
         runtime.profile_cache.clear()
-        cold[name] = counter.measure(action)
+        cold[name] = measure(action)
 
     print("Cosmos DB requests per API call (access check and audit included; a shared note's")
     print("correction also keeps the previous version, one write more)")

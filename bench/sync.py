@@ -13,10 +13,7 @@ syncs more than a window after the last burst of writes.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -26,36 +23,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support import RequestCounter, bench_stack, counting_runtime  # noqa: E402
+
 FAMILIES = 25
 PER_FAMILY = 400
 OVERLAP_SECONDS = 2
 
 
-class Counter:
-    def __init__(self) -> None:
-        self.count = 0
-        self.lock = threading.Lock()
-
-    def __call__(self, response: Any) -> None:
-        with self.lock:
-            self.count += 1
-
-
 def main() -> int:
-    from local.config import EXAMPLE, local_values
-    from local.emulators import Emulators, free_ports
-
-    with tempfile.TemporaryDirectory() as state:
-        emulators = Emulators(ports=free_ports(), state_dir=Path(state)).start()
-        try:
-            os.environ.update(local_values(EXAMPLE))
-            os.environ.update(emulators.settings())
-            os.environ["AUTH_DEV_ISSUER_KEY_FILE"] = str(Path(state) / "issuer.pem")
-            os.environ["COSMOS_DATABASE"] = "bench"
-            os.environ["SYNC_OVERLAP_SECONDS"] = str(OVERLAP_SECONDS)
-            return run()
-        finally:
-            emulators.stop()
+    with bench_stack(COSMOS_DATABASE="bench", SYNC_OVERLAP_SECONDS=str(OVERLAP_SECONDS)):
+        return run()
 
 
 def seed(container: Any, worker: str) -> list[str]:
@@ -101,17 +78,12 @@ def seed(container: Any, worker: str) -> list[str]:
 
 def run() -> int:
     from function_app import app
-    from shared.adapters.cosmos import build_cosmos_client, provision_database
-    from shared.composition import get_runtime, reset_runtime
     from shared.storage_layout import RECORDS
     from tests.functional.api import InProcessApi
     from tests.tokens import staff_token
 
-    counter = Counter()
-    reset_runtime()
-    runtime = get_runtime()
-    runtime.cosmos_client = build_cosmos_client(runtime.settings, raw_response_hook=counter)
-    provision_database(runtime.cosmos_client, runtime.settings.cosmos_database)
+    counter = RequestCounter()
+    runtime = counting_runtime(counter)
     worker = str(uuid.uuid4())
     container = runtime.database.get_container_client(RECORDS.name)
     families = seed(container, worker)
@@ -160,9 +132,9 @@ def run() -> int:
     time.sleep(OVERLAP_SECONDS + 1.5)
     settled = api.get("/sync", token, params={"since": settled}).body["next"]
     api.post(f"/families/{families[0]}/notes", token, {"body": "One change"})
-    before = counter.count
+    before = counter.requests
     delta = api.get("/sync", token, params={"since": settled})
-    delta_requests = counter.count - before
+    delta_requests = counter.requests - before
     delta_bytes = len(delta.raw)
 
     print(f"Sync, {FAMILIES} families x {PER_FAMILY} records ({raw_count} documents)")
