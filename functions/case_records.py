@@ -9,6 +9,7 @@ import azure.functions as func
 from functions.http import Call, Reply, endpoint, record_reply
 from functions.openapi import route_prefix
 from shared.composition import get_runtime
+from shared.models import InputModel
 from shared.records import models
 from shared.records.kinds import AGENDA, COMMENT, NOTE, PLAN, VISIT, Kind
 from shared.records.service import RecordService, page_limit
@@ -27,6 +28,36 @@ def not_modified(call: Call, body: dict[str, Any]) -> Reply | None:
     if etag_matches(call.header("if-none-match"), {"_etag": body["version"]}):
         return Reply(None, 304, {"ETag": f'"{body["version"]}"'})
     return None
+
+
+def updated(call: Call, kind: Kind, id_param: str, patch: type[InputModel]) -> Reply:
+    """A merge patch of one record of ``kind``, honouring If-Match."""
+    family_id = call.route_id("familyId")
+    service = RecordService(get_runtime())
+    access = service.access(call.caller, family_id, kind)
+    stored = service.update(
+        call.caller,
+        kind,
+        family_id,
+        call.route_id(id_param),
+        call.json(patch),
+        call.header("if-match"),
+        access=access,
+    )
+    return record_reply(case.present_for(access, kind, stored))
+
+
+def deleted(call: Call, kind: Kind, id_param: str) -> Reply:
+    """A soft delete of one record of ``kind``, honouring If-Match."""
+    service = RecordService(get_runtime())
+    service.delete(
+        call.caller,
+        kind,
+        call.route_id("familyId"),
+        call.route_id(id_param),
+        call.header("if-match"),
+    )
+    return Reply(None, 204)
 
 
 def crud(collection: str, kind: Kind, tag: str) -> tuple[Any, Any, Any, Any, Any]:
@@ -111,19 +142,7 @@ def crud(collection: str, kind: Kind, tag: str) -> tuple[Any, Any, Any, Any, Any
         tags=(tag,),
     )
     def update(call: Call) -> Reply:
-        family_id = call.route_id("familyId")
-        service = RecordService(get_runtime())
-        access = service.access(call.caller, family_id, kind)
-        stored = service.update(
-            call.caller,
-            kind,
-            family_id,
-            call.route_id("recordId"),
-            call.json(kind.patch),
-            call.header("if-match"),
-            access=access,
-        )
-        return record_reply(case.present_for(access, kind, stored))
+        return updated(call, kind, "recordId", kind.patch)
 
     @endpoint(
         bp,
@@ -135,12 +154,7 @@ def crud(collection: str, kind: Kind, tag: str) -> tuple[Any, Any, Any, Any, Any
         tags=(tag,),
     )
     def delete(call: Call) -> Reply:
-        family_id = call.route_id("familyId")
-        service = RecordService(get_runtime())
-        service.delete(
-            call.caller, kind, family_id, call.route_id("recordId"), call.header("if-match")
-        )
-        return Reply(None, 204)
+        return deleted(call, kind, "recordId")
 
     return create, listed, read, update, delete
 
@@ -241,19 +255,7 @@ def comments_list(call: Call) -> Reply:
     tags=("comments",),
 )
 def comments_update(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    service = RecordService(get_runtime())
-    access = service.access(call.caller, family_id, COMMENT)
-    stored = service.update(
-        call.caller,
-        COMMENT,
-        family_id,
-        call.route_id("commentId"),
-        call.json(models.CommentPatch),
-        call.header("if-match"),
-        access=access,
-    )
-    return record_reply(case.present_for(access, COMMENT, stored))
+    return updated(call, COMMENT, "commentId", models.CommentPatch)
 
 
 @endpoint(
@@ -266,12 +268,4 @@ def comments_update(call: Call) -> Reply:
     tags=("comments",),
 )
 def comments_delete(call: Call) -> Reply:
-    service = RecordService(get_runtime())
-    service.delete(
-        call.caller,
-        COMMENT,
-        call.route_id("familyId"),
-        call.route_id("commentId"),
-        call.header("if-match"),
-    )
-    return Reply(None, 204)
+    return deleted(call, COMMENT, "commentId")

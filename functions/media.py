@@ -14,7 +14,7 @@ import logging
 import azure.functions as func
 import azurefunctions.extensions.bindings.blob as blob
 
-from functions.case_records import listing, not_modified
+from functions.case_records import deleted, listing, not_modified, updated
 from functions.http import Call, Reply, endpoint, record_reply
 from functions.openapi import route_prefix
 from shared.composition import get_runtime
@@ -114,19 +114,7 @@ def media_get(call: Call) -> Reply:
     tags=("media",),
 )
 def media_update(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    service = RecordService(get_runtime())
-    access = service.access(call.caller, family_id, MEDIA)
-    stored = service.update(
-        call.caller,
-        MEDIA,
-        family_id,
-        call.route_id("mediaId"),
-        call.json(models.MediaPatch),
-        call.header("if-match"),
-        access=access,
-    )
-    return record_reply(case.present_for(access, MEDIA, stored))
+    return updated(call, MEDIA, "mediaId", models.MediaPatch)
 
 
 @endpoint(
@@ -139,15 +127,7 @@ def media_update(call: Call) -> Reply:
     tags=("media",),
 )
 def media_delete(call: Call) -> Reply:
-    service = RecordService(get_runtime())
-    service.delete(
-        call.caller,
-        MEDIA,
-        call.route_id("familyId"),
-        call.route_id("mediaId"),
-        call.header("if-match"),
-    )
-    return Reply(None, 204)
+    return deleted(call, MEDIA, "mediaId")
 
 
 @bp.function_name("media_process_upload")
