@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-unit test-functional test-integration lint typecheck bench clean
+.PHONY: help install install-test run test test-unit test-functional test-integration lint typecheck bench clean
 
 help:
 	@echo "make run    - install what is missing, start the emulators and the app on :7071"
@@ -31,7 +31,9 @@ $(SPEECH_VOICE):
 
 include infra/infra.mk
 
-install: $(VENV)/.installed node_modules/.installed $(INFRA_VENV)/.installed $(SPEECH_VOICE)
+install: $(VENV)/.installed node_modules/.installed
+
+install-test: install $(INFRA_VENV)/.installed $(SPEECH_VOICE)
 
 run: install
 	@$(PY) -m local.run
@@ -43,19 +45,19 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy .
 
-test-unit: install
+test-unit: install-test
 	$(PY) -m pytest tests/unit
 
-test-functional: install
+test-functional: install-test
 	$(PY) -m pytest tests/functional
 
-test-integration: install
+test-integration: install-test
 	$(PY) -m pytest tests/integration
 
-test: install lint typecheck
+test: install-test lint typecheck
 	CHECKOV=$(abspath $(INFRA_VENV))/bin/checkov $(PY) -m pytest
 
-bench: install
+bench: install-test
 	@for name in cold_start requests_per_call sync reminders media; do echo "== bench/$$name.py"; $(PY) bench/$$name.py || exit 1; done
 
 clean:
