@@ -37,6 +37,7 @@ import azure.functions as func
 from azure.functions.timer import TimerRequest
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -269,8 +270,15 @@ def build_asgi(functions: list[func.Function]) -> Starlette:
 
     return Starlette(
         routes=[Route("/{path:path}", handle, methods=methods)],
-        exception_handlers={Exception: host_failure},
+        exception_handlers={HTTPException: host_refusal, Exception: host_failure},
     )
+
+
+async def host_refusal(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    response = problem(error.status_code, error.detail, f"{request.method} is not served here.")
+    response.headers.update(error.headers or {})
+    return response
 
 
 async def host_failure(request: Request, error: Exception) -> Response:

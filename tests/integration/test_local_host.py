@@ -72,6 +72,10 @@ def test_route_constraints_methods_and_unknown_paths(sample_host: RunningHost) -
     assert wrong_method.status_code == 405
     assert wrong_method.headers["content-type"].startswith("application/problem+json")
     assert httpx.get(f"{sample_host.url}/elsewhere").status_code == 404
+    trace = httpx.request("TRACE", f"{sample_host.url}/api/v1/things/t-1/parts/1")
+    assert trace.status_code == 405
+    assert trace.headers["content-type"].startswith("application/problem+json")
+    assert trace.json()["status"] == 405
 
 
 def test_exception_in_a_function_is_a_500_problem_and_the_host_keeps_serving(
