@@ -15,7 +15,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -73,6 +75,16 @@ class Operation(InputModel):
     data: dict[str, Any] | None = None
 
 
+PLAIN_OP_ID = re.compile(r"[A-Za-z0-9._:-]+")
+
+
+def operation_key(op_id: str) -> str:
+    """The opId as part of a Cosmos DB id: as sent when plain, else a digest of it."""
+    if PLAIN_OP_ID.fullmatch(op_id):
+        return op_id
+    return "sha256-" + hashlib.sha256(op_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 class SyncConflictError(Exception):
     def __init__(self, current: dict[str, Any] | None, fields: list[dict[str, Any]]) -> None:
         super().__init__("conflict")
@@ -95,7 +107,7 @@ class Pusher:
     def one(self, index: int, envelope: Envelope) -> dict[str, Any]:
         from azure.cosmos.exceptions import CosmosResourceExistsError
 
-        key = f"op:{self.caller.principal.key}:{envelope.op_id}"
+        key = f"op:{self.caller.principal.key}:{operation_key(envelope.op_id)}"
         stored = self._stored(key)
         if stored is not None:
             return stored

@@ -240,6 +240,13 @@ def test_pushed_operations_apply_and_replays_return_the_first_outcome(
     assert sum(1 for n in listed.body["items"] if n["id"] == note_id) == 1
 
 
+def test_an_op_id_of_any_characters_applies_once(world: World, stack: Emulators) -> None:
+    create = note_op(world, uid(), data={"body": "Odd op id"}, opId="a/b\\c?d#e ")
+    first = push(world, "social_worker", create)
+    assert first[0]["status"] == "applied"
+    assert push(world, "social_worker", create) == first
+
+
 def test_offline_edits_of_the_same_note_conflict_and_resolve(
     world: World, stack: Emulators
 ) -> None:
