@@ -50,7 +50,7 @@ def _utc(value: datetime) -> datetime:
 
 
 def _rfc3339(value: datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
 UtcDateTime = Annotated[
