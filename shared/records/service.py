@@ -26,6 +26,7 @@ from shared.errors import (
     ForbiddenError,
     NotFoundError,
     PreconditionFailedError,
+    ValidationError,
 )
 from shared.ids import canonical_id, new_id
 from shared.models import InputModel
@@ -260,6 +261,7 @@ class RecordService:
         sent = fields_of(patch)
         self.check_write_fields(access, kind, set(sent))
         self.check_version(kind, current, if_match)
+        self.refuse_removing_required(kind, sent)
         merged = {**current, **sent}
         for name, value in sent.items():
             if value is None:
@@ -297,6 +299,17 @@ class RecordService:
                     break
                 except VersionMismatchError as changed:
                     latest = changed.current
+
+    def refuse_removing_required(self, kind: Kind, sent: Mapping[str, Any]) -> None:
+        """A merge patch's null removes a field; a field every record has cannot be removed."""
+        fields = kind.out.model_fields.items()
+        required = {field.alias or name for name, field in fields if field.is_required()}
+        removed = sorted(name for name, value in sent.items() if value is None and name in required)
+        if removed:
+            raise ValidationError(
+                "These fields cannot be removed.",
+                [{"loc": ["body", name], "type": "null_not_allowed"} for name in removed],
+            )
 
     def validate_merged(self, kind: Kind, merged: dict[str, Any]) -> None:
         """The record after a merge patch must still be a valid record of its kind."""

@@ -303,6 +303,18 @@ def test_required_fields_cannot_be_removed_by_merge_patch(world: World, stack: E
     assert response.status == 422
 
 
+@pytest.mark.parametrize("field", ["actions", "visibility"])
+def test_fields_with_defaults_cannot_be_removed_either(
+    world: World, stack: Emulators, field: str
+) -> None:
+    path = f"/families/{world.family}/plans/{world.records['plan_family']}"
+    sw = world.token("social_worker")
+    response = world.api.patch(path, sw, {field: None})
+    assert response.status == 422
+    assert response.body["errors"] == [{"loc": ["body", field], "type": "null_not_allowed"}]
+    assert world.api.get(path, sw).status == 200
+
+
 def test_invitation_links_a_family_member_whose_verified_phone_matches(
     world: World, stack: Emulators
 ) -> None:
