@@ -36,7 +36,13 @@ def test_me_describes_staff_with_teams_and_allocated_families(stack: Emulators) 
     runtime = get_runtime()
     tid = runtime.settings.staff_tenant_id
     runtime.database.get_container_client(DIRECTORY.name).create_item(
-        {"id": f"staff:{tid}:{oid}", "type": "staff", "displayName": "Sam Patel", "teamIds": [team]}
+        {
+            "id": f"staff:{tid}:{oid}",
+            "type": "staff",
+            "oid": oid,
+            "displayName": "Sam Patel",
+            "teamIds": [team],
+        }
     )
     runtime.database.get_container_client(RECORDS.name).create_item(
         {
