@@ -1,0 +1,150 @@
+"""Schemathesis against the local host's own OpenAPI document, as three kinds of caller.
+
+A bounded, seeded run of every phase: no 5xx, every 4xx is problem+json, and every response
+conforms to the document. ``make fuzz`` runs the same set-up for longer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import azure.functions as func
+import pytest
+
+from local.emulators import Emulators
+from shared.composition import reset_runtime
+from tests.conftest import repo_root
+from tests.functional.api import InProcessApi
+from tests.functional.world import World, build_world
+from tests.integration.conftest import HostFactory, RunningHost
+
+ROLES = ("admin", "family_member", "social_worker")
+SEED = int(os.environ.get("FUZZ_SEED", "20261126"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
+MAX_STEPS = int(os.environ.get("FUZZ_MAX_STEPS", "5"))
+PHASES = os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing,stateful")
+TIMEOUT = int(os.environ.get("FUZZ_TIMEOUT", "240"))
+LOG_LINE = re.compile(r"\n\d{4}-\d\d-\d\d \d\d:")
+CHECKS = "not_a_server_error,response_schema_conformance,client_errors_are_problem_details"
+
+
+@pytest.fixture(scope="module")
+def host(host_factory: HostFactory) -> RunningHost:
+    return host_factory()
+
+
+@pytest.fixture(scope="module")
+def world(
+    emulators: Emulators, base_settings: dict[str, str], app_functions: list[func.Function]
+) -> Iterator[World]:
+    saved = dict(os.environ)
+    os.environ.update(base_settings)
+    reset_runtime()
+    try:
+        yield build_world(InProcessApi(app_functions))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_runtime()
+
+
+def config(world: World, role: str) -> str:
+    """A schemathesis.toml: path parameters mostly name the seeded world's real records."""
+    token = world.token(role)
+    dictionaries = {
+        "families": [world.family, world.other_family],
+        "records": sorted(world.records.values()),
+        "targets": ["notes", "agendas", "plans", "media"],
+        "staff": [person.oid for person in world.people.values()],
+    }
+    bindings = {
+        "familyId": "families",
+        "recordId": "records",
+        "noteId": "records",
+        "agendaId": "records",
+        "memberId": "records",
+        "commentId": "records",
+        "targetId": "records",
+        "mediaId": "records",
+        "targetType": "targets",
+        "oid": "staff",
+    }
+    lines = [
+        f"seed = {SEED}",
+        'hooks = "tests.integration.fuzz_hooks"',
+        "workers = 1",
+        "[headers]",
+        f'Authorization = "Bearer {token}"',
+        "[generation]",
+        f"max-examples = {MAX_EXAMPLES}",
+        'database = "none"',
+        "[phases.stateful]",
+        f"max-steps = {MAX_STEPS}",
+        "[dictionaries]",
+        *(f"{name} = {{ values = {json.dumps(values)} }}" for name, values in dictionaries.items()),
+        "[parameters]",
+        *(
+            f'"path.{name}" = {{ dictionary = "{dictionary}", probability = 0.9 }}'
+            for name, dictionary in bindings.items()
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def schemathesis_run(host: RunningHost, world: World, role: str, workdir: Path) -> list[str]:
+    config_file = workdir / f"schemathesis-{role}.toml"
+    config_file.write_text(config(world, role))
+    return [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(config_file),
+        "--no-color",
+        "run",
+        f"{host.url}/api/v1/openapi.json",
+        "--phases",
+        PHASES,
+        "--checks",
+        CHECKS,
+        "--max-failures",
+        "20",
+    ]
+
+
+@pytest.mark.emulators
+def test_contract_holds_for_every_generated_request_as_each_role(
+    host: RunningHost, world: World, tmp_path: Path
+) -> None:
+    """The roles run side by side, each in its own Schemathesis process."""
+    started = time.monotonic()
+    runs = {
+        role: subprocess.Popen(
+            schemathesis_run(host, world, role, tmp_path),
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(repo_root())},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for role in ROLES
+    }
+    outputs = {role: run.communicate(timeout=TIMEOUT)[0] for role, run in runs.items()}
+    print(f"{len(ROLES)} roles in {time.monotonic() - started:.1f}s")
+    failed = {role: outputs[role] for role, run in runs.items() if run.returncode != 0}
+    reports = [f"== {role}\n{output}" for role, output in failed.items()]
+    assert not failed, "\n\n".join([*reports, "== host errors", *host_errors(host)])
+
+
+def host_errors(host: RunningHost) -> list[str]:
+    """The tracebacks the host logged, which name what the 5xx responses do not."""
+    return [
+        "Traceback" + LOG_LINE.split(block)[0] for block in host.output().split("Traceback")[1:]
+    ]
