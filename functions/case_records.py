@@ -30,6 +30,24 @@ def not_modified(call: Call, body: dict[str, Any]) -> Reply | None:
     return None
 
 
+def listed_page(call: Call, kind: Kind) -> Reply:
+    """One page of a family's records of ``kind``, with the kind's query filters."""
+    family_id = call.route_id("familyId")
+    service = RecordService(get_runtime())
+    access = service.access(call.caller, family_id, kind)
+    filters = {name: call.query_id(name) for name in kind.filters}
+    found = service.list(
+        call.caller,
+        kind,
+        family_id,
+        page_limit(call.query("limit")),
+        call.query("next"),
+        {k: v for k, v in filters.items() if v},
+        access=access,
+    )
+    return listing(found.documents, lambda d: case.present_for(access, kind, d), found.next)
+
+
 def updated(call: Call, kind: Kind, id_param: str, patch: type[InputModel]) -> Reply:
     """A merge patch of one record of ``kind``, honouring If-Match."""
     family_id = call.route_id("familyId")
@@ -98,20 +116,7 @@ def crud(collection: str, kind: Kind, tag: str) -> tuple[Any, Any, Any, Any, Any
         tags=(tag,),
     )
     def listed(call: Call) -> Reply:
-        family_id = call.route_id("familyId")
-        service = RecordService(get_runtime())
-        access = service.access(call.caller, family_id, kind)
-        filters = {name: call.query_id(name) for name in kind.filters}
-        found = service.list(
-            call.caller,
-            kind,
-            family_id,
-            page_limit(call.query("limit")),
-            call.query("next"),
-            {k: v for k, v in filters.items() if v},
-            access=access,
-        )
-        return listing(found.documents, lambda d: case.present_for(access, kind, d), found.next)
+        return listed_page(call, kind)
 
     @endpoint(
         bp,

@@ -14,13 +14,13 @@ import logging
 import azure.functions as func
 import azurefunctions.extensions.bindings.blob as blob
 
-from functions.case_records import deleted, listing, not_modified, updated
+from functions.case_records import deleted, listed_page, not_modified, updated
 from functions.http import Call, Reply, endpoint, record_reply
 from functions.openapi import route_prefix
 from shared.composition import get_runtime
 from shared.records import models
 from shared.records.kinds import MEDIA
-from shared.records.service import RecordService, page_limit
+from shared.records.service import RecordService
 from shared.services import case
 from shared.services import media as media_service
 
@@ -66,20 +66,7 @@ def media_create(call: Call) -> Reply:
     tags=("media",),
 )
 def media_list(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    service = RecordService(get_runtime())
-    access = service.access(call.caller, family_id, MEDIA)
-    filters = {name: call.query_id(name) for name in MEDIA.filters}
-    found = service.list(
-        call.caller,
-        MEDIA,
-        family_id,
-        page_limit(call.query("limit")),
-        call.query("next"),
-        {k: v for k, v in filters.items() if v},
-        access=access,
-    )
-    return listing(found.documents, lambda d: case.present_for(access, MEDIA, d), found.next)
+    return listed_page(call, MEDIA)
 
 
 @endpoint(
