@@ -23,6 +23,7 @@ from shared.sms.memory import MemorySmsSender
 from shared.sms.port import SmsTransientError
 from shared.sms.templates import SmsTemplates
 from shared.storage_layout import RECORDS
+from tests.claims import reminder_claim
 
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 
@@ -33,21 +34,7 @@ def store(stack: Emulators) -> CosmosClaimStore:
 
 
 def new_claim(family_id: str, **changes: Any) -> Claim:
-    claim = Claim(
-        id=str(uuid.uuid4()),
-        family_id=family_id,
-        kind="reminder",
-        visit_id=str(uuid.uuid4()),
-        member_id=str(uuid.uuid4()),
-        window_minutes=1440,
-        visit_starts_at=NOW + timedelta(hours=24),
-        status="sending",
-        attempts=1,
-        to="+447911123456",
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    return claim.changed(**changes)
+    return reminder_claim(family_id, NOW, status="sending").changed(**changes)
 
 
 def test_a_claim_is_created_once_and_stored_as_a_notification_record(

@@ -4,7 +4,7 @@ webhook reaches the real function, and staff read the outcome from the API."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -13,7 +13,7 @@ from local.emulators import Emulators
 from shared.composition import get_runtime
 from shared.reminders.delivery import EVENT_TYPE
 from shared.reminders.ids import claim_tag
-from shared.reminders.models import Claim
+from tests.claims import reminder_claim
 from tests.functional.world import staff
 from tests.integration.conftest import HostFactory, RunningHost
 from tests.tokens import bearer
@@ -39,22 +39,7 @@ def test_a_delivery_report_posted_to_the_host_shows_as_delivered(
     family_id = family.json()["id"]
     now = datetime.now(UTC)
     claim = get_runtime().claim_store.create(
-        Claim(
-            id=str(uuid.uuid4()),
-            family_id=family_id,
-            kind="reminder",
-            visit_id=str(uuid.uuid4()),
-            member_id=str(uuid.uuid4()),
-            window_minutes=1440,
-            visit_starts_at=now + timedelta(hours=24),
-            status="sent",
-            attempts=1,
-            to="+447700900301",
-            message_id="outbox-1",
-            sent_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+        reminder_claim(family_id, now, to="+447700900301", message_id="outbox-1", sent_at=now)
     )
     event = {
         "id": str(uuid.uuid4()),

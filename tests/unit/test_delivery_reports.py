@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,27 +14,21 @@ from shared.reminders.delivery import (
 from shared.reminders.ids import claim_tag
 from shared.reminders.memory import FrozenClock, InMemoryClaimStore
 from shared.reminders.models import Claim
+from tests.claims import reminder_claim
 
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 MESSAGE_ID = "Outgoing_20261126140000a1b2c3d4-0000-4000-8000-000000000001_noam"
 
 
 def sent_claim(store: InMemoryClaimStore, claim_id: str = "claim-1", **changes: Any) -> Claim:
-    claim = Claim(
+    claim = reminder_claim(
+        "fam-1",
+        NOW,
         id=claim_id,
-        family_id="fam-1",
-        kind="reminder",
         visit_id="visit-1",
         member_id="member-1",
-        window_minutes=1440,
-        visit_starts_at=NOW + timedelta(hours=24),
-        status="sent",
-        attempts=1,
-        to="+447911123456",
         message_id=MESSAGE_ID,
         sent_at=NOW,
-        created_at=NOW,
-        updated_at=NOW,
     )
     return store.create(claim.model_copy(update=changes))
 

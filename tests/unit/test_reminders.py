@@ -26,6 +26,7 @@ from shared.sms.port import (
     SmsTransientError,
 )
 from shared.sms.templates import SmsTemplates
+from tests.claims import reminder_claim
 
 LONDON = ZoneInfo("Europe/London")
 FAMILY = "fam-1"
@@ -443,19 +444,15 @@ def test_a_claim_stuck_sending_after_a_crash_is_marked_unknown_not_resent(world:
     claim_id = reminder_claim_id(visit.id, timedelta(hours=24), "m-sam", visit.starts_at)
     crashed_at = world.clock.now
     world.claims.create(
-        Claim(
+        reminder_claim(
+            FAMILY,
+            crashed_at,
             id=claim_id,
-            family_id=FAMILY,
-            kind="reminder",
             visit_id=visit.id,
             member_id="m-sam",
-            window_minutes=24 * 60,
             visit_starts_at=visit.starts_at,
             status="sending",
-            attempts=1,
             to=SAM,
-            created_at=crashed_at,
-            updated_at=crashed_at,
         )
     )
 
