@@ -11,16 +11,17 @@ from functions.case_records import listing
 from functions.http import Call, Reply, endpoint
 from shared.composition import get_runtime
 from shared.records.service import page_limit
-from shared.reminders import notifications
-from shared.reminders.delivery import EVENT_TYPE, InvalidDeliveryReportError
 
 bp = func.Blueprint()
 log = logging.getLogger("familystory.notifications")
+# The reminder machinery is imported where used: HTTP cold starts do not pay for it.
 
 
 @bp.function_name("reminders_send_due")
 @bp.timer_trigger(arg_name="timer", schedule="%REMINDER_SCHEDULE%")
 def reminders_send_due(timer: func.TimerRequest) -> None:
+    from shared.reminders import notifications
+
     report = notifications.run_reminders(get_runtime())
     log.info(
         "reminders: %d visits due, %d sent, %d deferred, %d skipped, %d failed, "
@@ -40,6 +41,9 @@ def reminders_send_due(timer: func.TimerRequest) -> None:
 def reminders_delivery_report(event: func.EventGridEvent) -> None:
     """Delivered or undeliverable onto the claim. Anything else is logged and dropped; a store
     that is down raises, so Event Grid delivers the event again."""
+    from shared.reminders import notifications
+    from shared.reminders.delivery import EVENT_TYPE, InvalidDeliveryReportError
+
     context = {"function": "reminders_delivery_report", "eventId": event.id}
     data = event.get_json()
     if event.event_type != EVENT_TYPE or not isinstance(data, Mapping):
@@ -71,6 +75,8 @@ def reminders_delivery_report(event: func.EventGridEvent) -> None:
     tags=("notifications",),
 )
 def notifications_list(call: Call) -> Reply:
+    from shared.reminders import notifications
+
     found = notifications.list_notifications(
         get_runtime(),
         call.caller,
