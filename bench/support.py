@@ -7,11 +7,34 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shared.composition import Runtime
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the benchmark report: our figure against a baseline measured in the same run.
+
+    ``baseline`` is None when a measure has no same-run baseline (an absolute count, say);
+    ``met`` is None when it has no target. ``target`` is said in words ("ratio <= 2.0").
+    """
+
+    measure: str
+    ours: float
+    unit: str
+    baseline: float | None = None
+    target: str = ""
+    met: bool | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.baseline is None or self.baseline == 0:
+            return None
+        return self.ours / self.baseline
 
 
 class RequestCounter:
