@@ -29,12 +29,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.support import bench_stack  # noqa: E402
+from bench.support import Row, bench_stack, format_table  # noqa: E402
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 DUE = 10
 VISITS_PER_FAMILY = 10
 SEED_THREADS = 32
+SMALL, LARGE = 100, 10_000
+SAME_ORDER = 10
 
 
 @dataclass
@@ -71,10 +73,17 @@ class Counter:
 
 
 def main() -> int:
-    with bench_stack():
-        results = {total: scenario(total) for total in (100, 10_000)}
-    report(results)
+    rows = measure()
+    print()
+    print(f"Reminder run, {DUE} visits due (Cosmos DB emulator; documents = items returned)")
+    print(format_table(rows))
     return 0
+
+
+def measure() -> list[Row]:
+    with bench_stack():
+        results = {total: scenario(total) for total in (SMALL, LARGE)}
+    return report(results)
 
 
 def documents(total: int) -> list[dict[str, Any]]:
@@ -129,21 +138,44 @@ def scenario(total: int) -> list[tuple[Reads, float, Any]]:
     return runs
 
 
-def report(results: dict[int, list[tuple[Reads, float, Any]]]) -> None:
-    print()
-    print(f"Reminder run, {DUE} visits due (Cosmos DB emulator; documents = items returned)")
-    header = ("visits held", "run", "sent", "requests", "documents", "RU", "time")
-    print("  {:>11} {:<7} {:>4} {:>8} {:>9} {:>7} {:>9}".format(*header))
-    for total, runs in results.items():
-        for label, (reads, elapsed, outcome) in zip(("first", "second"), runs, strict=True):
-            row = (total, label, outcome.sent, reads.requests, reads.items, reads.charge)
-            print("  {:>11,} {:<7} {:>4} {:>8} {:>9} {:>7.1f}".format(*row), end="")
-            print(f" {elapsed * 1000:>6.0f} ms")
-    small, large = results[100], results[10_000]
+def report(results: dict[int, list[tuple[Reads, float, Any]]]) -> list[Row]:
+    """Each run with 10,000 visits held against the same run with 100."""
+    rows = []
+    held = f"{LARGE:,} visits held vs {SMALL:,}"
     for index, label in enumerate(("first", "second")):
-        items = large[index][0].items / max(small[index][0].items, 1)
-        timing = large[index][1] / small[index][1]
-        print(f"  ratio 10,000 / 100, {label} run: documents x{items:.2f}, time x{timing:.1f}")
+        small_reads, small_elapsed, small_outcome = results[SMALL][index]
+        large_reads, large_elapsed, large_outcome = results[LARGE][index]
+        run = f"reminders: {label} run, {DUE} due"
+        rows += [
+            Row(
+                f"{run}, texts sent: {held}",
+                large_outcome.sent,
+                "texts",
+                baseline=small_outcome.sent,
+            ),
+            Row(
+                f"{run}, documents read: {held}",
+                large_reads.items,
+                "documents",
+                baseline=small_reads.items,
+                target=f"same order (ratio < {SAME_ORDER})",
+                met=large_reads.items < SAME_ORDER * max(small_reads.items, 1),
+            ),
+            Row(
+                f"{run}, Cosmos DB requests: {held}",
+                large_reads.requests,
+                "requests",
+                baseline=small_reads.requests,
+            ),
+            Row(f"{run}, RU: {held}", large_reads.charge, "RU", baseline=small_reads.charge),
+            Row(
+                f"{run}, time on the emulator: {held}",
+                large_elapsed * 1000,
+                "ms",
+                baseline=small_elapsed * 1000,
+            ),
+        ]
+    return rows
 
 
 if __name__ == "__main__":

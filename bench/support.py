@@ -1,7 +1,9 @@
-"""What every benchmark needs: its own emulators, settings pointing at them, a counting client."""
+"""What every benchmark needs: its own emulators, settings pointing at them, a counting client,
+and the rows of the report with the table that shows them."""
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -35,6 +37,98 @@ class Row:
         if self.baseline is None or self.baseline == 0:
             return None
         return self.ours / self.baseline
+
+
+COLUMNS = ("measure", "ours", "baseline", "ratio", "target", "met")
+
+
+def format_number(value: float) -> str:
+    """A figure as a reader wants it: whole numbers with thousands separators, others rounded to
+    two or three significant digits (whole from 100 up), never with an exponent."""
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value):
+        return f"{int(value):,}"
+    size = abs(value)
+    if size >= 100:
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:.1f}"
+    if size >= 1:
+        return f"{value:.2f}"
+    return _small(value)
+
+
+def format_ratio(ratio: float | None) -> str:
+    if ratio is None:
+        return ""
+    if ratio == 0 or abs(ratio) >= 0.01:
+        return f"{ratio:.2f}"
+    return _small(ratio)
+
+
+def _small(value: float) -> str:
+    """Two significant digits of a number below 1 (0.43, 0.000099)."""
+    decimals = max(2, 1 - math.floor(math.log10(abs(value))))
+    return f"{value:.{decimals}f}"
+
+
+def format_met(met: bool | None, markdown: bool = False) -> str:
+    if met is None:
+        return ""
+    if met:
+        return "yes"
+    return "**no**" if markdown else "NO"
+
+
+def cells(row: Row, markdown: bool = False) -> tuple[str, ...]:
+    """The six cells of a row, in the order of ``COLUMNS``."""
+    unit = f" {row.unit}" if row.unit else ""
+    baseline = "" if row.baseline is None else format_number(row.baseline) + unit
+    return (
+        row.measure,
+        format_number(row.ours) + unit,
+        baseline,
+        format_ratio(row.ratio),
+        row.target,
+        format_met(row.met, markdown),
+    )
+
+
+_RIGHT = {"ours", "baseline", "ratio"}
+
+
+def format_table(rows: list[Row]) -> str:
+    """An aligned plain-text table: text columns to the left, figures to the right."""
+    table = [COLUMNS, *(cells(row) for row in rows)]
+    widths = [max(len(line[index]) for line in table) for index in range(len(COLUMNS))]
+
+    def line(values: tuple[str, ...]) -> str:
+        parts = [
+            value.rjust(width) if name in _RIGHT else value.ljust(width)
+            for name, value, width in zip(COLUMNS, values, widths, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    rule = tuple("-" * width for width in widths)
+    return "\n".join([line(COLUMNS), line(rule), *(line(values) for values in table[1:])])
+
+
+def format_markdown(rows: list[Row]) -> str:
+    """The same table as GitHub markdown (a missed target in bold)."""
+    align = ["---:" if name in _RIGHT else "---" for name in COLUMNS]
+    lines = [_markdown_line(COLUMNS), _markdown_line(tuple(align))]
+    lines.extend(_markdown_line(cells(row, markdown=True)) for row in rows)
+    return "\n".join(lines)
+
+
+def _markdown_line(values: tuple[str, ...]) -> str:
+    return "| " + " | ".join(value.replace("|", "\\|") for value in values) + " |"
+
+
+def missed(rows: list[Row]) -> list[Row]:
+    """The rows whose target was not met."""
+    return [row for row in rows if row.met is False]
 
 
 class RequestCounter:

@@ -23,14 +23,29 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.support import RequestCounter, bench_stack, counting_runtime  # noqa: E402
+from bench.support import (  # noqa: E402
+    RequestCounter,
+    Row,
+    bench_stack,
+    counting_runtime,
+    format_table,
+)
 
 FAMILIES = 25
 PER_FAMILY = 400
 OVERLAP_SECONDS = 2
+ROUNDS = 3
+SNAPSHOT_TARGET = 1.5
+DELTA_TARGET = 0.01
 
 
 def main() -> int:
+    print(f"Sync, {FAMILIES} families x {PER_FAMILY} records")
+    print(format_table(measure()))
+    return 0
+
+
+def measure() -> list[Row]:
     with bench_stack(COSMOS_DATABASE="bench", SYNC_OVERLAP_SECONDS=str(OVERLAP_SECONDS)):
         return run()
 
@@ -76,7 +91,7 @@ def seed(container: Any, worker: str) -> list[str]:
     return families
 
 
-def run() -> int:
+def run() -> list[Row]:
     from function_app import app
     from shared.storage_layout import RECORDS
     from tests.functional.api import InProcessApi
@@ -119,7 +134,7 @@ def run() -> int:
     raw_read()
     snapshot()
     raw_times, snap_times = [], []
-    for _ in range(3):
+    for _ in range(ROUNDS):
         started = time.perf_counter()
         raw_count = raw_read()
         raw_times.append(time.perf_counter() - started)
@@ -137,22 +152,28 @@ def run() -> int:
     delta_requests = counter.requests - before
     delta_bytes = len(delta.raw)
 
-    print(f"Sync, {FAMILIES} families x {PER_FAMILY} records ({raw_count} documents)")
-    print(f"  {'measure':<44} {'ours':>10} {'baseline':>10} {'ratio':>8}   target")
-    print(
-        f"  {'full snapshot time (s) vs raw SDK read':<44} {snap_time:>10.2f} "
-        f"{raw_time:>10.2f} {snap_time / raw_time:>8.2f}   <= 1.5"
-    )
-    print(f"  {'full snapshot bytes / records':<44} {snap_bytes:>10} {snap_records:>10}")
-    print(
-        f"  {'delta after 1 change: bytes vs snapshot':<44} {delta_bytes:>10} "
-        f"{snap_bytes:>10} {delta_bytes / snap_bytes:>8.4f}   < 0.01"
-    )
-    print(
-        f"  {'delta: changes / Cosmos requests':<44} {len(delta.body['changes']):>10} "
-        f"{delta_requests:>10}"
-    )
-    return 0
+    delta_changes = len(delta.body["changes"])
+    return [
+        Row(
+            f"sync: full snapshot of {snap_records:,} records vs raw SDK read of {raw_count:,} "
+            f"(best of {ROUNDS})",
+            snap_time,
+            "s",
+            baseline=raw_time,
+            target=f"ratio <= {SNAPSHOT_TARGET}",
+            met=snap_time / raw_time <= SNAPSHOT_TARGET,
+        ),
+        Row(
+            "sync: delta after one change, bytes vs the full snapshot's",
+            delta_bytes,
+            "B",
+            baseline=snap_bytes,
+            target=f"ratio < {DELTA_TARGET}",
+            met=delta_bytes / snap_bytes < DELTA_TARGET,
+        ),
+        Row("sync: delta after one change, changes returned", delta_changes, "changes"),
+        Row("sync: delta after one change, Cosmos DB requests", delta_requests, "requests"),
+    ]
 
 
 if __name__ == "__main__":
