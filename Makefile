@@ -59,7 +59,7 @@ test: install-test lint typecheck
 	CHECKOV=$(abspath $(INFRA_VENV))/bin/checkov $(PY) -m pytest
 
 bench: install-test
-	@for name in cold_start requests_per_call sync reminders media; do echo "== bench/$$name.py"; $(PY) bench/$$name.py || exit 1; done
+	$(PY) bench/report.py
 
 fuzz: install
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-100} FUZZ_MAX_STEPS=$${FUZZ_MAX_STEPS:-30} FUZZ_TIMEOUT=3000 \
