@@ -46,12 +46,36 @@ class Settings(BaseSettings):
     cosmos_ca_certificate: str | None = setting(
         "COSMOS__caCertificate", None, "local", "CA certificate file the emulator serves TLS with."
     )
+    cosmos_connect_timeout_seconds: float = setting(
+        "COSMOS_CONNECT_TIMEOUT_SECONDS", 5.0, "both", "Time allowed to connect to Cosmos DB."
+    )
+    cosmos_read_timeout_seconds: float = setting(
+        "COSMOS_READ_TIMEOUT_SECONDS",
+        10.0,
+        "both",
+        "Time allowed for a Cosmos DB answer (the SDK's default is 65 s).",
+    )
+    cosmos_retry_total: int = setting(
+        "COSMOS_RETRY_TOTAL", 3, "both", "Cosmos DB retries of one request before a 503."
+    )
 
     media_storage_blob_uri: str = setting(
         "MEDIA_STORAGE__blobServiceUri", "", "azure", "Blob endpoint of the media storage account."
     )
     media_storage_connection_string: str | None = setting(
         "MEDIA_STORAGE", None, "local", "Azurite connection string; in Azure identity is used."
+    )
+    storage_connect_timeout_seconds: float = setting(
+        "STORAGE_CONNECT_TIMEOUT_SECONDS", 5.0, "both", "Time allowed to connect to Blob Storage."
+    )
+    storage_read_timeout_seconds: float = setting(
+        "STORAGE_READ_TIMEOUT_SECONDS",
+        20.0,
+        "both",
+        "Time allowed for each Blob Storage read (the SDK's default is 60 s).",
+    )
+    storage_retry_total: int = setting(
+        "STORAGE_RETRY_TOTAL", 3, "both", "Blob Storage retries of one request before a 503."
     )
 
     staff_tenant_id: str = setting(

@@ -1,4 +1,8 @@
-"""Blob Storage: the service client (built once per process, lazily) and container provisioning."""
+"""Blob Storage: the service client (built once per process, lazily) and container provisioning.
+
+Connect and read timeouts and retries come from the ``STORAGE_*`` settings (the SDK's defaults
+wait 60 s for each read), so an outage reaches the caller as a 503 in seconds.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,14 @@ from shared.storage_layout import BLOB_CONTAINERS
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient
 
-CONNECTION_TIMEOUT_SECONDS = 5
-RETRY_TOTAL = 3
-
 
 def build_blob_service(settings: Settings) -> BlobServiceClient:
     from azure.storage.blob import BlobServiceClient
 
     options: dict[str, Any] = {
-        "connection_timeout": CONNECTION_TIMEOUT_SECONDS,
-        "retry_total": RETRY_TOTAL,
+        "connection_timeout": settings.storage_connect_timeout_seconds,
+        "read_timeout": settings.storage_read_timeout_seconds,
+        "retry_total": settings.storage_retry_total,
     }
     if settings.media_storage_connection_string:
         return BlobServiceClient.from_connection_string(

@@ -1,4 +1,9 @@
-"""Cosmos DB: the client (built once per process, lazily) and container provisioning."""
+"""Cosmos DB: the client (built once per process, lazily) and container provisioning.
+
+The SDK's defaults wait 65 s for an answer and retry for minutes; an outage must reach the
+caller as a 503 in seconds, so connect and read timeouts and the retries are bounded by the
+``COSMOS_*_TIMEOUT_SECONDS`` and ``COSMOS_RETRY_TOTAL`` settings.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,7 @@ from shared.storage_layout import COSMOS_CONTAINERS
 if TYPE_CHECKING:
     from azure.cosmos import CosmosClient, DatabaseProxy
 
-CONNECTION_TIMEOUT_SECONDS = 5
-RETRY_TOTAL = 3
+RETRY_BACKOFF_MAX_SECONDS = 2
 
 
 def build_cosmos_client(settings: Settings, **extra: Any) -> CosmosClient:
@@ -20,11 +24,12 @@ def build_cosmos_client(settings: Settings, **extra: Any) -> CosmosClient:
 
     options: dict[str, Any] = {
         **extra,
-        "connection_timeout": CONNECTION_TIMEOUT_SECONDS,
-        "retry_total": RETRY_TOTAL,
-        "retry_connect": RETRY_TOTAL,
-        "retry_read": RETRY_TOTAL,
-        "retry_backoff_max": 2,
+        "connection_timeout": settings.cosmos_connect_timeout_seconds,
+        "read_timeout": settings.cosmos_read_timeout_seconds,
+        "retry_total": settings.cosmos_retry_total,
+        "retry_connect": settings.cosmos_retry_total,
+        "retry_read": settings.cosmos_retry_total,
+        "retry_backoff_max": RETRY_BACKOFF_MAX_SECONDS,
         "enable_endpoint_discovery": False,
     }
     if settings.cosmos_ca_certificate:
