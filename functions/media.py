@@ -1,10 +1,10 @@
 """Media: upload slots and media records over HTTP, and the functions that process uploads.
 
-``media_process_upload`` is blob-triggered from ``uploads`` with the Event Grid source (the only
-blob trigger Flex Consumption runs). Its parameter is the Storage SDK's ``BlobClient``, bound
-through ``azurefunctions-extensions-bindings-blob``: the host passes a client for the blob, never
-its bytes, so a 1 GiB video is not held in memory. The processor uses only the blob's name and
-opens it with the app's own client (``shared.services.media_processing``).
+``media_process_upload`` runs on the ``Microsoft.Storage.BlobCreated`` events of the ``uploads``
+container, delivered by Event Grid (``infra/app/upload-events.bicep``; locally, by the host's
+blob watcher). The event names the blob and nothing more: the processor opens it with the app's
+own client and streams it (``shared.services.media_processing``), so no upload's bytes pass
+through the host, and no Storage SDK is imported until an upload arrives.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 
 import azure.functions as func
-import azurefunctions.extensions.bindings.blob as blob
 
 from functions.case_records import deleted, listed_page, not_modified, updated
 from functions.http import Call, Reply, endpoint, record_reply
@@ -118,17 +117,20 @@ def media_delete(call: Call) -> Reply:
 
 
 @bp.function_name("media_process_upload")
-@bp.blob_trigger(
-    arg_name="upload",
-    path="uploads/{name}",
-    connection="MEDIA_STORAGE",
-    source=func.BlobSource.EVENT_GRID,
-)
-def media_process_upload(upload: blob.BlobClient) -> None:
-    """Bad files end ``rejected``; only our own storage or database failing raises (retried)."""
-    from shared.services.media_processing import MediaProcessor
+@bp.event_grid_trigger(arg_name="event")
+def media_process_upload(event: func.EventGridEvent) -> None:
+    """Bad files end ``rejected``; only our own storage or database failing raises, and Event Grid
+    then delivers the event again."""
+    from shared.services.media_processing import MediaProcessor, uploaded_blob_name
 
-    MediaProcessor(get_runtime()).process(upload.blob_name)
+    name = uploaded_blob_name(event.event_type, event.subject)
+    if name is None:
+        log.warning(
+            "media: event ignored",
+            extra={"event_type": event.event_type, "subject": event.subject},
+        )
+        return
+    MediaProcessor(get_runtime()).process(name)
 
 
 @bp.function_name("media_recheck")

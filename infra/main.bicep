@@ -257,7 +257,6 @@ module api 'app/api.bicep' = {
     hostStorageBlobEndpoint: hostStorage.outputs.blobEndpoint
     deploymentContainerName: deploymentContainerName
     mediaBlobEndpoint: mediaStorage.outputs.blobEndpoint
-    mediaQueueEndpoint: mediaStorage.outputs.queueEndpoint
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
     appInsightsName: monitoring.outputs.appInsightsName

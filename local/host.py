@@ -6,6 +6,8 @@ declared once, in the decorators:
 
 - HTTP triggers are served at their routes under the ``host.json`` route prefix;
 - blob triggers fire when a matching blob appears or changes in Azurite, once per version;
+  Event Grid functions subscribed to a container's blob-created events (``local.subscriptions``,
+  the local stand-in for the Bicep subscriptions) get those events the same way;
 - timer triggers run on their NCRONTAB schedules (``%SETTING%`` resolved from settings);
 - Event Grid triggers take events POSTed to ``/runtime/webhooks/eventgrid?functionName=<name>``,
   as the real host's webhook does (Event Grid schema arrays or CloudEvents, and the
@@ -43,6 +45,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from local.config import ROOT
+from local.subscriptions import BLOB_CREATED_SUBSCRIPTIONS, BlobCreatedSubscription
 
 log = logging.getLogger("familystory.host")
 
@@ -485,6 +488,7 @@ class BlobFunction:
     connection: str
     binding: str
     function: Callable[..., Any]
+    events: bool = False  # an Event Grid function handed BlobCreated events, not the blob
 
 
 def compile_blob_path(path: str) -> tuple[str, re.Pattern[str]]:
@@ -517,12 +521,62 @@ def blob_functions(functions: list[func.Function]) -> list[BlobFunction]:
     return found
 
 
+def blob_event_functions(
+    functions: list[func.Function],
+    subscriptions: tuple[BlobCreatedSubscription, ...] = BLOB_CREATED_SUBSCRIPTIONS,
+) -> list[BlobFunction]:
+    """The Event Grid functions subscribed to blob-created events, as the watcher runs them
+    (a subscription naming a function the app lacks is left out, as for a test app)."""
+    by_name = {f.name: f for f in event_grid_functions(functions)}
+    found: list[BlobFunction] = []
+    for subscription in subscriptions:
+        function = by_name.get(subscription.function)
+        if function is None:
+            continue
+        found.append(
+            BlobFunction(
+                name=function.name,
+                container=subscription.container,
+                pattern=re.compile("^.+$"),
+                connection=subscription.connection,
+                binding=function.binding,
+                function=function.function,
+                events=True,
+            )
+        )
+    return found
+
+
+def blob_created_event(container: str, blob: Any, url: str) -> func.EventGridEvent:
+    """The ``Microsoft.Storage.BlobCreated`` event Azure Storage raises for ``blob``."""
+    etag = str(blob.etag).strip('"')
+    return func.EventGridEvent(
+        id=str(uuid.uuid4()),
+        data={
+            "api": "PutBlockList",
+            "contentType": blob.content_settings.content_type,
+            "contentLength": blob.size,
+            "blobType": "BlockBlob",
+            "url": url,
+            "eTag": etag,
+        },
+        topic="/local/storageAccounts/devstoreaccount1",
+        subject=f"/blobServices/default/containers/{container}/blobs/{blob.name}",
+        event_type="Microsoft.Storage.BlobCreated",
+        event_time=datetime.now(UTC),
+        data_version="",
+    )
+
+
 def blob_argument(function: BlobFunction, service: Any, blob: Any) -> Any:
-    """What the function's blob parameter asks for: a BlobClient, a name, or an InputStream."""
+    """What the function's blob parameter asks for: a BlobClient, a name, or an InputStream;
+    or, for an Event Grid function, the blob-created event."""
+    client = service.get_blob_client(function.container, blob.name)
+    if function.events:
+        return blob_created_event(function.container, blob, client.url)
     annotation = inspect.signature(function.function).parameters[function.binding].annotation
     with contextlib.suppress(Exception):  # PEP 563 string annotations, resolved as the worker does
         annotation = typing.get_type_hints(function.function).get(function.binding, annotation)
-    client = service.get_blob_client(function.container, blob.name)
     type_name = getattr(annotation, "__name__", str(annotation))
     if type_name == "BlobClient":
         return client
@@ -630,14 +684,18 @@ class BlobWatcher:
 
 
 async def serve(
-    port: int, settings: Mapping[str, str], host: str = "127.0.0.1", app: str = "function_app"
+    port: int,
+    settings: Mapping[str, str],
+    host: str = "127.0.0.1",
+    app: str = "function_app",
+    subscriptions: tuple[BlobCreatedSubscription, ...] = BLOB_CREATED_SUBSCRIPTIONS,
 ) -> None:
     import uvicorn
 
     functions = load_app(app).get_functions()  # the library allows one call per app
     asgi = build_asgi(functions)
     tasks: list[asyncio.Task[None]] = []
-    blobs = blob_functions(functions)
+    blobs = blob_functions(functions) + blob_event_functions(functions, subscriptions)
     if blobs:
         tasks.append(asyncio.create_task(BlobWatcher(blobs, settings).run()))
     for timer in timer_functions(functions, settings):

@@ -37,9 +37,6 @@ param deploymentContainerName string
 @description('Blob endpoint of the media storage account.')
 param mediaBlobEndpoint string
 
-@description('Queue endpoint of the media storage account, where the blob trigger parks poison blobs.')
-param mediaQueueEndpoint string
-
 @description('Document endpoint of the Cosmos DB account.')
 param cosmosEndpoint string
 
@@ -127,12 +124,8 @@ var appSettings = {
   // Functions host: telemetry, authenticated with the identity (the component has local auth off).
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
-  // Media account connection of the blob trigger; the code reads the blob endpoint too.
-  MEDIA_STORAGE__blobServiceUri: mediaBlobEndpoint
-  MEDIA_STORAGE__queueServiceUri: mediaQueueEndpoint
-  MEDIA_STORAGE__credential: 'managedidentity'
-  MEDIA_STORAGE__clientId: identityClientId
   // Read by the code (shared/settings.py).
+  MEDIA_STORAGE__blobServiceUri: mediaBlobEndpoint
   AZURE_CLIENT_ID: identityClientId
   COSMOS__accountEndpoint: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabaseName

@@ -1,6 +1,6 @@
 // Azure Communication Services for visit reminder texts (data kept in the UK, access keys off),
 // and two Event Grid system topics: one on the media account, whose blob-created events drive
-// the blob-triggered function, and one on Communication Services, whose SMS delivery reports
+// the Event Grid-triggered media_process_upload, and one on Communication Services, whose SMS delivery reports
 // drive the Event Grid-triggered function reminders_delivery_report. A subscription can point
 // only at a function that is deployed, so upload-events.bicep and delivery-reports.bicep create
 // the subscriptions after the code is deployed (infra/hooks/postdeploy.sh).

@@ -45,7 +45,7 @@ param appInsightsName string
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 // Storage Blob Data Contributor: read, write and delete blobs (no ACL or ownership changes).
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
-// Storage Queue Data Contributor: the blob trigger's internal and poison-blob queues.
+// Storage Queue Data Contributor: the Functions host's own queues in host storage.
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
 // Storage Blob Delegator: get a user delegation key to sign short-lived SAS URLs.
 var storageBlobDelegator = 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
@@ -121,16 +121,6 @@ resource mediaBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
   scope: mediaStorage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
-    principalId: appPrincipalId
-    principalType: 'ServicePrincipal'
-  }
-}
-
-resource mediaQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(mediaStorage.id, appPrincipalId, storageQueueDataContributor)
-  scope: mediaStorage
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

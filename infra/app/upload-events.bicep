@@ -1,15 +1,15 @@
 // The Event Grid subscription that delivers blob-created events of the uploads container to the
-// blob-triggered function (Flex Consumption runs Event Grid-sourced blob triggers only).
+// Event Grid-triggered function media_process_upload, which opens the blob itself.
 //
 // Deployed after the code, by infra/hooks/postdeploy.sh (azd runs it; see docs/deploy.md for
-// az deployment): the webhook URL carries the host's blobs_extension system key, which exists
-// only once the deployed app has started with its blob trigger. The key goes straight into the
-// subscription's write-only endpoint URL; it is never an output.
+// az deployment): Event Grid accepts an Azure Function destination only once the function is
+// deployed and listed on the app. The destination names the function by its resource id, and
+// Event Grid fetches the trigger's key itself, so this template reads and holds no key.
 
-@description('Name of the Function App hosting the blob-triggered function.')
+@description('Name of the Function App hosting the Event Grid-triggered function.')
 param functionAppName string
 
-@description('Name of the blob-triggered function that processes uploads.')
+@description('Name of the Event Grid-triggered function that processes uploads.')
 param functionName string = 'media_process_upload'
 
 @description('Name of the Event Grid system topic on the media storage account.')
@@ -46,9 +46,9 @@ resource uploads 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15
   name: 'media-process-upload'
   properties: {
     destination: {
-      endpointType: 'WebHook'
+      endpointType: 'AzureFunction'
       properties: {
-        endpointUrl: 'https://${site.properties.defaultHostName}/runtime/webhooks/blobs?functionName=Host.Functions.${functionName}&code=${listKeys('${site.id}/host/default', '2024-04-01').systemKeys.blobs_extension}'
+        resourceId: '${site.id}/functions/${functionName}'
         maxEventsPerBatch: 1
         preferredBatchSizeInKilobytes: 64
       }

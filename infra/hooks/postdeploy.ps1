@@ -1,8 +1,7 @@
 # Windows counterpart of postdeploy.sh, run once the code is deployed: subscribes
-# media_process_upload to blob-created events of the uploads container (the webhook needs the
-# host's blobs_extension system key, which exists only after the app has started with its blob
-# trigger), then reminders_delivery_report to SMS delivery reports of Communication Services
-# (Event Grid looks the function up itself, but only once the deployed app lists it).
+# media_process_upload to blob-created events of the uploads container, then
+# reminders_delivery_report to SMS delivery reports of Communication Services. Event Grid looks
+# each function up itself (no key), but only once the deployed app lists it.
 $ErrorActionPreference = 'Stop'
 
 function Get-Output([string] $Name) {
@@ -23,15 +22,18 @@ $smsTopic = Get-Output 'SMS_EVENTS_SYSTEM_TOPIC'
 $smsDeadletter = Get-Output 'SMS_EVENTS_DEADLETTER_CONTAINER'
 $appHost = az functionapp show --resource-group $group --name $app --query defaultHostName --output tsv
 
-for ($attempt = 1; $attempt -le 30; $attempt++) {
-    $key = az functionapp keys list --resource-group $group --name $app --query 'systemKeys.blobs_extension' --output tsv 2>$null
-    if ($key) { break }
-    try { Invoke-WebRequest -Uri "https://$appHost/" -TimeoutSec 30 -UseBasicParsing | Out-Null } catch { }
-    Start-Sleep -Seconds 10
+# Event Grid refuses an Azure Function destination it cannot find; wait until the app lists it.
+function Wait-Function([string] $Name) {
+    for ($attempt = 1; $attempt -le 30; $attempt++) {
+        az functionapp function show --resource-group $group --name $app --function-name $Name --query name --output tsv 2>$null | Out-Null
+        if ($LASTEXITCODE -eq 0) { return }
+        try { Invoke-WebRequest -Uri "https://$appHost/" -TimeoutSec 30 -UseBasicParsing | Out-Null } catch { }
+        Start-Sleep -Seconds 10
+    }
+    throw "postdeploy: $app does not list $Name; is it deployed?"
 }
-if (-not $key) { throw "postdeploy: the blobs_extension key of $app did not appear; is media_process_upload deployed?" }
-Remove-Variable key
 
+Wait-Function 'media_process_upload'
 az deployment group create `
     --name upload-events `
     --resource-group $group `
@@ -42,16 +44,7 @@ if ($LASTEXITCODE -ne 0) { throw 'postdeploy: the upload-events deployment faile
 
 Write-Output "postdeploy: uploads in $topic now trigger media_process_upload on $app"
 
-# Event Grid refuses an Azure Function destination it cannot find; wait until the app lists it.
-$listed = $false
-for ($attempt = 1; $attempt -le 30; $attempt++) {
-    az functionapp function show --resource-group $group --name $app --function-name reminders_delivery_report --query name --output tsv 2>$null | Out-Null
-    if ($LASTEXITCODE -eq 0) { $listed = $true; break }
-    try { Invoke-WebRequest -Uri "https://$appHost/" -TimeoutSec 30 -UseBasicParsing | Out-Null } catch { }
-    Start-Sleep -Seconds 10
-}
-if (-not $listed) { throw "postdeploy: $app does not list reminders_delivery_report; is it deployed?" }
-
+Wait-Function 'reminders_delivery_report'
 az deployment group create `
     --name delivery-reports `
     --resource-group $group `

@@ -2,11 +2,11 @@
 # Creates the two Event Grid subscriptions that can exist only once the code is deployed (azd's
 # postdeploy hook, or by hand after `func azure functionapp publish`):
 # - upload-events.bicep: blob-created events of the media account's uploads container to the
-#   blob-triggered function media_process_upload. Its webhook needs the host's blobs_extension
-#   system key, which exists only once the app has started with its blob trigger.
+#   Event Grid-triggered function media_process_upload;
 # - delivery-reports.bicep: SMS delivery reports of Communication Services to the Event
-#   Grid-triggered function reminders_delivery_report. Event Grid looks the function up itself
-#   (no key), but only accepts it once the deployed app lists it.
+#   Grid-triggered function reminders_delivery_report.
+# Event Grid looks each function up itself (no key is read or passed), but only accepts it once
+# the deployed app lists it, so the hook waits for that first.
 #
 # Needs: az (signed in), and these values from the main deployment's outputs, taken from the
 # environment or, under azd, from the azd environment:
@@ -37,20 +37,23 @@ sms_deadletter=$(value SMS_EVENTS_DEADLETTER_CONTAINER)
 here=$(cd "$(dirname "$0")" && pwd)
 host=$(az functionapp show --resource-group "$group" --name "$app" --query defaultHostName --output tsv)
 
-# The host creates the key when it first starts after a deployment; wake it and wait.
-attempt=0
-until key=$(az functionapp keys list --resource-group "$group" --name "$app" \
-    --query "systemKeys.blobs_extension" --output tsv 2>/dev/null) && [ -n "$key" ]; do
-  attempt=$((attempt + 1))
-  if [ "$attempt" -gt 30 ]; then
-    echo "postdeploy: the blobs_extension key of $app did not appear; is media_process_upload deployed?" >&2
-    exit 1
-  fi
-  curl --silent --output /dev/null --max-time 30 "https://$host/" || true
-  sleep 10
-done
-unset key
+# Event Grid refuses an Azure Function destination it cannot find; wake the app and wait until
+# it lists the function.
+wait_for_function() {
+  attempt=0
+  until az functionapp function show --resource-group "$group" --name "$app" \
+      --function-name "$1" --query name --output tsv >/dev/null 2>&1; do
+    attempt=$((attempt + 1))
+    if [ "$attempt" -gt 30 ]; then
+      echo "postdeploy: $app does not list $1; is it deployed?" >&2
+      exit 1
+    fi
+    curl --silent --output /dev/null --max-time 30 "https://$host/" || true
+    sleep 10
+  done
+}
 
+wait_for_function media_process_upload
 az deployment group create \
   --name upload-events \
   --resource-group "$group" \
@@ -61,19 +64,7 @@ az deployment group create \
 
 echo "postdeploy: uploads in $topic now trigger media_process_upload on $app"
 
-# Event Grid refuses an Azure Function destination it cannot find; wait until the app lists it.
-attempt=0
-until az functionapp function show --resource-group "$group" --name "$app" \
-    --function-name reminders_delivery_report --query name --output tsv >/dev/null 2>&1; do
-  attempt=$((attempt + 1))
-  if [ "$attempt" -gt 30 ]; then
-    echo "postdeploy: $app does not list reminders_delivery_report; is it deployed?" >&2
-    exit 1
-  fi
-  curl --silent --output /dev/null --max-time 30 "https://$host/" || true
-  sleep 10
-done
-
+wait_for_function reminders_delivery_report
 az deployment group create \
   --name delivery-reports \
   --resource-group "$group" \

@@ -65,6 +65,18 @@ TOO_MANY_ATTEMPTS = (
 Change = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 
+BLOB_CREATED = "Microsoft.Storage.BlobCreated"
+UPLOAD_SUBJECT_PREFIX = f"/blobServices/default/containers/{UPLOADS_CONTAINER}/blobs/"
+
+
+def uploaded_blob_name(event_type: str, subject: str) -> str | None:
+    """The name, within ``uploads``, of the blob a Storage event says was created, or None when
+    the event is not a blob created in ``uploads``."""
+    if event_type != BLOB_CREATED or not subject.startswith(UPLOAD_SUBJECT_PREFIX):
+        return None
+    return subject.removeprefix(UPLOAD_SUBJECT_PREFIX) or None
+
+
 def parse_upload_name(name: str) -> tuple[str, str] | None:
     """``<familyId>/<mediaId>`` (optionally prefixed ``uploads/``) as two canonical ids."""
     parts = name.removeprefix(f"{UPLOADS_CONTAINER}/").split("/")

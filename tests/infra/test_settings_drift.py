@@ -34,11 +34,6 @@ HOST_LEVEL_SETTINGS = frozenset(
         # Telemetry to Application Insights with Entra ID auth.
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-        # The rest of the blob trigger's identity-based media connection (the code reads
-        # MEDIA_STORAGE__blobServiceUri itself).
-        "MEDIA_STORAGE__queueServiceUri",
-        "MEDIA_STORAGE__credential",
-        "MEDIA_STORAGE__clientId",
     }
 )
 
@@ -85,11 +80,10 @@ def test_local_setting_search_matches_whole_names_only() -> None:
     assert mentions(["MEDIA_STORAGE__blobServiceUri"], INFRA) != []
 
 
-def test_host_storage_and_media_connections_use_the_managed_identity() -> None:
+def test_host_storage_and_the_code_use_the_managed_identity() -> None:
     settings = _settings()
-    for prefix in ("AzureWebJobsStorage", "MEDIA_STORAGE"):
-        assert settings[f"{prefix}__credential"] == "managedidentity"
-        assert settings[f"{prefix}__clientId"] == "identityClientId"
+    assert settings["AzureWebJobsStorage__credential"] == "managedidentity"
+    assert settings["AzureWebJobsStorage__clientId"] == "identityClientId"
     assert settings["AZURE_CLIENT_ID"] == "identityClientId"
     assert (
         settings["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"]

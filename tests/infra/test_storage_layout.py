@@ -5,6 +5,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from local.subscriptions import BLOB_CREATED_SUBSCRIPTIONS
+from shared.services.media_processing import (
+    BLOB_CREATED,
+    UPLOAD_SUBJECT_PREFIX,
+    uploaded_blob_name,
+)
 from shared.storage_layout import BLOB_CONTAINERS, COSMOS_CONTAINERS, UPLOADS_CONTAINER
 from tests.infra.bicep import INFRA, cosmos_container_problems, parse
 
@@ -56,3 +62,23 @@ def test_upload_events_subscribe_to_the_uploads_container_and_the_upload_functio
     parameters = parse(INFRA / "app" / "upload-events.bicep")["parameters"]
     assert parameters["uploadsContainerName"]["default"] == UPLOADS_CONTAINER
     assert parameters["functionName"]["default"] == "media_process_upload"
+
+
+def test_the_local_host_raises_the_blob_events_the_bicep_subscribes_to() -> None:
+    """local.subscriptions stands in for upload-events.bicep: same function, same container,
+    same event type, and the function is an Event Grid-triggered function of the app."""
+    bicep = parse(INFRA / "app" / "upload-events.bicep")
+    parameters = bicep["parameters"]
+    (local,) = BLOB_CREATED_SUBSCRIPTIONS
+    assert local.function == parameters["functionName"]["default"]
+    assert local.container == parameters["uploadsContainerName"]["default"]
+    subscription = bicep["resources"]["uploads"]["config"]["properties"]
+    assert subscription["filter"]["includedEventTypes"] == [BLOB_CREATED]
+    assert subscription["destination"]["endpointType"] == "AzureFunction"
+    assert uploaded_blob_name(BLOB_CREATED, f"{UPLOAD_SUBJECT_PREFIX}f/m") == "f/m"
+
+
+def test_every_local_subscription_names_an_event_grid_function(app_functions: Any) -> None:
+    triggers = {f.get_function_name(): f.get_trigger().get_binding_name() for f in app_functions}
+    for subscription in BLOB_CREATED_SUBSCRIPTIONS:
+        assert triggers[subscription.function] == "eventGridTrigger"

@@ -1,7 +1,9 @@
-"""Media end to end on the emulators: upload slot -> PUT to Azurite -> blob trigger -> record.
+"""Media end to end on the emulators: upload slot -> PUT to Azurite -> blob-created event ->
+record.
 
-The blob-triggered function is called through ``get_user_function()`` with a ``BlobClient``, as
-the host binds it; uploads go to the SAS URL over HTTP, as a device sends them.
+The Event Grid-triggered function is called through ``get_user_function()`` with the
+``Microsoft.Storage.BlobCreated`` event Azure Storage raises; uploads go to the SAS URL over
+HTTP, as a device sends them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import azure.functions as func
 import httpx
 import pytest
 from azure.core.exceptions import ServiceRequestError
@@ -47,11 +50,24 @@ def put(upload: dict[str, Any], data: bytes) -> httpx.Response:
     return httpx.put(upload["url"], content=data, headers=upload["headers"])
 
 
+def blob_created(
+    container: str, name: str, event_type: str = "Microsoft.Storage.BlobCreated"
+) -> func.EventGridEvent:
+    return func.EventGridEvent(
+        id=str(uuid.uuid4()),
+        data={"api": "PutBlockList", "blobType": "BlockBlob"},
+        topic="/subscriptions/0/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/media",
+        subject=f"/blobServices/default/containers/{container}/blobs/{name}",
+        event_type=event_type,
+        event_time=datetime.now(UTC),
+        data_version="",
+    )
+
+
 def deliver(world: World, media_id: str) -> None:
-    """What the host does when the upload's BlobCreated event arrives."""
-    name = f"{world.family}/{media_id}"
-    client = get_runtime().blob_service.get_blob_client(UPLOADS_CONTAINER, name)
-    media.media_process_upload.build().get_user_function()(client)
+    """What Event Grid does when the upload's BlobCreated event is raised."""
+    event = blob_created(UPLOADS_CONTAINER, f"{world.family}/{media_id}")
+    media.media_process_upload.build().get_user_function()(event)
 
 
 def upload(world: World, role: str, path: Path | bytes, body: dict[str, Any]) -> dict[str, Any]:
