@@ -136,9 +136,11 @@ def media_process_upload(event: func.EventGridEvent) -> None:
 @bp.function_name("media_recheck")
 @bp.timer_trigger(arg_name="timer", schedule=RECHECK_SCHEDULE)
 def media_recheck(timer: func.TimerRequest) -> None:
-    """Uploads waiting for a malware-scan verdict, and attempts that stalled, go again."""
+    """Uploads waiting for a malware-scan verdict, attempts that stalled, and uploads whose event
+    was lost, go again."""
     from shared.services.media_processing import MediaProcessor
 
-    outcomes = MediaProcessor(get_runtime()).recheck_due()
+    processor = MediaProcessor(get_runtime())
+    outcomes = processor.recheck_due() + processor.sweep_uploads()
     if outcomes:
         log.info("media recheck: %d uploads looked at again", len(outcomes))

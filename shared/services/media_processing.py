@@ -51,6 +51,7 @@ SCAN_RESULT_TAG = "Malware Scanning scan result"
 CLEAN = "No threats found"
 SCAN_RECHECK = timedelta(minutes=1)
 STALL_MARGIN = timedelta(minutes=5)
+LOST_EVENT_AFTER = timedelta(minutes=10)
 UPDATE_RETRIES = 5
 COPY_POLL_SECONDS = 0.5
 COPY_TIMEOUT_SECONDS = 600.0
@@ -170,6 +171,26 @@ class MediaProcessor:
         )
         due = self.store.query_all(query, {"@now": now_iso(self.runtime.clock())})
         return [self.process(upload_blob_name(row["familyId"], row["id"])) for row in due]
+
+    def sweep_uploads(self) -> list[str]:
+        """Process every upload whose event never arrived or was given up on (dead-lettered).
+
+        Each run ends by deleting its upload, so ``uploads`` holds only blobs in flight: one
+        older than ``LOST_EVENT_AFTER`` whose record has not started processing was missed.
+        Records already ``processing`` are left to ``recheck_due``, which knows when they stall.
+        """
+        cutoff = self.runtime.clock() - LOST_EVENT_AFTER
+        uploads = self.blobs.get_container_client(UPLOADS_CONTAINER)
+        outcomes: list[str] = []
+        for blob in uploads.list_blobs():
+            ids = parse_upload_name(blob.name)
+            if blob.last_modified > cutoff or ids is None:
+                continue
+            record = self.store.read(*ids)
+            if record is not None and record.get("status") == "processing":
+                continue
+            outcomes.append(self.process(blob.name))
+        return outcomes
 
     # --- one upload ---------------------------------------------------------------------------
 

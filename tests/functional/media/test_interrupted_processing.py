@@ -134,3 +134,21 @@ def test_events_for_other_containers_or_kinds_are_ignored(
     process(blob_created(UPLOADS_CONTAINER, name, "Microsoft.Storage.BlobDeleted"))
 
     assert fetch(world, media_id)["status"] == "awaiting_upload"
+
+
+def test_an_upload_whose_event_never_came_is_swept_up_by_the_recheck(
+    world: World, photo: tuple[str, bytes]
+) -> None:
+    media_id, data = photo  # uploaded, and no event delivered
+    recheck = media.media_recheck.build().get_user_function()
+
+    recheck(TimerRequest())  # the event may still be on its way
+    assert fetch(world, media_id)["status"] == "awaiting_upload"
+
+    later = datetime.now(UTC) + timedelta(minutes=11)
+    get_runtime().clock = lambda: later
+    recheck(TimerRequest())
+
+    assert_processed_once(world, media_id, data)
+    recheck(TimerRequest())  # nothing is left in uploads to sweep
+    assert fetch(world, media_id)["status"] == "ready"
