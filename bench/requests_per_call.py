@@ -82,9 +82,9 @@ def run() -> list[Row]:
             targeted = instance == "warm" and name not in UNTARGETED
             rows.append(
                 Row(
-                    f"requests per call: {name}, {instance} instance",
+                    f"Cosmos DB requests per call: {name}, {instance} instance",
                     requests,
-                    "requests",
+                    "",
                     target=f"<= {TARGET}" if targeted else "",
                     met=requests <= TARGET if targeted else None,
                 )
