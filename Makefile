@@ -59,7 +59,7 @@ test: install-test lint typecheck
 	CHECKOV=$(abspath $(INFRA_VENV))/bin/checkov $(PY) -m pytest
 
 bench: install-test
-	$(PY) bench/report.py
+	$(PY) bench/report.py $(BENCH_ARGS)
 
 fuzz: install
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-100} FUZZ_MAX_STEPS=$${FUZZ_MAX_STEPS:-30} FUZZ_TIMEOUT=3000 \
