@@ -3,7 +3,16 @@ from __future__ import annotations
 from typing import Any
 
 from functions import system
-from functions.http import ENDPOINTS
+from functions.http import ENDPOINTS, PROBLEMS
+from functions.openapi import (
+    EXTRA_STATUSES,
+    PROBLEM_EXAMPLES,
+    PROBLEM_SCHEMA,
+    QUERY_PARAMETERS,
+    REQUEST_EXAMPLES,
+    RESPONSE_EXAMPLES,
+    openapi_document,
+)
 from tests.functional.calls import call
 
 
@@ -43,3 +52,187 @@ def test_openapi_lists_every_endpoint_with_resolvable_schemas() -> None:
     )
     assert set(schema["properties"]) == {"id", "name", "kind", "roles", "teamIds", "familyIds"}
     assert "security" not in document["paths"]["/health"]["get"]
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+    ]
+
+
+def _response(document: dict[str, Any], operation: dict[str, Any], status: str) -> Any:
+    response = operation["responses"][status]
+    return _resolve(document, response["$ref"]) if "$ref" in response else response
+
+
+def _header_names(document: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: _resolve(document, header["$ref"]) if "$ref" in header else header
+        for name, header in response.get("headers", {}).items()
+    }
+
+
+def test_every_error_response_is_problem_json_of_the_one_problem_schema() -> None:
+    document = openapi_document()
+    for path, method, operation in _operations(document):
+        for status in operation["responses"]:
+            if int(status) < 400:
+                continue
+            response = _response(document, operation, status)
+            content = response["content"]
+            assert list(content) == ["application/problem+json"], (path, method, status)
+            schema = content["application/problem+json"]["schema"]
+            assert {"$ref": "#/components/schemas/Problem"} in schema["allOf"]
+            assert {"const": int(status)} in [
+                part.get("properties", {}).get("status") for part in schema["allOf"]
+            ]
+
+
+def test_every_operation_declares_503_with_retry_after() -> None:
+    document = openapi_document()
+    for path, method, operation in _operations(document):
+        headers = _header_names(document, _response(document, operation, "503"))
+        assert headers["Retry-After"]["required"], (path, method)
+        assert headers["Retry-After"]["schema"]["type"] == "integer"
+
+
+def test_every_authenticated_operation_declares_401_with_www_authenticate() -> None:
+    document = openapi_document()
+    for path, method, operation in _operations(document):
+        if "security" not in operation:
+            assert path in {"/health", "/openapi.json"}
+            assert "401" not in operation["responses"]
+            continue
+        headers = _header_names(document, _response(document, operation, "401"))
+        assert headers["WWW-Authenticate"]["required"], (path, method)
+
+
+def test_every_operation_with_a_body_declares_400_413_415_and_422() -> None:
+    document = openapi_document()
+    with_body = [op for _, _, op in _operations(document) if "requestBody" in op]
+    assert len(with_body) >= 20
+    for operation in with_body:
+        assert {"400", "413", "415", "422"} <= set(operation["responses"]), operation["operationId"]
+        assert list(operation["requestBody"]["content"]) == ["application/json"]
+    unprocessable = _response(document, with_body[0], "422")
+    schema = unprocessable["content"]["application/problem+json"]["schema"]
+    assert ["errors"] in [part.get("required") for part in schema["allOf"]]
+
+
+def test_sync_pull_declares_410_and_its_token_and_limit() -> None:
+    document = openapi_document()
+    pull = document["paths"]["/sync"]["get"]
+    assert {"200", "400", "401", "410", "503"} <= set(pull["responses"])
+    query = {p["name"]: p["schema"] for p in pull["parameters"] if p["in"] == "query"}
+    assert query["since"] == {"type": "string"}
+    assert query["limit"]["maximum"] == 1000
+    page = _resolve(
+        document, pull["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    )
+    assert page["required"] == ["changes", "next", "more"]
+    assert "410" not in document["paths"]["/sync"]["post"]["responses"]
+
+
+def test_invitation_redemption_declares_429_with_retry_after_and_nothing_else_does() -> None:
+    document = openapi_document()
+    limited = {op["operationId"] for _, _, op in _operations(document) if "429" in op["responses"]}
+    assert limited == {"invitations_redeem"}
+    redeem = document["paths"]["/invitations/redeem"]["post"]
+    assert _header_names(document, _response(document, redeem, "429"))["Retry-After"]["required"]
+    assert "404" in redeem["responses"]
+
+
+def test_forbidden_and_not_found_are_declared_where_they_apply() -> None:
+    document = openapi_document()
+    for path, method, operation in _operations(document):
+        statuses = set(operation["responses"])
+        assert ("404" in statuses) == ("{" in path or path == "/invitations/redeem"), path
+        if "security" in operation and path != "/me":
+            assert "403" in statuses, (path, method)
+    assert "403" not in document["paths"]["/me"]["get"]["responses"]
+    for method in ("patch", "delete"):
+        assert (
+            "412" in document["paths"]["/families/{familyId}/notes/{recordId}"][method]["responses"]
+        )
+
+
+def test_single_records_declare_their_etag_and_creations_their_location() -> None:
+    document = openapi_document()
+    notes = document["paths"]["/families/{familyId}/notes"]["post"]["responses"]
+    assert set(_header_names(document, notes["201"])) == {"ETag", "Location"}
+    assert set(_header_names(document, notes["200"])) == {"ETag"}
+    note = document["paths"]["/families/{familyId}/notes/{recordId}"]
+    assert _header_names(document, note["get"]["responses"]["200"])["ETag"]["required"]
+    assert "ETag" in _header_names(document, note["get"]["responses"]["304"])
+    assert "content" not in note["get"]["responses"]["304"]
+    assert "ETag" in _header_names(document, note["patch"]["responses"]["200"])
+    staff = document["paths"]["/admin/staff/{oid}"]["put"]["responses"]
+    assert {"200", "201"} <= set(staff)
+    invitation = document["paths"]["/families/{familyId}/invitations"]["post"]["responses"]
+    assert "200" not in invitation
+    assert "409" not in invitation
+    assert "headers" not in invitation["201"]
+    export = document["paths"]["/families/{familyId}/export"]["get"]["responses"]["200"]
+    assert "Content-Disposition" in _header_names(document, export)
+
+
+def test_request_and_response_examples_are_valid() -> None:
+    document = openapi_document()
+    by_id = {op["operationId"]: op for _, _, op in _operations(document)}
+    assert set(REQUEST_EXAMPLES) <= set(by_id)
+    for name in ("families_create", "visits_create", "notes_create", "media_create"):
+        assert name in REQUEST_EXAMPLES
+    for name, example in REQUEST_EXAMPLES.items():
+        body = ENDPOINTS[name].body
+        assert body is not None
+        body.model_validate(example)
+        media = by_id[name]["requestBody"]["content"]["application/json"]
+        assert media["examples"]["typical"]["value"] == example
+    for name, example in RESPONSE_EXAMPLES.items():
+        response = ENDPOINTS[name].response
+        response.model_validate(example)
+        assert set(example) <= set(response.model_json_schema(by_alias=True)["properties"])
+    for status, example in PROBLEM_EXAMPLES.items():
+        assert example["status"] == status
+        assert set(PROBLEM_SCHEMA["required"]) <= set(example)
+
+
+def test_creations_link_to_reading_and_changing_what_they_created() -> None:
+    document = openapi_document()
+    by_id = {op["operationId"]: (path, op) for path, _, op in _operations(document)}
+    created = document["paths"]["/families/{familyId}/notes"]["post"]["responses"]["201"]
+    links = created["links"]
+    assert links["notes_get"]["parameters"] == {
+        "recordId": "$response.body#/id",
+        "familyId": "$request.path.familyId",
+    }
+    assert {"notes_update", "notes_delete", "notes_versions_list", "notes_disputes_create"} <= set(
+        links
+    )
+    assert links["comments_create"]["parameters"]["targetType"] == "notes"
+    family = document["paths"]["/families"]["post"]["responses"]["201"]["links"]
+    assert family["notes_create"]["parameters"] == {"familyId": "$response.body#/id"}
+    linked = 0
+    for _, _, operation in _operations(document):
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                _, target = by_id[link["operationId"]]
+                names = {p["name"] for p in target["parameters"] if p["in"] == "path"}
+                assert set(link["parameters"]) == names, link
+                linked += 1
+    assert linked >= 50
+
+
+def test_tables_name_registered_endpoints() -> None:
+    openapi_document()
+    for table in (EXTRA_STATUSES, QUERY_PARAMETERS, REQUEST_EXAMPLES, RESPONSE_EXAMPLES):
+        assert set(table) <= set(ENDPOINTS)
+    declared = {
+        int(status)
+        for _, _, op in _operations(openapi_document())
+        for status in op["responses"]
+        if int(status) >= 400
+    }
+    assert declared == {p.status for p in PROBLEMS.values()}

@@ -30,9 +30,19 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261126"))
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
 MAX_STEPS = int(os.environ.get("FUZZ_MAX_STEPS", "5"))
 PHASES = os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing,stateful")
-TIMEOUT = int(os.environ.get("FUZZ_TIMEOUT", "240"))
+TIMEOUT = int(os.environ.get("FUZZ_TIMEOUT", "480"))
+LINKS = re.compile(r"API Links:\s+(\d+) covered / (\d+) selected")
 LOG_LINE = re.compile(r"\n\d{4}-\d\d-\d\d \d\d:")
-CHECKS = "not_a_server_error,response_schema_conformance,client_errors_are_problem_details"
+CHECKS = ",".join(
+    (
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "client_errors_are_problem_details",
+    )
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +72,7 @@ def config(world: World, role: str) -> str:
         "families": [world.family, world.other_family],
         "records": sorted(world.records.values()),
         "targets": ["notes", "agendas", "plans", "media"],
+        "teams": [world.team_a, world.team_b],
         "staff": [person.oid for person in world.people.values()],
     }
     bindings = {
@@ -76,6 +87,7 @@ def config(world: World, role: str) -> str:
         "targetType": "targets",
         "oid": "staff",
     }
+    body_bindings = {"teamId": "teams", "memberId": "records"}
     lines = [
         f"seed = {SEED}",
         'hooks = "tests.integration.fuzz_hooks"',
@@ -87,12 +99,18 @@ def config(world: World, role: str) -> str:
         'database = "none"',
         "[phases.stateful]",
         f"max-steps = {MAX_STEPS}",
+        "[phases.stateful.inference]",
+        "algorithms = []",
         "[dictionaries]",
         *(f"{name} = {{ values = {json.dumps(values)} }}" for name, values in dictionaries.items()),
         "[parameters]",
         *(
             f'"path.{name}" = {{ dictionary = "{dictionary}", probability = 0.9 }}'
             for name, dictionary in bindings.items()
+        ),
+        *(
+            f'"body.{name}" = {{ dictionary = "{dictionary}", probability = 0.9 }}'
+            for name, dictionary in body_bindings.items()
         ),
     ]
     return "\n".join(lines) + "\n"
@@ -137,10 +155,16 @@ def test_contract_holds_for_every_generated_request_as_each_role(
         for role in ROLES
     }
     outputs = {role: run.communicate(timeout=TIMEOUT)[0] for role, run in runs.items()}
+    for role, output in outputs.items():
+        print(f"== {role}\n{output}")
     print(f"{len(ROLES)} roles in {time.monotonic() - started:.1f}s")
     failed = {role: outputs[role] for role, run in runs.items() if run.returncode != 0}
     reports = [f"== {role}\n{output}" for role, output in failed.items()]
     assert not failed, "\n\n".join([*reports, "== host errors", *host_errors(host)])
+    if "stateful" in PHASES:
+        links = LINKS.search(outputs["social_worker"])
+        assert links, "the stateful phase reported no links"
+        assert int(links[1]) > 0, "the stateful phase followed no declared link"
 
 
 def host_errors(host: RunningHost) -> list[str]:
