@@ -88,6 +88,7 @@ class Emulators:
     state_dir: Path = STATE
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _logs: list[IO[bytes]] = field(default_factory=list)
+    _azurite: subprocess.Popen[bytes] | None = None
 
     @property
     def blob_endpoint(self) -> str:
@@ -135,19 +136,7 @@ class Emulators:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
-            azurite = self._spawn(
-                "azurite",
-                [
-                    str(NODE_BIN / "azurite"),
-                    "--silent",
-                    "--disableTelemetry",
-                    "--skipApiVersionCheck",
-                    "--location", str(self.data_dir),
-                    "--blobHost", "127.0.0.1", "--blobPort", str(self.ports.blob),
-                    "--queueHost", "127.0.0.1", "--queuePort", str(self.ports.queue),
-                    "--tableHost", "127.0.0.1", "--tablePort", str(self.ports.table),
-                ],
-            )  # fmt: skip
+            azurite = self._spawn_azurite()
             cosmos = self._spawn(
                 "cosmos",
                 ["node", str(ROOT / "local" / "cosmos-server.js"), str(self.ports.cosmos),
@@ -159,6 +148,40 @@ class Emulators:
             self.stop()
             raise
         return self
+
+    def stop_azurite(self, timeout: float = 10) -> None:
+        """Stop Azurite alone (an outage of Storage); its data stays in ``data_dir``."""
+        azurite = self._azurite
+        if azurite is None:
+            return
+        self._azurite = None
+        self.processes.remove(azurite)
+        _terminate([azurite], timeout)
+
+    def start_azurite(self, timeout: float = 60) -> None:
+        """Start Azurite again on the same ports, with the data it had."""
+        if self._azurite is not None:
+            return
+        for what, port in self.ports.named().items():
+            if what.startswith("Azurite"):
+                ensure_port_free(port, what)
+        wait_for_port(self.ports.blob, "Azurite", self._spawn_azurite(), timeout)
+
+    def _spawn_azurite(self) -> subprocess.Popen[bytes]:
+        self._azurite = self._spawn(
+            "azurite",
+            [
+                str(NODE_BIN / "azurite"),
+                "--silent",
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+                "--location", str(self.data_dir),
+                "--blobHost", "127.0.0.1", "--blobPort", str(self.ports.blob),
+                "--queueHost", "127.0.0.1", "--queuePort", str(self.ports.queue),
+                "--tableHost", "127.0.0.1", "--tablePort", str(self.ports.table),
+            ],
+        )  # fmt: skip
+        return self._azurite
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{name}.log").open("ab")
@@ -176,19 +199,24 @@ class Emulators:
         return process
 
     def stop(self, timeout: float = 10) -> None:
-        for process in self.processes:
-            _signal_group(process, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        for process in self.processes:
-            try:
-                process.wait(max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait()
+        _terminate(self.processes, timeout)
         self.processes.clear()
+        self._azurite = None
         for log in self._logs:
             log.close()
         self._logs.clear()
+
+
+def _terminate(processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    for process in processes:
+        _signal_group(process, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
 
 
 def _signal_group(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
