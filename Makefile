@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-test run test test-unit test-functional test-integration lint typecheck bench fuzz clean
+.PHONY: help install install-test run test test-unit test-functional test-integration lint typecheck bench fuzz load clean
 
 help:
 	@echo "make run    - install what is missing, start the emulators and the app on :7071"
 	@echo "make test   - install what is missing and run every test tier against real emulators"
 	@echo "make fuzz   - a longer Schemathesis run against the local stack (FUZZ_SEED=<n> to vary)"
+	@echo "make load   - 50 devices writing and syncing for 60 s, then every invariant checked (LOAD_DEVICES, LOAD_SECONDS)"
 	@echo "make lint | typecheck | bench | clean"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -64,6 +65,9 @@ bench: install-test
 fuzz: install
 	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-100} FUZZ_MAX_STEPS=$${FUZZ_MAX_STEPS:-30} FUZZ_TIMEOUT=3000 \
 		$(PY) -m pytest tests/integration/test_contract_fuzzing.py --timeout=3600 -s
+
+load: install
+	$(PY) bench/load.py
 
 clean:
 	rm -rf .local .pytest_cache .mypy_cache .ruff_cache
