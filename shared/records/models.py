@@ -1,7 +1,5 @@
 """Request and response models of the case records: camelCase JSON, unknown fields rejected."""
 
-from __future__ import annotations
-
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -164,7 +162,7 @@ class MemberIn(InputModel):
     sms_reminders: bool = False
 
     @model_validator(mode="after")
-    def _born_before_death(self) -> MemberIn:
+    def _born_before_death(self) -> "MemberIn":
         if self.date_of_birth and self.date_of_death and self.date_of_death < self.date_of_birth:
             raise ValueError("dateOfDeath cannot be before dateOfBirth")
         return self
