@@ -47,6 +47,7 @@ from shared.validation import validate
 
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
+ALIGN_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -289,16 +290,26 @@ class RecordService:
             "@visibility": target.get("visibility"),
         }
         for comment in self.store.query_all(query, parameters, family_id=access.family_id):
-            latest: dict[str, Any] | None = comment
-            for _ in range(5):
-                if latest is None:
-                    break
-                try:
-                    shown = {**latest, "visibility": target.get("visibility")}
-                    self.store.replace(with_history(latest, shown), str(latest["_etag"]))
-                    break
-                except VersionMismatchError as changed:
-                    latest = changed.current
+            self.align_comment(comment)
+
+    def align_comment(self, comment: dict[str, Any]) -> dict[str, Any]:
+        """Give a comment its target's visibility as it is now, reading both again after each
+        write until they agree: a comment stored while its target is shared or un-shared (after
+        that change's cascade ran), or a cascade racing a later one, never keeps the old value."""
+        latest: dict[str, Any] | None = comment
+        for _ in range(ALIGN_ATTEMPTS):
+            if latest is None:
+                break
+            target = self.store.read(str(latest["familyId"]), str(latest["targetId"]))
+            wanted = (target or latest).get("visibility")
+            if latest.get("visibility") == wanted:
+                return latest
+            try:
+                shown = {**latest, "visibility": wanted}
+                latest = self.store.replace(with_history(latest, shown), str(latest["_etag"]))
+            except VersionMismatchError as changed:
+                latest = changed.current
+        return latest or comment
 
     def refuse_removing_required(self, kind: Kind, sent: Mapping[str, Any]) -> None:
         """A merge patch's null removes a field; a field every record has cannot be removed."""

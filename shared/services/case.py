@@ -118,7 +118,10 @@ def create_comment(
         "targetId": target["id"],
         "visibility": target.get("visibility", "family"),
     }
-    return service.create(caller, COMMENT, family_id, body, extra=extra, access=access)
+    made = service.create(caller, COMMENT, family_id, body, extra=extra, access=access)
+    if not made.created:
+        return made
+    return Created(service.align_comment(made.document), True)
 
 
 def list_comments(
