@@ -203,20 +203,24 @@ async def provision(client: httpx.AsyncClient, devices: int) -> Cast:
     _, manager_token = await profile("Load Manager", "TeamManager")
     manager = {"Authorization": f"Bearer {manager_token}"}
     auditor_oid, auditor_token = await profile("Load Auditor", "HeadOfService")
-    workers = [await profile(f"sw{n:02d}", "SocialWorker") for n in range(staff_count)]
+    workers = await asyncio.gather(
+        *(profile(f"sw{n:02d}", "SocialWorker") for n in range(staff_count))
+    )
     allocation: list[set[int]] = [set() for _ in range(family_total)]
     for index in range(staff_count):
         allocation[index % family_total].add(index)
         allocation[(index + 1) % family_total].add(index)
-    families: list[str] = []
-    for number, allocated in enumerate(allocation):
+
+    async def family(number: int, allocated: set[int]) -> str:
         body = {
             "displayName": f"Load family {number}",
             "teamId": TEAM,
             "workerIds": [workers[i][0] for i in sorted(allocated)],
         }
         made = await expect(await client.post("/families", json=body, headers=manager), 201)
-        families.append(made["id"])
+        return str(made["id"])
+
+    families = list(await asyncio.gather(*(family(n, a) for n, a in enumerate(allocation))))
     people = [
         Person(
             f"sw{index:02d}",
@@ -227,7 +231,6 @@ async def provision(client: httpx.AsyncClient, devices: int) -> Cast:
         )
         for index, (oid, worker_token) in enumerate(workers)
     ]
-    phones = iter(range(1000))
 
     async def invite(family: str, name: str, claims: dict[str, Any], phone: str) -> None:
         member = {"displayName": name, "relationship": "parent", "phone": phone}
@@ -248,17 +251,19 @@ async def provision(client: httpx.AsyncClient, devices: int) -> Cast:
             200,
         )
 
-    for index in range(family_count):
+    async def family_member(index: int) -> Person:
         name = f"fm{index:02d}"
         oid = str(uuid.uuid4())
-        phone = f"+447700900{next(phones):03d}"
+        phone = f"+447700900{index:03d}"
         claims = {"oid": oid, "phone_number": phone, "phone_number_verified": True}
         homes = [families[index % family_total]]
         if index == family_count - 1:
             homes.append(families[(index + 1) % family_total])
         for home in dict.fromkeys(homes):
             await invite(home, name, claims, phone)
-        people.append(Person(name, "family", oid, token("family", oid, name), frozenset(homes)))
+        return Person(name, "family", oid, token("family", oid, name), frozenset(homes))
+
+    people += await asyncio.gather(*(family_member(n) for n in range(family_count)))
     auditor = Person("auditor", "staff", auditor_oid, auditor_token, frozenset(families))
     return Cast(people, families, auditor)
 
