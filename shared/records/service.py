@@ -2,6 +2,12 @@
 
 One implementation serves every kind (visits, agendas, notes, plans, comments, members) and both
 the REST endpoints and sync: the rules are never written twice.
+
+A write's audit event is appended before the write, because the two live in different
+containers and cannot be written together: if the database fails in between, an audited
+attempt without its change is possible, a change without its event is not. An outcome other
+than ``ok`` found by the write (a replay, a conflict) follows as an event of its own. A read is
+audited after the read and before anything is returned, so nothing is disclosed unaudited.
 """
 
 from __future__ import annotations
@@ -157,11 +163,11 @@ class RecordService:
             check(document)
         if kind.prepare:
             kind.prepare(None, document, caller.actor)
+        self.audit.record(caller, "create", access.family_id, kind.record_type, record_id)
         try:
             stored = self.store.create(document)
         except AlreadyExistsError as exists:
             return self._replayed(access, kind, exists.existing, request_hash, caller)
-        self.audit.record(caller, "create", access.family_id, kind.record_type, record_id)
         return Created(stored, True)
 
     def _replayed(
@@ -357,15 +363,19 @@ class RecordService:
         current: Mapping[str, Any],
         action: str,
     ) -> dict[str, Any]:
+        record_id = document["id"]
+        self.audit.record(access.caller, action, access.family_id, kind.record_type, record_id)
         try:
             stored = self.store.replace(with_history(current, document), str(current["_etag"]))
         except VersionMismatchError as changed:
+            self.audit.record(
+                access.caller, action, access.family_id, kind.record_type, record_id, "conflict"
+            )
             latest = changed.current
             shown = present(kind, latest) if latest and can_see(access, latest) else None
             raise PreconditionFailedError(
                 f"The {kind.label} was changed by someone else; fetch it again.", current=shown
             ) from None
-        self.audit.record(access.caller, action, access.family_id, kind.record_type, document["id"])
         return stored
 
     # --- delete -------------------------------------------------------------------------------
