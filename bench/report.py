@@ -130,10 +130,12 @@ def collect(names: list[str], folder: Path = BENCH) -> Report:
 
 
 def machine() -> str:
-    """The machine and the moment of the run, on one line."""
+    """The machine and the moment of the run, on one line, with the load average when the run
+    began (other work on the machine slows the timed figures)."""
     return (
         f"{cpu_model()}, {os.cpu_count()} CPUs, {memory_gib():.1f} GiB, "
-        f"Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+        f"Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
 
 
@@ -182,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(args.names) - set(available))
     if unknown:
         parser.error(f"no benchmark named {', '.join(unknown)} (have: {', '.join(available)})")
+    header = machine()
     report = collect(args.names or available)
-    print(render(report, machine(), markdown=args.markdown))
+    print(render(report, header, markdown=args.markdown))
     return report.exit_code
 
 
