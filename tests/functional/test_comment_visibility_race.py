@@ -21,9 +21,7 @@ from tests.functional.world import World
 
 
 @pytest.fixture
-def unshare_before_comment_is_stored(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> list[str]:
+def unshare_before_comment_is_stored(world: World, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Each comment create first un-shares its target (after the target was read, before the
     comment is stored): the interleaving the load run met."""
     original = RecordService.create
