@@ -1,4 +1,8 @@
-"""Families: created by social workers and team managers, allocated to workers and a team."""
+"""Families: created by social workers and team managers, allocated to workers and a team.
+
+As for case records (``shared.records.service``), a write's audit event is appended before the
+write, so an outage in between never leaves a change unaudited.
+"""
 
 from __future__ import annotations
 
@@ -74,15 +78,17 @@ def create_family(runtime: Runtime, caller: Caller, body: FamilyIn) -> Created:
     }
     years = runtime.settings.retention_default_years
     document.update(retention_for(document, [], years).fields())
+    runtime.audit.record(caller, "create", family_id, "family", family_id)
     try:
         stored = runtime.records.create(document)
     except AlreadyExistsError as exists:
         existing = exists.existing
         if existing is not None and existing.get("requestHash") == request_hash:
+            runtime.audit.record(caller, "create", family_id, "family", family_id, "replayed")
             return Created(existing, False)
+        runtime.audit.record(caller, "create", family_id, "family", family_id, "conflict")
         raise ConflictError("A family with this id already exists.") from None
     forget_family(runtime, family_id)
-    runtime.audit.record(caller, "create", family_id, "family", family_id)
     return Created(stored, True)
 
 
@@ -117,18 +123,19 @@ def update_family(
     merged = {name: value for name, value in merged.items() if value is not None}
     if FAMILY_FIELDS & set(sent):
         merged.update(retention(runtime, merged).fields())
+    runtime.audit.record(caller, "update", family_id, "family", family_id)
+    if "legalHold" in sent and bool(sent["legalHold"]) != bool(current.get("legalHold")):
+        action = "legal-hold-set" if sent["legalHold"] else "legal-hold-cleared"
+        runtime.audit.record(caller, action, family_id, "family", family_id)
     try:
         stored = runtime.records.replace(merged, str(current["_etag"]))
     except VersionMismatchError as changed:
+        runtime.audit.record(caller, "update", family_id, "family", family_id, "conflict")
         shown = present_family(changed.current) if changed.current else None
         raise PreconditionFailedError(
             "The family was changed by someone else.", current=shown
         ) from None
     forget_family(runtime, family_id)
-    runtime.audit.record(caller, "update", family_id, "family", family_id)
-    if "legalHold" in sent and bool(sent["legalHold"]) != bool(current.get("legalHold")):
-        action = "legal-hold-set" if sent["legalHold"] else "legal-hold-cleared"
-        runtime.audit.record(caller, action, family_id, "family", family_id)
     return stored
 
 

@@ -9,6 +9,8 @@ and a caller gets at most five failed attempts per hour.
 When the member has a phone number, the code is texted to it through the app's SMS sender
 (``text_invitation``): a first name, the code, its expiry and the service's name. A text that
 fails is logged and does not undo the invitation: staff still get the code to pass on.
+
+Each write's audit event is appended before the write, as for case records.
 """
 
 from __future__ import annotations
@@ -98,8 +100,8 @@ def create_invitation(
         "redeemedAt": None,
         "ttl": int(LIFETIME.total_seconds()) + 7 * 24 * 3600,
     }
-    runtime.directory.container.create_item(document)
     runtime.audit.record(caller, "invite", family_id, "member", member["id"])
+    runtime.directory.container.create_item(document)
     if notify is not None and member.get("phone"):
         notify(member, code, expires_at)
     return {"code": code, "expiresAt": expires_at}
@@ -132,18 +134,19 @@ def _redeem(runtime: Runtime, caller: Caller, code: str) -> dict[str, str]:
     if not _contact_matches(caller, member):
         raise invalid
     claimed = {**invitation, "redeemedAt": now, "redeemedBy": caller.audit_identity()}
+    runtime.audit.record(caller, "redeem", family_id, "member", member_id)
     try:
         runtime.directory.container.replace_item(
             invitation["id"], _body(claimed), etag=invitation["_etag"], match_condition=_if_match()
         )
     except Exception as error:
         if type(error).__name__ == "CosmosAccessConditionFailedError":
+            runtime.audit.record(caller, "redeem", family_id, "member", member_id, "conflict")
             raise invalid from None
         raise
     _link_member(runtime, caller, member)
     _link_caller(runtime, caller, family_id, member_id)
     forget_caller(runtime, caller.principal)
-    runtime.audit.record(caller, "redeem", family_id, "member", member_id)
     return {"familyId": family_id, "memberId": member_id}
 
 

@@ -172,3 +172,37 @@ def test_managers_verify_the_trail_over_http_and_others_may_not(
     assert world.api.get(path, world.token("family_member")).status == 403
     assert world.api.get(path, world.token("other_team_manager")).status == 404
     assert world.api.get(path, world.token("admin")).status == 404
+
+
+def test_a_family_write_cut_by_an_outage_leaves_its_audit_event_not_an_unaudited_change(
+    world: World, stack: Emulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event goes first: the failed create and update are audited, and nothing changed."""
+    from azure.core.exceptions import ServiceRequestError
+
+    from shared.records.store import RecordStore
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise ServiceRequestError("Cosmos DB unreachable")
+
+    family_id = uid()
+    body = {"id": family_id, "displayName": "Cut", "teamId": world.team_a}
+    with monkeypatch.context() as outage:
+        outage.setattr(RecordStore, "create", down)
+        assert world.api.post("/families", world.token("social_worker"), body).status == 503
+    assert [(e["action"], e["outcome"]) for e in chain(family_id)] == [("create", "ok")]
+    assert get_runtime().records.read(family_id, family_id) is None
+
+    made = world.api.post("/families", world.token("social_worker"), body)  # the retry
+    assert made.status == 201, made.body
+    with monkeypatch.context() as outage:
+        outage.setattr(RecordStore, "replace", down)
+        changed = world.api.patch(
+            f"/families/{family_id}", world.token("social_worker"), {"displayName": "Renamed"}
+        )
+        assert changed.status == 503
+    assert [e["action"] for e in chain(family_id)][-1] == "update"
+    stored = get_runtime().records.read(family_id, family_id)
+    assert stored is not None
+    assert stored["displayName"] == "Cut"
+    assert verify_chain(audit_container(), family_id).ok
