@@ -109,11 +109,11 @@ def test_rows_survive_the_trip_from_a_benchmark_interpreter() -> None:
 
 
 def test_render_puts_the_machine_first_and_the_misses_last() -> None:
-    report = Report(rows=ROWS, notes=["bench/helpers.py has no measure(); skipped"])
+    report = Report(rows=ROWS, notes=["bench/checks.py has no measure(); skipped"])
     text = render(report, "Some CPU, 2 CPUs, 8.0 GiB, Python 3.11.7, 2026-11-26 12:00 UTC")
     lines = text.splitlines()
     assert lines[0] == "Machine: Some CPU, 2 CPUs, 8.0 GiB, Python 3.11.7, 2026-11-26 12:00 UTC"
-    assert lines[-2] == "bench/helpers.py has no measure(); skipped"
+    assert lines[-2] == "bench/checks.py has no measure(); skipped"
     assert lines[-1] == "target missed: cold start (ratio <= 2.0)"
     markdown = render(report, "Some CPU", markdown=True).splitlines()
     assert "| cold start | 766 ms | 198 ms | 3.87 | ratio <= 2.0 | **no** |" in markdown
@@ -153,9 +153,9 @@ def test_measure_is_found_by_reading_not_importing(tmp_path: Path) -> None:
 
 
 def test_a_module_without_measure_is_skipped_with_a_note(tmp_path: Path) -> None:
-    write(tmp_path, "helpers", "def check():\n    pass\n")
-    report = collect(["helpers"], folder=tmp_path)
+    write(tmp_path, "checks", "def check():\n    pass\n")
+    report = collect(["checks"], folder=tmp_path)
     assert report.rows == []
     assert report.failed == []
-    assert report.notes == ["bench/helpers.py has no measure(); skipped"]
+    assert report.notes == ["bench/checks.py has no measure(); skipped"]
     assert report.exit_code == 0
