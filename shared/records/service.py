@@ -69,8 +69,10 @@ class Listed:
 
 
 def fields_of(model: InputModel) -> dict[str, Any]:
-    """The fields a client sent (a patch), by their JSON names."""
-    dumped = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    """The fields a client sent (a patch), by their JSON names. A list it sends replaces the
+    stored one whole, so its entries keep their defaults."""
+    sent = set(model.model_fields_set)
+    dumped = model.model_dump(mode="json", by_alias=True, include=sent)
     return {k: v for k, v in dumped.items() if k != "id"}
 
 

@@ -315,6 +315,31 @@ def test_fields_with_defaults_cannot_be_removed_either(
     assert world.api.get(path, sw).status == 200
 
 
+@pytest.mark.parametrize(
+    ("collection", "field", "entry", "default"),
+    [
+        ("agendas", "items", {"text": "Swimming"}, ("done", False)),
+        ("plans", "actions", {"text": "Call school", "owner": "Sam"}, ("status", "open")),
+    ],
+)
+def test_a_merge_patch_replacing_a_list_keeps_the_defaults_of_its_entries(
+    world: World,
+    stack: Emulators,
+    collection: str,
+    field: str,
+    entry: dict[str, Any],
+    default: tuple[str, Any],
+) -> None:
+    path = f"/families/{world.family}/{collection}"
+    sw = world.token("social_worker")
+    made = world.api.post(path, sw, {"title": "Thursday", field: []})
+    patched = world.api.patch(f"{path}/{made.body['id']}", sw, {field: [{"id": uid(), **entry}]})
+    assert patched.status == 200, patched.body
+    name, value = default
+    assert patched.body[field][0][name] == value
+    assert world.api.get(f"{path}/{made.body['id']}", sw).body[field][0][name] == value
+
+
 def test_invitation_links_a_family_member_whose_verified_phone_matches(
     world: World, stack: Emulators
 ) -> None:
