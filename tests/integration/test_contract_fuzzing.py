@@ -92,6 +92,7 @@ def config(world: World, role: str) -> str:
         f"seed = {SEED}",
         'hooks = "tests.integration.fuzz_hooks"',
         "workers = 1",
+        "request-timeout = 30",  # a 100-operation sync push on emulators shared by three runs
         "[headers]",
         f'Authorization = "Bearer {token}"',
         "[generation]",
