@@ -68,26 +68,21 @@ HEADERS: dict[str, dict[str, Any]] = {
         "required": True,
         "schema": {"type": "string", "format": "uri-reference"},
     },
-    "RetryAfter": {
+    "Retry-After": {
         "description": "Seconds to wait before trying again.",
         "required": True,
         "schema": {"type": "integer", "minimum": 0},
     },
-    "WWWAuthenticate": {
+    "WWW-Authenticate": {
         "description": "The authentication scheme: Bearer.",
         "required": True,
         "schema": {"type": "string", "pattern": "^Bearer"},
     },
-    "ContentDisposition": {
+    "Content-Disposition": {
         "description": "A file name to save the export under.",
         "required": True,
         "schema": {"type": "string", "pattern": "^attachment"},
     },
-}
-HEADER_NAMES = {
-    "RetryAfter": "Retry-After",
-    "WWWAuthenticate": "WWW-Authenticate",
-    "ContentDisposition": "Content-Disposition",
 }
 
 ERROR_DESCRIPTIONS = {
@@ -104,7 +99,7 @@ ERROR_DESCRIPTIONS = {
     429: "Too many failed attempts: wait Retry-After seconds",
     503: "A dependency is down; nothing was half-written: retry after Retry-After seconds",
 }
-ERROR_HEADERS = {401: "WWWAuthenticate", 429: "RetryAfter", 503: "RetryAfter"}
+ERROR_HEADERS = {401: "WWW-Authenticate", 429: "Retry-After", 503: "Retry-After"}
 
 # Statuses only some endpoints answer, beyond what their route, method and body imply.
 EXTRA_STATUSES: dict[str, tuple[int, ...]] = {
@@ -472,7 +467,7 @@ def _success_responses(
     record = model is not None and "version" in model.model_fields
     headers = {"ETag": _header("ETag")} if record else {}
     if spec.name == "families_export":
-        headers["Content-Disposition"] = _header("ContentDisposition")
+        headers["Content-Disposition"] = _header("Content-Disposition")
     success: dict[str, Any] = {
         "description": "Success",
         "headers": headers,
@@ -545,7 +540,7 @@ def _error_components() -> dict[str, Any]:
         }
         if status in ERROR_HEADERS:
             name = ERROR_HEADERS[status]
-            response["headers"] = {HEADER_NAMES.get(name, name): _header(name)}
+            response["headers"] = {name: _header(name)}
         components[_name(status)] = response
     return components
 
