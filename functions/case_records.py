@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 
 from functions.http import Call, Reply, endpoint, record_reply
 from functions.openapi import route_prefix
 from shared.composition import get_runtime
-from shared.models import InputModel
-from shared.records import models
+from shared.lazy import LazyModule
 from shared.records.kinds import AGENDA, COMMENT, NOTE, PLAN, VISIT, Kind
-from shared.records.service import RecordService, page_limit
-from shared.services import case
+
+if TYPE_CHECKING:
+    from shared.models import InputModel
+    from shared.records import models
+    from shared.records import service as record_service
+    from shared.services import case
+else:
+    models = LazyModule("shared.records.models")
+    record_service = LazyModule("shared.records.service")
+    case = LazyModule("shared.services.case")
 
 bp = func.Blueprint()
 
@@ -33,14 +40,14 @@ def not_modified(call: Call, body: dict[str, Any]) -> Reply | None:
 def listed_page(call: Call, kind: Kind) -> Reply:
     """One page of a family's records of ``kind``, with the kind's query filters."""
     family_id = call.route_id("familyId")
-    service = RecordService(get_runtime())
+    service = record_service.RecordService(get_runtime())
     access = service.access(call.caller, family_id, kind)
     filters = {name: call.query_id(name) for name in kind.filters}
     found = service.list(
         call.caller,
         kind,
         family_id,
-        page_limit(call.query("limit")),
+        record_service.page_limit(call.query("limit")),
         call.query("next"),
         {k: v for k, v in filters.items() if v},
         access=access,
@@ -51,7 +58,7 @@ def listed_page(call: Call, kind: Kind) -> Reply:
 def updated(call: Call, kind: Kind, id_param: str, patch: type[InputModel]) -> Reply:
     """A merge patch of one record of ``kind``, honouring If-Match."""
     family_id = call.route_id("familyId")
-    service = RecordService(get_runtime())
+    service = record_service.RecordService(get_runtime())
     access = service.access(call.caller, family_id, kind)
     stored = service.update(
         call.caller,
@@ -67,7 +74,7 @@ def updated(call: Call, kind: Kind, id_param: str, patch: type[InputModel]) -> R
 
 def deleted(call: Call, kind: Kind, id_param: str) -> Reply:
     """A soft delete of one record of ``kind``, honouring If-Match."""
-    service = RecordService(get_runtime())
+    service = record_service.RecordService(get_runtime())
     service.delete(
         call.caller,
         kind,
@@ -92,14 +99,14 @@ def crud(collection: str, kind: Kind, tag: str) -> tuple[Any, Any, Any, Any, Any
         route=base,
         methods=["POST"],
         summary=f"Create a {kind.label}",
-        body=kind.create,
-        response=kind.out,
+        body=lambda: kind.create,
+        response=lambda: kind.out,
         status=201,
         tags=(tag,),
     )
     def create(call: Call) -> Reply:
         family_id = call.route_id("familyId")
-        service = RecordService(get_runtime())
+        service = record_service.RecordService(get_runtime())
         access = service.access(call.caller, family_id, kind)
         result = service.create(call.caller, kind, family_id, call.json(kind.create), access=access)
         body = case.present_for(access, kind, result.document)
@@ -124,12 +131,12 @@ def crud(collection: str, kind: Kind, tag: str) -> tuple[Any, Any, Any, Any, Any
         route=item,
         methods=["GET"],
         summary=f"Read a {kind.label}",
-        response=kind.out,
+        response=lambda: kind.out,
         tags=(tag,),
     )
     def read(call: Call) -> Reply:
         family_id = call.route_id("familyId")
-        service = RecordService(get_runtime())
+        service = record_service.RecordService(get_runtime())
         access = service.access(call.caller, family_id, kind)
         document = service.find(access, kind, call.route_id("recordId"))
         service.audit.record(call.caller, "read", family_id, kind.record_type, document["id"])
@@ -142,8 +149,8 @@ def crud(collection: str, kind: Kind, tag: str) -> tuple[Any, Any, Any, Any, Any
         route=item,
         methods=["PATCH"],
         summary=f"Change a {kind.label} (JSON merge patch)",
-        body=kind.patch,
-        response=kind.out,
+        body=lambda: kind.patch,
+        response=lambda: kind.out,
         tags=(tag,),
     )
     def update(call: Call) -> Reply:
@@ -180,8 +187,8 @@ plans_create, plans_list, plans_get, plans_update, plans_delete = crud("plans", 
     route="families/{familyId}/agendas/{agendaId}/items",
     methods=["POST"],
     summary="Add an item to an agenda (families too)",
-    body=models.AgendaItemIn,
-    response=models.AgendaOut,
+    body=lambda: models.AgendaItemIn,
+    response=lambda: models.AgendaOut,
     status=201,
     tags=("agendas",),
 )
@@ -191,7 +198,7 @@ def agendas_add_item(call: Call) -> Reply:
     stored, added = case.add_agenda_item(
         runtime, call.caller, family_id, call.route_id("agendaId"), call.json(models.AgendaItemIn)
     )
-    access = RecordService(runtime).access(call.caller, family_id, AGENDA)
+    access = record_service.RecordService(runtime).access(call.caller, family_id, AGENDA)
     return record_reply(case.present_for(access, AGENDA, stored), 201 if added else 200)
 
 
@@ -201,8 +208,8 @@ def agendas_add_item(call: Call) -> Reply:
     route="families/{familyId}/{targetType}/{targetId}/comments",
     methods=["POST"],
     summary="Comment on a note, agenda, plan or media",
-    body=models.CommentIn,
-    response=models.CommentOut,
+    body=lambda: models.CommentIn,
+    response=lambda: models.CommentOut,
     status=201,
     tags=("comments",),
 )
@@ -217,7 +224,7 @@ def comments_create(call: Call) -> Reply:
         call.route_id("targetId"),
         call.json(models.CommentIn),
     )
-    access = RecordService(runtime).access(call.caller, family_id, COMMENT)
+    access = record_service.RecordService(runtime).access(call.caller, family_id, COMMENT)
     body = case.present_for(access, COMMENT, result.document)
     if result.created:
         where = f"{route_prefix()}/families/{family_id}/comments/{body['id']}"
@@ -242,10 +249,10 @@ def comments_list(call: Call) -> Reply:
         family_id,
         call.route("targetType"),
         call.route_id("targetId"),
-        page_limit(call.query("limit")),
+        record_service.page_limit(call.query("limit")),
         call.query("next"),
     )
-    access = RecordService(runtime).access(call.caller, family_id, COMMENT)
+    access = record_service.RecordService(runtime).access(call.caller, family_id, COMMENT)
     return listing(found.documents, lambda d: case.present_for(access, COMMENT, d), found.next)
 
 
@@ -255,8 +262,8 @@ def comments_list(call: Call) -> Reply:
     route="families/{familyId}/comments/{commentId}",
     methods=["PATCH"],
     summary="Change your comment",
-    body=models.CommentPatch,
-    response=models.CommentOut,
+    body=lambda: models.CommentPatch,
+    response=lambda: models.CommentOut,
     tags=("comments",),
 )
 def comments_update(call: Call) -> Reply:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from functions.case_records import listing, not_modified
@@ -9,10 +11,20 @@ from functions.http import Call, Reply, endpoint, record_reply
 from functions.openapi import route_prefix
 from shared.access import require_role
 from shared.composition import get_runtime
-from shared.records import models
+from shared.lazy import LazyModule
 from shared.records.kinds import MEMBER
-from shared.records.service import RecordService, page_limit
-from shared.services import case, families, invitations, staff
+
+if TYPE_CHECKING:
+    from shared.records import models
+    from shared.records import service as record_service
+    from shared.services import case, families, invitations, staff
+else:
+    models = LazyModule("shared.records.models")
+    record_service = LazyModule("shared.records.service")
+    case = LazyModule("shared.services.case")
+    families = LazyModule("shared.services.families")
+    invitations = LazyModule("shared.services.invitations")
+    staff = LazyModule("shared.services.staff")
 
 bp = func.Blueprint()
 
@@ -23,8 +35,8 @@ bp = func.Blueprint()
     route="families",
     methods=["POST"],
     summary="Create a family (the creator is allocated)",
-    body=models.FamilyIn,
-    response=models.FamilyOut,
+    body=lambda: models.FamilyIn,
+    response=lambda: models.FamilyOut,
     status=201,
     tags=("families",),
 )
@@ -46,7 +58,10 @@ def families_create(call: Call) -> Reply:
 )
 def families_list(call: Call) -> Reply:
     found = families.list_families(
-        get_runtime(), call.caller, page_limit(call.query("limit")), call.query("next")
+        get_runtime(),
+        call.caller,
+        record_service.page_limit(call.query("limit")),
+        call.query("next"),
     )
     staff_caller = not call.caller.is_family
     return listing(found.documents, lambda d: families.present_family(d, staff_caller), found.next)
@@ -58,7 +73,7 @@ def families_list(call: Call) -> Reply:
     route="families/{familyId}",
     methods=["GET"],
     summary="Read a family",
-    response=models.FamilyOut,
+    response=lambda: models.FamilyOut,
     tags=("families",),
 )
 def families_get(call: Call) -> Reply:
@@ -73,8 +88,8 @@ def families_get(call: Call) -> Reply:
     route="families/{familyId}",
     methods=["PATCH"],
     summary="Change a family; allocation by team managers and head of service",
-    body=models.FamilyPatch,
-    response=models.FamilyOut,
+    body=lambda: models.FamilyPatch,
+    response=lambda: models.FamilyOut,
     tags=("families",),
 )
 def families_update(call: Call) -> Reply:
@@ -94,8 +109,8 @@ def families_update(call: Call) -> Reply:
     route="families/{familyId}/members",
     methods=["POST"],
     summary="Add a person to the family",
-    body=models.MemberIn,
-    response=models.MemberOut,
+    body=lambda: models.MemberIn,
+    response=lambda: models.MemberOut,
     status=201,
     tags=("members",),
 )
@@ -103,7 +118,7 @@ def members_create(call: Call) -> Reply:
     family_id = call.route_id("familyId")
     runtime = get_runtime()
     result = case.create_member(runtime, call.caller, family_id, call.json(models.MemberIn))
-    access = RecordService(runtime).access(call.caller, family_id, MEMBER)
+    access = record_service.RecordService(runtime).access(call.caller, family_id, MEMBER)
     body = case.present_for(access, MEMBER, result.document)
     if result.created:
         where = f"{route_prefix()}/families/{family_id}/members/{body['id']}"
@@ -121,13 +136,13 @@ def members_create(call: Call) -> Reply:
 )
 def members_list(call: Call) -> Reply:
     family_id = call.route_id("familyId")
-    service = RecordService(get_runtime())
+    service = record_service.RecordService(get_runtime())
     access = service.access(call.caller, family_id, MEMBER)
     found = service.list(
         call.caller,
         MEMBER,
         family_id,
-        page_limit(call.query("limit")),
+        record_service.page_limit(call.query("limit")),
         call.query("next"),
         access=access,
     )
@@ -140,8 +155,8 @@ def members_list(call: Call) -> Reply:
     route="families/{familyId}/members/{memberId}",
     methods=["PATCH"],
     summary="Change a member (the member: only smsReminders, phone)",
-    body=models.MemberPatch,
-    response=models.MemberOut,
+    body=lambda: models.MemberPatch,
+    response=lambda: models.MemberOut,
     tags=("members",),
 )
 def members_update(call: Call) -> Reply:
@@ -155,7 +170,7 @@ def members_update(call: Call) -> Reply:
         call.json(models.MemberPatch),
         call.header("if-match"),
     )
-    access = RecordService(runtime).access(call.caller, family_id, MEMBER)
+    access = record_service.RecordService(runtime).access(call.caller, family_id, MEMBER)
     return record_reply(case.present_for(access, MEMBER, stored))
 
 
@@ -165,8 +180,8 @@ def members_update(call: Call) -> Reply:
     route="families/{familyId}/invitations",
     methods=["POST"],
     summary="Invite a member to sign in",
-    body=models.InvitationIn,
-    response=models.InvitationOut,
+    body=lambda: models.InvitationIn,
+    response=lambda: models.InvitationOut,
     status=201,
     tags=("invitations",),
 )
@@ -188,8 +203,8 @@ def invitations_create(call: Call) -> Reply:
     route="invitations/redeem",
     methods=["POST"],
     summary="Link the signed-in family member to their family",
-    body=models.RedeemIn,
-    response=models.RedeemOut,
+    body=lambda: models.RedeemIn,
+    response=lambda: models.RedeemOut,
     tags=("invitations",),
 )
 def invitations_redeem(call: Call) -> Reply:
@@ -211,7 +226,7 @@ def audit_list(call: Call) -> Reply:
         get_runtime(),
         call.caller,
         call.route_id("familyId"),
-        page_limit(call.query("limit")),
+        record_service.page_limit(call.query("limit")),
         call.query("next"),
     )
     shown = lambda d: models.AuditEventOut.model_validate(d).model_dump(mode="json", by_alias=True)  # noqa: E731
@@ -224,8 +239,8 @@ def audit_list(call: Call) -> Reply:
     route="admin/staff/{oid}",
     methods=["PUT"],
     summary="Create or update a member of staff (Admin)",
-    body=models.StaffIn,
-    response=models.StaffOut,
+    body=lambda: models.StaffIn,
+    response=lambda: models.StaffOut,
     tags=("admin",),
 )
 def admin_staff_put(call: Call) -> Reply:
@@ -246,6 +261,9 @@ def admin_staff_put(call: Call) -> Reply:
 )
 def admin_staff_list(call: Call) -> Reply:
     found = staff.list_staff(
-        get_runtime(), call.caller, page_limit(call.query("limit")), call.query("next")
+        get_runtime(),
+        call.caller,
+        record_service.page_limit(call.query("limit")),
+        call.query("next"),
     )
     return listing(found.documents, staff.present_staff, found.next)

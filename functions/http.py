@@ -1,21 +1,24 @@
 """The HTTP edge: one decorator declares an endpoint, and errors become problem+json here only.
 
 ``endpoint`` wraps ``Blueprint.route`` so a route, its methods and its request/response models are
-declared once; the OpenAPI document is generated from that declaration.
+declared once; the OpenAPI document is generated from that declaration. A model may be given as a
+function returning it, so that registering the endpoints at a cold start imports no model (and
+not pydantic): it is imported when a request or the OpenAPI document first needs it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import azure.functions as func
-import pydantic
 
 from shared import errors
 from shared.composition import get_runtime
@@ -24,6 +27,8 @@ from shared.identity import Principal
 from shared.ids import canonical_id
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from shared.access import Caller
 
 log = logging.getLogger("familystory.http")
@@ -32,7 +37,8 @@ MAX_BODY_BYTES = 1024 * 1024
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 PROBLEM_TYPE_BASE = "urn:familystory:problem:"
 
-M = TypeVar("M", bound=pydantic.BaseModel)
+M = TypeVar("M", bound="BaseModel")
+Model = Any  # a pydantic model (or type), or a function without arguments returning one
 
 
 @dataclass(frozen=True)
@@ -78,10 +84,23 @@ class EndpointSpec:
     methods: tuple[str, ...]
     summary: str
     auth: bool
-    body: type[pydantic.BaseModel] | None
-    response: Any
+    body: Model
+    response: Model
     status: int
     tags: tuple[str, ...]
+
+    @property
+    def body_model(self) -> type[BaseModel] | None:
+        return resolve_model(self.body)  # type: ignore[no-any-return]
+
+    @property
+    def response_model(self) -> Any:
+        return resolve_model(self.response)
+
+
+def resolve_model(model: Model) -> Any:
+    """The model itself, whether given directly or as a function returning it."""
+    return model() if isinstance(model, FunctionType) else model
 
 
 ENDPOINTS: dict[str, EndpointSpec] = {}
@@ -175,14 +194,14 @@ def endpoint(
     methods: list[str],
     summary: str,
     auth: bool = True,
-    body: type[pydantic.BaseModel] | None = None,
-    response: Any = None,
+    body: Model = None,
+    response: Model = None,
     status: int = 200,
     tags: tuple[str, ...] = (),
-) -> Callable[[Callable[[Call], Reply | pydantic.BaseModel]], Any]:
+) -> Callable[[Callable[[Call], Reply | BaseModel]], Any]:
     """Declare an HTTP function: route, methods and models in one place."""
 
-    def decorate(handler: Callable[[Call], Reply | pydantic.BaseModel]) -> Any:
+    def decorate(handler: Callable[[Call], Reply | BaseModel]) -> Any:
         ENDPOINTS[name] = EndpointSpec(
             name, route, tuple(methods), summary, auth, body, response, status, tags
         )
@@ -206,7 +225,7 @@ def endpoint(
 
 def dispatch(
     name: str,
-    handler: Callable[[Call], Reply | pydantic.BaseModel],
+    handler: Callable[[Call], Reply | BaseModel],
     req: func.HttpRequest,
     invocation_id: str,
     *,
@@ -257,7 +276,8 @@ def encode(reply: Reply) -> func.HttpResponse:
 
 
 def to_jsonable(value: Any) -> Any:
-    if isinstance(value, pydantic.BaseModel):
+    pydantic = sys.modules.get("pydantic")  # a model instance means pydantic is loaded
+    if pydantic is not None and isinstance(value, pydantic.BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_none=False)
     return value
 

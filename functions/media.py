@@ -10,6 +10,7 @@ through the host, and no Storage SDK is imported until an upload arrives.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
@@ -17,11 +18,19 @@ from functions.case_records import deleted, listed_page, not_modified, updated
 from functions.http import Call, Reply, endpoint, record_reply
 from functions.openapi import route_prefix
 from shared.composition import get_runtime
-from shared.records import models
+from shared.lazy import LazyModule
 from shared.records.kinds import MEDIA
-from shared.records.service import RecordService
-from shared.services import case
-from shared.services import media as media_service
+
+if TYPE_CHECKING:
+    from shared.records import models
+    from shared.records import service as record_service
+    from shared.services import case
+    from shared.services import media as media_service
+else:
+    models = LazyModule("shared.records.models")
+    record_service = LazyModule("shared.records.service")
+    case = LazyModule("shared.services.case")
+    media_service = LazyModule("shared.services.media")
 
 bp = func.Blueprint()
 log = logging.getLogger("familystory.media")
@@ -37,8 +46,8 @@ RECHECK_SCHEDULE = "0 */2 * * * *"  # a literal: a %SETTING% the app settings la
     route=COLLECTION,
     methods=["POST"],
     summary="Ask for an upload slot: the media record and a write-only URL for its bytes",
-    body=models.MediaIn,
-    response=models.MediaView,
+    body=lambda: models.MediaIn,
+    response=lambda: models.MediaView,
     status=201,
     tags=("media",),
 )
@@ -74,12 +83,12 @@ def media_list(call: Call) -> Reply:
     route=ITEM,
     methods=["GET"],
     summary="Read a media record, with short-lived links when it is ready",
-    response=models.MediaView,
+    response=lambda: models.MediaView,
     tags=("media",),
 )
 def media_get(call: Call) -> Reply:
     family_id = call.route_id("familyId")
-    service = RecordService(get_runtime())
+    service = record_service.RecordService(get_runtime())
     access = service.access(call.caller, family_id, MEDIA)
     document = service.find(access, MEDIA, call.route_id("mediaId"))
     service.audit.record(call.caller, "read", family_id, MEDIA.record_type, document["id"])
@@ -95,8 +104,8 @@ def media_get(call: Call) -> Reply:
     route=ITEM,
     methods=["PATCH"],
     summary="Change a caption, visibility or transcript approval (JSON merge patch)",
-    body=models.MediaPatch,
-    response=models.MediaView,
+    body=lambda: models.MediaPatch,
+    response=lambda: models.MediaView,
     tags=("media",),
 )
 def media_update(call: Call) -> Reply:

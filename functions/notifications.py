@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from functions.case_records import listing
 from functions.http import Call, Reply, endpoint
 from shared.composition import get_runtime
-from shared.records.service import page_limit
+from shared.lazy import LazyModule
+
+if TYPE_CHECKING:
+    from shared.records import service as record_service
+else:
+    record_service = LazyModule("shared.records.service")
 
 bp = func.Blueprint()
 log = logging.getLogger("familystory.notifications")
@@ -81,7 +87,7 @@ def notifications_list(call: Call) -> Reply:
         get_runtime(),
         call.caller,
         call.route_id("familyId"),
-        page_limit(call.query("limit")),
+        record_service.page_limit(call.query("limit")),
         call.query("next"),
     )
     return listing(found.documents, notifications.present_notification, found.next)

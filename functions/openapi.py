@@ -12,12 +12,13 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import pydantic
-from pydantic.json_schema import JsonSchemaMode, models_json_schema
+from typing import TYPE_CHECKING, Any
 
 from functions.http import ENDPOINTS, PROBLEM_TYPE_BASE, PROBLEMS, EndpointSpec
+
+if TYPE_CHECKING:  # pydantic is imported when the document is first built, not at a cold start
+    import pydantic
+    from pydantic.json_schema import JsonSchemaMode
 
 ROUTE_PARAMETER = re.compile(r"\{\*?([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?\??\}")
 HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"
@@ -327,6 +328,8 @@ def operation_id(spec: EndpointSpec, method: str) -> str:
 
 @lru_cache(maxsize=1)
 def openapi_document() -> dict[str, Any]:
+    from pydantic.json_schema import models_json_schema
+
     import function_app  # noqa: F401 - registers every blueprint's endpoints
 
     operations = [
@@ -341,9 +344,9 @@ def openapi_document() -> dict[str, Any]:
     schemas.update(SYNC_SCHEMAS)
 
     created = {
-        spec.route: refs[(spec.response, "serialization")]
+        spec.route: refs[(spec.response_model, "serialization")]
         for _, method, spec in operations
-        if method == "POST" and _model(spec.response) is not None
+        if method == "POST" and _model(spec.response_model) is not None
     }
     paths: dict[str, dict[str, Any]] = {}
     for route, method, spec in sorted(operations, key=lambda item: (item[0], item[1])):
@@ -379,14 +382,16 @@ def _models(
 ) -> list[tuple[type[pydantic.BaseModel], JsonSchemaMode]]:
     found: dict[tuple[type[pydantic.BaseModel], JsonSchemaMode], None] = {}
     for _, _, spec in operations:
-        if spec.body is not None:
-            found[(spec.body, "validation")] = None
-        if _model(spec.response) is not None:
-            found[(spec.response, "serialization")] = None
+        if spec.body_model is not None:
+            found[(spec.body_model, "validation")] = None
+        if _model(spec.response_model) is not None:
+            found[(spec.response_model, "serialization")] = None
     return list(found)
 
 
 def _model(response: Any) -> type[pydantic.BaseModel] | None:
+    import pydantic
+
     if isinstance(response, type) and issubclass(response, pydantic.BaseModel):
         return response
     return None
@@ -397,7 +402,7 @@ def _is_list(method: str, spec: EndpointSpec) -> bool:
 
 
 def _has_body(method: str, spec: EndpointSpec) -> bool:
-    return spec.body is not None and method in WRITES
+    return spec.body_model is not None and method in WRITES
 
 
 def _path_parameter(name: str) -> dict[str, Any]:
@@ -426,8 +431,8 @@ def _operation(
     }
     if spec.auth:
         operation["security"] = [{"bearer": []}]
-    if spec.body is not None and _has_body(method, spec):
-        media: dict[str, Any] = {"schema": refs[(spec.body, "validation")]}
+    if spec.body_model is not None and _has_body(method, spec):
+        media: dict[str, Any] = {"schema": refs[(spec.body_model, "validation")]}
         if spec.name in REQUEST_EXAMPLES:
             media["examples"] = {"typical": {"value": REQUEST_EXAMPLES[spec.name]}}
         operation["requestBody"] = {"required": True, "content": {"application/json": media}}
@@ -446,10 +451,10 @@ def _success_responses(
     """The success statuses: no content for 204 and 304, a retried create's 200, list pages."""
     if spec.status == 204:
         return {"204": {"description": "No content"}}
-    model = _model(spec.response)
+    model = _model(spec.response_model)
     schema: dict[str, Any] = {"type": "object"}
     if model is not None:
-        schema = refs[(spec.response, "serialization")]
+        schema = refs[(spec.response_model, "serialization")]
     elif spec.name in RESPONSE_SCHEMAS:
         schema = {"$ref": RESPONSE_SCHEMAS[spec.name]}
     elif _is_list(method, spec):
@@ -475,7 +480,7 @@ def _success_responses(
     }
     responses: dict[str, Any] = {}
     if spec.status == 201:
-        retried = spec.body is not None and "id" in spec.body.model_fields
+        retried = spec.body_model is not None and "id" in spec.body_model.model_fields
         located = _item_route(route) is not None
         responses["201"] = {
             **success,
@@ -512,7 +517,8 @@ def error_statuses(route: str, method: str, spec: EndpointSpec) -> list[int]:
         statuses.add(412)
     if _has_body(method, spec):
         statuses |= {400, 413, 415, 422}
-        if method == "POST" and spec.body is not None and "id" in spec.body.model_fields:
+        body = spec.body_model
+        if method == "POST" and body is not None and "id" in body.model_fields:
             statuses.add(409)
     statuses.update(EXTRA_STATUSES.get(spec.name, ()))
     return sorted(statuses)

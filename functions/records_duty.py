@@ -4,18 +4,28 @@ disposal run."""
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from functions.case_records import listing
 from functions.http import Call, Reply, endpoint, record_reply
 from shared.composition import get_runtime
-from shared.records import models
+from shared.lazy import LazyModule
 from shared.records.kinds import NOTE
-from shared.records.service import page_limit
-from shared.records.versions import present_version
-from shared.services import audit_trail, corrections, disposals
-from shared.services.case import present_for
+
+if TYPE_CHECKING:
+    from shared.records import models, versions
+    from shared.records import service as record_service
+    from shared.services import audit_trail, case, corrections, disposals
+else:
+    models = LazyModule("shared.records.models")
+    record_service = LazyModule("shared.records.service")
+    versions = LazyModule("shared.records.versions")
+    audit_trail = LazyModule("shared.services.audit_trail")
+    corrections = LazyModule("shared.services.corrections")
+    disposals = LazyModule("shared.services.disposals")
+    case = LazyModule("shared.services.case")
 
 bp = func.Blueprint()
 log = logging.getLogger("familystory.retention")
@@ -70,10 +80,10 @@ def notes_versions_list(call: Call) -> Reply:
         call.caller,
         call.route_id("familyId"),
         call.route_id("noteId"),
-        page_limit(call.query("limit")),
+        record_service.page_limit(call.query("limit")),
         call.query("next"),
     )
-    return listing(found.documents, lambda d: present_version(NOTE.out, d), found.next)
+    return listing(found.documents, lambda d: versions.present_version(NOTE.out, d), found.next)
 
 
 @endpoint(
@@ -82,8 +92,8 @@ def notes_versions_list(call: Call) -> Reply:
     route="families/{familyId}/notes/{noteId}/disputes",
     methods=["POST"],
     summary="Dispute a note with your own statement (family members)",
-    body=models.DisputeIn,
-    response=models.NoteOut,
+    body=lambda: models.DisputeIn,
+    response=lambda: models.NoteOut,
     status=201,
     tags=("notes",),
 )
@@ -95,7 +105,7 @@ def notes_disputes_create(call: Call) -> Reply:
         call.route_id("noteId"),
         call.json(models.DisputeIn),
     )
-    return record_reply(present_for(access, NOTE, note), 201 if added else 200)
+    return record_reply(case.present_for(access, NOTE, note), 201 if added else 200)
 
 
 @endpoint(
@@ -125,6 +135,9 @@ def families_export(call: Call) -> Reply:
 )
 def disposals_list(call: Call) -> Reply:
     found = disposals.list_certificates(
-        get_runtime(), call.caller, page_limit(call.query("limit")), call.query("next")
+        get_runtime(),
+        call.caller,
+        record_service.page_limit(call.query("limit")),
+        call.query("next"),
     )
     return listing(found.documents, disposals.present_certificate, found.next)

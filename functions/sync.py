@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from functions.http import Call, Reply, endpoint, problem_body
 from shared.composition import get_runtime
-from shared.sync.pull import Puller, sync_limit
-from shared.sync.push import Pusher, PushIn
+from shared.lazy import LazyModule
+
+if TYPE_CHECKING:
+    from shared.sync import pull, push
+else:
+    pull = LazyModule("shared.sync.pull")
+    push = LazyModule("shared.sync.push")
 
 bp = func.Blueprint()
 
@@ -21,8 +28,8 @@ bp = func.Blueprint()
     tags=("sync",),
 )
 def sync_pull(call: Call) -> Reply:
-    puller = Puller(get_runtime(), call.caller)
-    return Reply(puller.pull(call.query("since"), sync_limit(call.query("limit"))))
+    puller = pull.Puller(get_runtime(), call.caller)
+    return Reply(puller.pull(call.query("since"), pull.sync_limit(call.query("limit"))))
 
 
 @endpoint(
@@ -31,9 +38,9 @@ def sync_pull(call: Call) -> Reply:
     route="sync",
     methods=["POST"],
     summary="Apply queued offline operations, each at most once",
-    body=PushIn,
+    body=lambda: push.PushIn,
     tags=("sync",),
 )
 def sync_push(call: Call) -> Reply:
-    pusher = Pusher(get_runtime(), call.caller, lambda error: problem_body(error)[0])
-    return Reply({"results": pusher.push(call.json(PushIn))})
+    pusher = push.Pusher(get_runtime(), call.caller, lambda error: problem_body(error)[0])
+    return Reply({"results": pusher.push(call.json(push.PushIn))})

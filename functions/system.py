@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import azure.functions as func
 
 from functions.http import Call, Reply, endpoint
 from shared.composition import get_runtime
 from shared.errors import DependencyUnavailableError
-from shared.models import HealthReport, Me
-from shared.services.health import check_health
-from shared.services.me import describe_caller
+from shared.lazy import LazyModule
+
+if TYPE_CHECKING:
+    from shared import models
+    from shared.services import health as health_service
+    from shared.services import me
+else:
+    models = LazyModule("shared.models")
+    health_service = LazyModule("shared.services.health")
+    me = LazyModule("shared.services.me")
 
 bp = func.Blueprint()
 
@@ -21,11 +30,11 @@ bp = func.Blueprint()
     methods=["GET"],
     summary="Readiness of the API and its dependencies",
     auth=False,
-    response=HealthReport,
+    response=lambda: models.HealthReport,
     tags=("system",),
 )
 def system_health(call: Call) -> Reply:
-    health = check_health(get_runtime())
+    health = health_service.check_health(get_runtime())
     if health.status == "ok":
         return Reply(health)
     failing = ", ".join(name for name, state in health.checks.items() if state != "ok")
@@ -53,8 +62,8 @@ def system_openapi(call: Call) -> Reply:
     route="me",
     methods=["GET"],
     summary="The signed-in caller: roles, teams and the families they may see",
-    response=Me,
+    response=lambda: models.Me,
     tags=("me",),
 )
-def me_get(call: Call) -> Me:
-    return describe_caller(get_runtime(), call.caller)
+def me_get(call: Call) -> models.Me:
+    return me.describe_caller(get_runtime(), call.caller)

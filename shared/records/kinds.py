@@ -1,14 +1,22 @@
-"""What differs between the kinds of case record: models, defaults and who may write them."""
+"""What differs between the kinds of case record: models, defaults and who may write them.
+
+A kind names its models (``Visit`` stands for ``VisitIn``, ``VisitPatch`` and ``VisitOut`` of
+``shared.records.models``); they are imported the first time one is used, so registering the
+endpoints at a cold start builds no model.
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from shared.errors import PayloadTooLargeError, ValidationError
-from shared.models import InputModel
-from shared.records import models
+
+if TYPE_CHECKING:
+    from shared.models import InputModel
+    from shared.records.models import RecordOut
 
 Check = Callable[[Mapping[str, Any]], None]
 Prepare = Callable[[Mapping[str, Any] | None, dict[str, Any], Mapping[str, str]], None]
@@ -110,9 +118,7 @@ View = Callable[[Mapping[str, Any]], dict[str, Any]]
 class Kind:
     record_type: str
     label: str
-    create: type[InputModel]
-    patch: type[InputModel]
-    out: type[models.RecordOut]
+    models: str  # the prefix of its models in shared.records.models
     staff_visibility: str | None = None
     family_may_create: bool = False
     family_may_edit_own: bool = False
@@ -123,6 +129,21 @@ class Kind:
     client_view: View = _as_stored
     staff_only_fields: frozenset[str] = frozenset({"visibility"})
     keeps_versions: bool = False
+
+    @property
+    def create(self) -> type[InputModel]:
+        return cast("type[InputModel]", self._model("In"))
+
+    @property
+    def patch(self) -> type[InputModel]:
+        return cast("type[InputModel]", self._model("Patch"))
+
+    @property
+    def out(self) -> type[RecordOut]:
+        return cast("type[RecordOut]", self._model("Out"))
+
+    def _model(self, suffix: str) -> Any:
+        return getattr(importlib.import_module("shared.records.models"), self.models + suffix)
 
     @property
     def has_visibility(self) -> bool:
@@ -137,17 +158,13 @@ class Kind:
 VISIT = Kind(
     "visit",
     "visit",
-    models.VisitIn,
-    models.VisitPatch,
-    models.VisitOut,
+    "Visit",
     checks=(_visit_times,),
 )
 AGENDA = Kind(
     "agenda",
     "agenda",
-    models.AgendaIn,
-    models.AgendaPatch,
-    models.AgendaOut,
+    "Agenda",
     staff_visibility="family",
     checks=(_unique_ids("items"),),
     prepare=_attribute_items,
@@ -156,9 +173,7 @@ AGENDA = Kind(
 NOTE = Kind(
     "note",
     "note",
-    models.NoteIn,
-    models.NotePatch,
-    models.NoteOut,
+    "Note",
     staff_visibility="professionals",
     family_may_create=True,
     family_may_edit_own=True,
@@ -168,18 +183,14 @@ NOTE = Kind(
 PLAN = Kind(
     "plan",
     "plan",
-    models.PlanIn,
-    models.PlanPatch,
-    models.PlanOut,
+    "Plan",
     staff_visibility="family",
     checks=(_unique_ids("actions"),),
 )
 COMMENT = Kind(
     "comment",
     "comment",
-    models.CommentIn,
-    models.CommentPatch,
-    models.CommentOut,
+    "Comment",
     family_may_create=True,
     family_may_edit_own=True,
     newest_first=False,
@@ -188,18 +199,14 @@ COMMENT = Kind(
 MEMBER = Kind(
     "member",
     "member",
-    models.MemberIn,
-    models.MemberPatch,
-    models.MemberOut,
+    "Member",
     staff_only_fields=frozenset(),
 )
 
 MEDIA = Kind(
     "media",
     "media item",
-    models.MediaIn,
-    models.MediaPatch,
-    models.MediaOut,
+    "Media",
     staff_visibility="professionals",
     family_may_create=True,
     family_may_edit_own=True,
