@@ -47,3 +47,36 @@ def test_http_functions_are_anonymous_at_the_host_and_authenticate_in_code(
         spec = trigger.get_dict_repr()
         if spec["type"] == "httpTrigger":
             assert str(getattr(spec["authLevel"], "value", spec["authLevel"])) == "anonymous"
+
+
+# Loaded on first use, never by registering the functions at a cold start.
+NOT_AT_START = (
+    "pydantic",
+    "pydantic_settings",
+    "shared.records.models",
+    "shared.settings",
+    "azure.cosmos",
+    "azure.storage.blob",
+    "azure.identity",
+    "azure.communication.sms",
+    "jwt",
+    "PIL",
+)
+
+
+def test_indexing_the_app_imports_no_sdk_no_model_and_not_pydantic() -> None:
+    """What bench/cold_start.py measures, as a fact that cannot drift: the names, not the time."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import sys, function_app\n"
+        "function_app.app.get_functions()\n"
+        f"print('\\n'.join(n for n in {NOT_AT_START!r} if n in sys.modules))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == []
