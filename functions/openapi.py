@@ -33,8 +33,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "properties": {
         "type": {
             "type": "string",
-            "description": "urn:familystory:problem:<kind>; about:blank from the host itself.",
-            "pattern": f"^({re.escape(PROBLEM_TYPE_BASE)}[a-z-]+|about:blank)$",
+            "description": "urn:familystory:problem:<kind>",
+            "pattern": f"^{re.escape(PROBLEM_TYPE_BASE)}[a-z-]+$",
         },
         "title": {"type": "string"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},

@@ -44,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from functions.http import PROBLEM_TYPE_BASE
 from local.config import ROOT
 from local.subscriptions import BLOB_CREATED_SUBSCRIPTIONS, BlobCreatedSubscription
 
@@ -179,8 +180,18 @@ def http_functions(functions: list[func.Function]) -> list[HttpFunction]:
     return sorted(found, key=lambda f: (f.precedence, -len(f.route)))
 
 
+PROBLEM_SLUGS = {
+    400: "bad-request",
+    404: "not-found",
+    405: "method-not-allowed",
+    500: "internal",
+}
+
+
 def problem(status: int, title: str, detail: str) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    """The host's own refusals, typed as the app's problems are (``urn:familystory:problem:``)."""
+    kind = PROBLEM_SLUGS.get(status, "host")
+    body = {"type": PROBLEM_TYPE_BASE + kind, "title": title, "status": status, "detail": detail}
     return Response(json.dumps(body), status, media_type="application/problem+json")
 
 
