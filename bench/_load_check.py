@@ -21,11 +21,13 @@ MARKER = re.compile(r"\[load:[A-Za-z0-9-]+\]")
 
 @dataclass(frozen=True)
 class Sample:
-    """One HTTP exchange: the operation it served, its status (0: no answer) and its time."""
+    """One HTTP exchange: the operation it served, its status (0: no answer) and its time;
+    ``detail`` says who sent what, and what a failure answered."""
 
     operation: str
     status: int
     seconds: float
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,11 @@ def check(
     ``served`` is what an allocated member of staff read back through the API (id -> version).
     """
     problems = list(ledger.problems)
-    problems += [f"{s.operation}: status {s.status}" for s in ledger.samples if s.status >= 500]
+    problems += [
+        f"{s.operation}: status {s.status} {s.detail}".rstrip()
+        for s in ledger.samples
+        if s.status >= 500
+    ]
     problems += [f"{s.operation}: no answer" for s in ledger.samples if s.status == 0]
     problems += lost_writes(ledger.acks, server, served)
     problems += duplicates(ledger.acks, server)
@@ -141,9 +147,15 @@ def lost_writes(
             problems.append(f"lost write: {ack.record_type} {ack.id} ({ack.action}) is not held")
             continue
         if ack.action == "delete" and not document.get("deleted"):
-            problems.append(f"lost write: {ack.record_type} {ack.id} was deleted but is back")
+            problems.append(
+                f"lost write: {ack.record_type} {ack.id} was deleted ({ack.via} by {ack.device}) "
+                f"but is back as {version_of(document)}"
+            )
         if ack.action != "delete" and document.get("deleted") and ack.id not in deleted:
-            problems.append(f"lost write: {ack.record_type} {ack.id} deleted by nobody")
+            problems.append(
+                f"lost write: {ack.record_type} {ack.id} deleted by nobody "
+                f"({ack.action} by {ack.device} acknowledged {ack.version or 'no version'})"
+            )
         versions = lineage(document)
         remembered = len(document.get("changeLog", [])) < HISTORY_LENGTH
         if ack.version and remembered and ack.version not in versions:
@@ -180,17 +192,23 @@ def duplicates(acks: list[Ack], server: Mapping[str, Mapping[str, Any]]) -> list
             for marker in MARKER.findall(str(item.get("text") or "")):
                 items[marker].append(f"{record_id}/{item.get('id')}")
     problems += [
-        f"duplicate: {m} is on {len(ids)} records" for m, ids in seen.items() if len(ids) > 1
+        f"duplicate: {m} is on {len(ids)} records ({', '.join(sorted(ids))})"
+        for m, ids in seen.items()
+        if len(ids) > 1
     ]
     problems += [
-        f"duplicate: agenda item {k} held {len(v)} times" for k, v in items.items() if len(v) > 1
+        f"duplicate: agenda item {k} held {len(v)} times ({', '.join(sorted(v))})"
+        for k, v in items.items()
+        if len(v) > 1
     ]
     ours = {a.id for a in acks if a.action == "create"}
     creators = {a.device for a in acks}
     for record_id, document in server.items():
         author = (document.get("createdBy") or {}).get("name")
         if author in creators and record_id not in ours and document.get("type") != "family":
-            problems.append(f"unacknowledged write: {document.get('type')} {record_id} is held")
+            problems.append(
+                f"unacknowledged write: {document.get('type')} {record_id} by {author} is held"
+            )
     return problems
 
 
@@ -218,9 +236,15 @@ def device_problems(device: DeviceCopy, server: Mapping[str, Mapping[str, Any]])
         elif document.get("deleted"):
             problems.append(f"{device.name} still holds deleted {document.get('type')} {record_id}")
         elif not may_see(device.kind, device.families, document):
-            problems.append(f"leak: {device.name} holds {document.get('type')} {record_id}")
+            problems.append(
+                f"leak: {device.name} holds {document.get('type')} {record_id} "
+                f"({document.get('visibility') or 'no visibility'} in {document.get('familyId')})"
+            )
         elif change.get("version") != version_of(document):
-            problems.append(f"{device.name} holds a stale {document.get('type')} {record_id}")
+            problems.append(
+                f"{device.name} holds a stale {document.get('type')} {record_id} "
+                f"({change.get('version')}, held as {version_of(document)})"
+            )
         elif change.get("familyId") != document.get("familyId"):
             problems.append(f"leak: {device.name} holds {record_id} under another family")
         else:
@@ -232,7 +256,10 @@ def device_problems(device: DeviceCopy, server: Mapping[str, Mapping[str, Any]])
             and may_see(device.kind, device.families, document)
             and record_id not in device.holdings
         ):
-            problems.append(f"missing: {device.name} lacks {document.get('type')} {record_id}")
+            problems.append(
+                f"missing: {device.name} lacks {document.get('type')} {record_id} "
+                f"({version_of(document)})"
+            )
     return problems
 
 

@@ -116,9 +116,10 @@ class Device:
             self.ledger.samples.append(Sample(operation, 0, time.perf_counter() - started))
             self.ledger.problem(f"{operation}: {method} {path} got no answer ({error!r})")
             return None
-        self.ledger.samples.append(
-            Sample(operation, response.status_code, time.perf_counter() - started)
-        )
+        took = time.perf_counter() - started
+        failed = response.status_code >= 500
+        detail = f"({self.person.name}: {method} {path}: {response.text[:300]})" if failed else ""
+        self.ledger.samples.append(Sample(operation, response.status_code, took, detail))
         if response.status_code not in allowed and response.status_code < 500:
             self.ledger.problem(
                 f"{operation}: {method} {path} answered {response.status_code}: "
@@ -133,16 +134,21 @@ class Device:
     def family(self) -> str:
         return self.rng.choice(sorted(self.person.families))
 
-    def inspect(self, record: Mapping[str, Any]) -> None:
-        """Anything a response carries must be the caller's to see."""
+    def inspect(self, record: Mapping[str, Any], via: str) -> None:
+        """Anything a response carries must be the caller's to see. ``via`` names the exchange
+        (operation, method and path) for the report."""
         family = record.get("familyId") or record.get("id")
+        what = f"{record.get('type')} {record.get('id')} version {record.get('version')}"
         if family not in self.person.families:
-            self.ledger.problem(f"leak: {self.person.name} was sent {record.get('id')} of {family}")
+            self.ledger.problem(f"leak: {self.person.name} was sent {what} of {family} ({via})")
         elif not self.staff and record.get("visibility", "family") != "family":
-            self.ledger.problem(f"leak: {self.person.name} was sent {record.get('id')} unshared")
+            self.ledger.problem(
+                f"leak: {self.person.name} was sent {what} marked "
+                f"{record.get('visibility')} ({via})"
+            )
 
-    def learn(self, record: Mapping[str, Any]) -> None:
-        self.inspect(record)
+    def learn(self, record: Mapping[str, Any], via: str) -> None:
+        self.inspect(record, via)
         self.known[str(record["id"])] = {
             "type": record["type"],
             "id": record["id"],
@@ -191,7 +197,9 @@ class Device:
                 if change["deleted"]:
                     self.known.pop(change["id"], None)
                 else:
-                    self.inspect({**change["data"], "familyId": change["familyId"]})
+                    self.inspect(
+                        {**change["data"], "familyId": change["familyId"]}, "pull GET /sync"
+                    )
                     self.known[change["id"]] = {**change, "data": dict(change["data"])}
             self.copy.apply(changes)
             self.since = page["next"]
@@ -243,7 +251,7 @@ class Device:
         elif status == "conflict":
             self.ledger.conflicts += 1
             if result.get("current"):
-                self.learn(result["current"])
+                self.learn(result["current"], f"push conflict of {operation['opId']}")
         else:
             problem = result.get("problem") or {}
             if problem.get("status") not in (404, 409, 412):
@@ -297,7 +305,7 @@ class Device:
         if response is not None and response.status_code == 201:
             record = response.json()
             self.ack("create", kind, record["id"], family, version=record["version"])
-            self.learn(record)
+            self.learn(record, f"create POST {path}")
             self.posted.append((path, body))
 
     async def update(self) -> None:
@@ -314,11 +322,14 @@ class Device:
             None,
             headers,
         )
-        await self.settle_rest(record, response)
+        await self.settle_rest(record, response, "update PATCH")
 
-    async def settle_rest(self, record: Mapping[str, Any], response: httpx.Response | None) -> None:
+    async def settle_rest(
+        self, record: Mapping[str, Any], response: httpx.Response | None, exchange: str
+    ) -> None:
         if response is None:
             return
+        via = f"{exchange} {self.path(record)} answered {response.status_code}"
         if response.status_code == 200:
             stored = response.json()
             self.ack(
@@ -328,12 +339,12 @@ class Device:
                 record["familyId"],
                 version=stored["version"],
             )
-            self.learn(stored)
+            self.learn(stored, via)
         elif response.status_code == 412:
             self.ledger.conflicts += 1
             current = response.json().get("current")
             if current:
-                self.learn(current)
+                self.learn(current, via)
         elif response.status_code == 404:
             self.known.pop(record["id"], None)
 
@@ -347,7 +358,7 @@ class Device:
         response = await self.call(
             "share", "PATCH", self.path(record), {200, 404, 412}, body, None, headers
         )
-        await self.settle_rest(record, response)
+        await self.settle_rest(record, response, "share PATCH")
 
     async def delete(self) -> None:
         record = self.pick(SHAREABLE) if self.staff else self.pick(("note", "comment"), own=True)
@@ -361,7 +372,7 @@ class Device:
             self.ack("delete", record["type"], record["id"], record["familyId"])
             self.known.pop(record["id"], None)
         elif response is not None:
-            await self.settle_rest(record, response)
+            await self.settle_rest(record, response, "delete DELETE")
 
     async def comment(self) -> None:
         target = self.pick(SHAREABLE)
@@ -374,7 +385,7 @@ class Device:
         if response is not None and response.status_code == 201:
             record = response.json()
             self.ack("create", "comment", record["id"], family, version=record["version"])
-            self.learn(record)
+            self.learn(record, f"comment POST {path}")
         elif response is not None:
             self.known.pop(target["id"], None)
 
@@ -390,7 +401,7 @@ class Device:
             stored = response.json()
             self.ack("item", "agenda", item["id"], family, parent=agenda["id"])
             self.ack("update", "agenda", agenda["id"], family, version=stored["version"])
-            self.learn(stored)
+            self.learn(stored, f"item POST {path}")
         elif response is not None and response.status_code == 404:
             self.known.pop(agenda["id"], None)
 
@@ -403,14 +414,14 @@ class Device:
             response = await self.call("read", "GET", path, {200}, params={"limit": "20"})
             if response is not None and response.status_code == 200:
                 for item in response.json()["items"]:
-                    self.inspect(item)
+                    self.inspect(item, f"read GET {path}")
             return
         headers = {"If-None-Match": f'"{record["version"]}"'}
         response = await self.call(
             "read", "GET", self.path(record), {200, 304, 404}, None, None, headers
         )
         if response is not None and response.status_code == 200:
-            self.learn(response.json())
+            self.learn(response.json(), f"read GET {self.path(record)}")
         elif response is not None and response.status_code == 404:
             self.known.pop(record["id"], None)
 
@@ -501,11 +512,14 @@ class Device:
             return
         if self.posted:
             path, body = self.rng.choice(self.posted)
-            response = await self.call("replay", "POST", path, {200, 409}, body)
+            response = await self.call("replay", "POST", path, {200, 404, 409}, body)
             if response is not None:
                 self.ledger.replays += 1
-                if response.status_code == 200 and response.json()["id"] != body["id"]:
-                    self.ledger.problem(f"replay: {path} answered another record")
+                if response.status_code == 200:
+                    record = response.json()
+                    self.inspect(record, f"replay POST {path}")
+                    if record["id"] != body["id"]:
+                        self.ledger.problem(f"replay: {path} answered another record")
 
     # --- the loop -----------------------------------------------------------------------------
 

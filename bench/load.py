@@ -30,8 +30,10 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -149,11 +151,27 @@ def local_host(folder: Path) -> Iterator[str]:
             process.wait()
 
 
+HOST_FAILURES = (" raised (invocation ", "unhandled error in ")
+
+
 def host_errors(folder: Path) -> list[str]:
-    """Functions that raised: the host logs each one it turned into a 500."""
+    """Functions that raised, each with the exception it ended with: the host logs those it
+    turned into a 500, the app's own dispatch those it answered 500 itself."""
     log = folder / "host.log"
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
-    return [f"host: {line.strip()}" for line in lines if " raised (invocation " in line]
+    found = []
+    for index, line in enumerate(lines):
+        if any(mark in line for mark in HOST_FAILURES):
+            cause = next(
+                (
+                    later.strip()
+                    for later in lines[index + 1 :]
+                    if later and not later[0].isspace() and not later.startswith("Traceback")
+                ),
+                "",
+            )
+            found.append(f"host: {line.strip()}" + (f": {cause}" if cause else ""))
+    return found
 
 
 # --- provisioning -----------------------------------------------------------------------------
@@ -186,9 +204,30 @@ class Cast:
     people: list[Person]
     families: list[str]
     auditor: Person
+    resent: int = 0
 
 
 async def provision(client: httpx.AsyncClient, devices: int) -> Cast:
+    resent = 0
+
+    async def send(
+        method: str, path: str, body: dict[str, Any], headers: dict[str, str], *statuses: int
+    ) -> dict[str, Any]:
+        """Set-up requests, each safe to send again (a PUT, or a POST with the id it creates,
+        whose repeat answers 200): one whose connection was dropped unanswered is resent. The
+        load itself never resends; there an unanswered request is a broken invariant."""
+        nonlocal resent
+        for attempt in range(3):
+            try:
+                response = await client.request(method, path, json=body, headers=headers)
+            except httpx.TransportError:
+                if attempt == 2:
+                    raise
+                resent += 1
+                continue
+            return await expect(response, *statuses, *((200,) if attempt else ()))
+        raise AssertionError("unreachable")
+
     admin = {"Authorization": f"Bearer {staff_token(str(uuid.uuid4()), 'Load Admin', 'Admin')}"}
     staff_count = max(2, devices * 2 // 5)
     family_count = devices - staff_count
@@ -197,7 +236,7 @@ async def provision(client: httpx.AsyncClient, devices: int) -> Cast:
     async def profile(name: str, role: str) -> tuple[str, str]:
         oid = str(uuid.uuid4())
         body = {"displayName": name, "teamIds": [TEAM]}
-        await expect(await client.put(f"/admin/staff/{oid}", json=body, headers=admin), 200, 201)
+        await send("PUT", f"/admin/staff/{oid}", body, admin, 200, 201)
         return oid, staff_token(oid, name, role)
 
     _, manager_token = await profile("Load Manager", "TeamManager")
@@ -213,11 +252,12 @@ async def provision(client: httpx.AsyncClient, devices: int) -> Cast:
 
     async def family(number: int, allocated: set[int]) -> str:
         body = {
+            "id": str(uuid.uuid4()),
             "displayName": f"Load family {number}",
             "teamId": TEAM,
             "workerIds": [workers[i][0] for i in sorted(allocated)],
         }
-        made = await expect(await client.post("/families", json=body, headers=manager), 201)
+        made = await send("POST", "/families", body, manager, 201)
         return str(made["id"])
 
     families = list(await asyncio.gather(*(family(n, a) for n, a in enumerate(allocation))))
@@ -233,23 +273,19 @@ async def provision(client: httpx.AsyncClient, devices: int) -> Cast:
     ]
 
     async def invite(family: str, name: str, claims: dict[str, Any], phone: str) -> None:
-        member = {"displayName": name, "relationship": "parent", "phone": phone}
-        made = await expect(
-            await client.post(f"/families/{family}/members", json=member, headers=manager), 201
-        )
-        invitation = await expect(
-            await client.post(
-                f"/families/{family}/invitations", json={"memberId": made["id"]}, headers=manager
-            ),
-            201,
+        member = {
+            "id": str(uuid.uuid4()),
+            "displayName": name,
+            "relationship": "parent",
+            "phone": phone,
+        }
+        made = await send("POST", f"/families/{family}/members", member, manager, 201)
+        # A resent invitation is a second one for the member; only the one answered is used.
+        invitation = await send(
+            "POST", f"/families/{family}/invitations", {"memberId": made["id"]}, manager, 201
         )
         redeem = {"Authorization": f"Bearer {token('family', name=name, **claims)}"}
-        await expect(
-            await client.post(
-                "/invitations/redeem", json={"code": invitation["code"]}, headers=redeem
-            ),
-            200,
-        )
+        await send("POST", "/invitations/redeem", {"code": invitation["code"]}, redeem, 200)
 
     async def family_member(index: int) -> Person:
         name = f"fm{index:02d}"
@@ -265,14 +301,24 @@ async def provision(client: httpx.AsyncClient, devices: int) -> Cast:
 
     people += await asyncio.gather(*(family_member(n) for n in range(family_count)))
     auditor = Person("auditor", "staff", auditor_oid, auditor_token, frozenset(families))
-    return Cast(people, families, auditor)
+    return Cast(people, families, auditor, resent)
 
 
 # --- the run ----------------------------------------------------------------------------------
 
 
+# The local host (uvicorn) closes a connection idle for 5 s, and httpx keeps one for 5 s: a
+# request sent on a connection as the server closes it gets no answer. Idle connections are
+# dropped well before the server's limit.
+KEEPALIVE_SECONDS = 1.0
+
+
 def client_for(url: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=url + API, timeout=httpx.Timeout(120.0))
+    return httpx.AsyncClient(
+        base_url=url + API,
+        timeout=httpx.Timeout(120.0),
+        limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS),
+    )
 
 
 async def drive(url: str, config: Config) -> Outcome:
@@ -311,6 +357,8 @@ async def drive(url: str, config: Config) -> Outcome:
     outcome.staff = sum(p.kind == "staff" for p in cast.people)
     outcome.members = sum(p.kind == "family" for p in cast.people)
     outcome.records = len(server)
+    if cast.resent:
+        outcome.extra["set-up requests resent"] = cast.resent
     return outcome
 
 
@@ -341,15 +389,31 @@ def server_documents(families: list[str]) -> dict[str, dict[str, Any]]:
     return documents
 
 
+def keep_host_log(folder: Path) -> Path | None:
+    """A copy of the host's log that outlives the stack, for a run that failed."""
+    log = folder / "host.log"
+    if not log.exists():
+        return None
+    kept = Path(tempfile.mkdtemp(prefix="load-host-")) / "host.log"
+    shutil.copyfile(log, kept)
+    return kept
+
+
 def run(config: Config) -> Outcome:
     from shared.composition import reset_runtime
 
     with bench_stack(COSMOS_DATABASE="load") as folder:
         reset_runtime()
         token("staff", str(uuid.uuid4()), "key")  # the issuer's key exists before the host reads it
-        with local_host(folder) as url:
-            outcome = asyncio.run(drive(url, config))
+        try:
+            with local_host(folder) as url:
+                outcome = asyncio.run(drive(url, config))
+        except BaseException:
+            print(f"load run failed; the host's log is kept at {keep_host_log(folder)}")
+            raise
         outcome.problems += host_errors(folder)
+        if outcome.problems:
+            outcome.extra["host log"] = str(keep_host_log(folder))
         reset_runtime()
         return outcome
 
@@ -373,6 +437,7 @@ def report(outcome: Outcome) -> str:
         f"acknowledged writes {len(outcome.ledger.acks):,}, conflicts (412/conflict) "
         f"{outcome.ledger.conflicts:,}, replays {outcome.ledger.replays:,}; records held "
         f"{outcome.records:,}",
+        *(f"{name}: {value}" for name, value in outcome.extra.items() if name != "host log"),
         "",
         "latency in ms (answered requests); alone: the same operations by one device before the "
         "load; ratio: loaded p95 / alone p95",
@@ -397,6 +462,10 @@ def report(outcome: Outcome) -> str:
     else:
         lines.append(f"{len(outcome.problems)} problems:")
         lines += [f"  {p}" for p in outcome.problems[:50]]
+        if len(outcome.problems) > 50:
+            lines.append(f"  ... and {len(outcome.problems) - 50} more")
+        if "host log" in outcome.extra:
+            lines.append(f"the host's log is kept at {outcome.extra['host log']}")
     return "\n".join(lines)
 
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+import random
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+import httpx
 
 from bench._load_check import (
     Ack,
@@ -14,6 +20,8 @@ from bench._load_check import (
     latencies,
     percentile,
 )
+from bench._load_devices import Budget, Device, Person
+from bench.load import host_errors
 
 FAMILY = "f-1"
 OTHER = "f-2"
@@ -108,9 +116,12 @@ def test_a_sound_run_passes() -> None:
 
 def test_a_5xx_or_an_unanswered_request_fails_the_run() -> None:
     ledger, server, devices, served = sound_run()
-    ledger.samples += [Sample("push", 500, 0.3), Sample("pull", 0, 120.0)]
+    ledger.samples += [
+        Sample("push", 500, 0.3, "(fm00: POST /sync: Internal error)"),
+        Sample("pull", 0, 120.0),
+    ]
     problems = check(ledger, server, devices, served)
-    assert problems == ["push: status 500", "pull: no answer"]
+    assert problems == ["push: status 500 (fm00: POST /sync: Internal error)", "pull: no answer"]
 
 
 def test_an_acknowledged_create_missing_from_the_server_is_a_lost_write() -> None:
@@ -155,7 +166,9 @@ def test_a_record_deleted_without_an_acknowledged_delete_is_a_lost_write() -> No
     del served["n-private"]
     del devices[0].holdings["n-private"]
     problems = check(ledger, server, devices, served)
-    assert "lost write: note n-private deleted by nobody" in problems
+    assert (
+        "lost write: note n-private deleted by nobody (create by sw00 acknowledged p1)" in problems
+    )
 
 
 def test_a_write_the_api_does_not_serve_back_is_reported() -> None:
@@ -172,8 +185,8 @@ def test_a_device_missing_a_record_it_may_see_or_holding_a_stale_one_fails() -> 
     del member.holdings["c-shared"]
     member.holdings["n-shared"]["version"] = "v1"
     assert check(ledger, server, devices, served) == [
-        "fm00 holds a stale note n-shared",
-        "missing: fm00 lacks comment c-shared",
+        "fm00 holds a stale note n-shared (v1, held as v2)",
+        "missing: fm00 lacks comment c-shared (c1)",
     ]
 
 
@@ -190,15 +203,17 @@ def test_a_family_device_holding_a_professionals_record_is_a_leak() -> None:
     ledger, server, devices, served = sound_run()
     devices[1].apply([change(server["n-private"]), change(server["c-private"])])
     assert check(ledger, server, devices, served) == [
-        "leak: fm00 holds note n-private",
-        "leak: fm00 holds comment c-private",
+        "leak: fm00 holds note n-private (professionals in f-1)",
+        "leak: fm00 holds comment c-private (professionals in f-1)",
     ]
 
 
 def test_a_device_holding_another_familys_record_is_a_leak() -> None:
     ledger, server, devices, served = sound_run()
     devices[0].apply([change(server["n-other"])])
-    assert check(ledger, server, devices, served) == ["leak: sw00 holds note n-other"]
+    assert check(ledger, server, devices, served) == [
+        "leak: sw00 holds note n-other (family in f-2)"
+    ]
 
 
 def test_a_shared_comment_on_an_unshared_note_is_a_leak() -> None:
@@ -220,8 +235,8 @@ def test_a_record_created_twice_is_a_duplicate() -> None:
     ledger.acks.append(Ack("sw00", "create", "note", "n-private", FAMILY, "p1", via="push"))
     assert check(ledger, server, devices, served) == [
         "duplicate: create of n-private acknowledged 2 times",
-        "duplicate: [load:sw00-2] is on 2 records",
-        "unacknowledged write: note n-twin is held",
+        "duplicate: [load:sw00-2] is on 2 records (n-private, n-twin)",
+        "unacknowledged write: note n-twin by sw00 is held",
     ]
 
 
@@ -241,7 +256,7 @@ def test_an_agenda_item_applied_twice_is_a_duplicate() -> None:
         device.apply([change(server["a-1"])])
     served["a-1"] = "a1"
     assert check(ledger, server, devices, served) == [
-        "duplicate: agenda item [load:fm00-7] held 2 times"
+        "duplicate: agenda item [load:fm00-7] held 2 times (a-1/i-1, a-1/i-9)"
     ]
 
 
@@ -268,3 +283,67 @@ def test_latencies_are_nearest_rank_percentiles_per_operation_and_overall() -> N
     assert rows["push"].count == 1
     assert rows["all"].count == 101
     assert percentile([], 0.5) == 0.0
+
+
+def member_device(answer: Callable[[httpx.Request], httpx.Response]) -> Device:
+    """A family member's device whose requests ``answer`` serves."""
+    person = Person("fm00", "family", "oid-fm", "token", frozenset({FAMILY}))
+    client = httpx.AsyncClient(
+        base_url="http://load.test/api/v1", transport=httpx.MockTransport(answer)
+    )
+    return Device(person, client, Ledger(), Budget(), random.Random(0))
+
+
+def replay(device: Device) -> None:
+    async def once() -> None:
+        async with device.client:
+            await device.replay()
+
+    asyncio.run(once())
+
+
+def test_a_replayed_create_answered_with_a_record_the_family_may_not_see_is_a_leak() -> None:
+    stored = {
+        "id": "n-1",
+        "type": "note",
+        "familyId": FAMILY,
+        "version": "v3",
+        "body": "Edited by staff",
+        "visibility": "professionals",
+    }
+    device = member_device(lambda request: httpx.Response(200, json=stored))
+    device.posted.append((f"/families/{FAMILY}/notes", {"id": "n-1", "body": "[load:fm00-1]"}))
+    replay(device)
+    assert device.ledger.problems == [
+        "leak: fm00 was sent note n-1 version v3 marked professionals "
+        "(replay POST /families/f-1/notes)"
+    ]
+
+
+def test_a_replayed_create_of_a_record_since_hidden_may_be_refused() -> None:
+    device = member_device(lambda request: httpx.Response(404, json={"status": 404}))
+    device.posted.append((f"/families/{FAMILY}/notes", {"id": "n-1", "body": "[load:fm00-1]"}))
+    replay(device)
+    assert device.ledger.problems == []
+    assert device.ledger.replays == 1
+
+
+def test_every_function_that_failed_on_the_host_is_reported_with_its_exception(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "host.log").write_text(
+        "12:00:01,000 ERROR   familystory.http: unhandled error in sync_pull\n"
+        "Traceback (most recent call last):\n"
+        '  File "shared/records/store.py", line 189, in query_all\n'
+        "RuntimeError: OrderedDict mutated during iteration\n"
+        "12:00:02,000 INFO    familystory.host: GET /api/v1/sync -> sync_pull 200 (3.0 ms)\n"
+        "12:00:03,000 ERROR   familystory.host: function notes_list raised (invocation 7)\n"
+        "Traceback (most recent call last):\n"
+        "KeyError: 'items'\n"
+    )
+    assert host_errors(tmp_path) == [
+        "host: 12:00:01,000 ERROR   familystory.http: unhandled error in sync_pull: "
+        "RuntimeError: OrderedDict mutated during iteration",
+        "host: 12:00:03,000 ERROR   familystory.host: function notes_list raised (invocation 7): "
+        "KeyError: 'items'",
+    ]
