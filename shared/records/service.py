@@ -183,6 +183,12 @@ class RecordService:
         if existing is not None and existing.get("requestHash") == request_hash:
             if existing.get("deleted"):
                 raise ConflictError(f"This {kind.label} was created and has since been deleted.")
+            if not can_see(access, existing):
+                # Un-shared since it was made: out of the caller's reach, like any other read.
+                self.audit.record(
+                    caller, "create", access.family_id, kind.record_type, existing["id"], "denied"
+                )
+                raise NotFoundError(f"No such {kind.label}.")
             self.audit.record(
                 caller, "create", access.family_id, kind.record_type, existing["id"], "replayed"
             )
