@@ -3,10 +3,18 @@
 The SDK's defaults wait 65 s for an answer and retry for minutes; an outage must reach the
 caller as a 503 in seconds, so connect and read timeouts and the retries are bounded by the
 ``COSMOS_*_TIMEOUT_SECONDS`` and ``COSMOS_RETRY_TOTAL`` settings.
+
+One client serves every thread of an instance, but the SDK keeps the headers of the last answer
+on it (``last_response_headers``): a query page takes its continuation from there, and the SDK
+writes retry counts into them after each request. Shared between threads, another thread's
+answer landing in between cost a list or a sync pull its next page, and a query copying the
+headers while another thread wrote into them failed ("OrderedDict mutated during iteration").
+Each thread therefore keeps its own last headers.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from shared.settings import Settings
@@ -44,7 +52,41 @@ def build_cosmos_client(settings: Settings, **extra: Any) -> CosmosClient:
         from azure.identity import DefaultAzureCredential
 
         credential = DefaultAzureCredential(managed_identity_client_id=settings.azure_client_id)
-    return CosmosClient(settings.cosmos_endpoint, credential=credential, **options)
+    client = CosmosClient(settings.cosmos_endpoint, credential=credential, **options)
+    headers_per_thread(client)
+    return client
+
+
+class _ThreadHeaders(threading.local):
+    value: Any = None
+
+
+def headers_per_thread(client: CosmosClient) -> None:
+    """Give each thread its own ``last_response_headers`` on this client's connection."""
+    connection: Any = client.client_connection
+    base = type(connection)
+    if getattr(base, "headers_per_thread", False):
+        return
+    from azure.core.utils import CaseInsensitiveDict
+
+    def get(self: Any) -> Any:
+        slot = self.__dict__["_thread_headers"]
+        if slot.value is None:
+            slot.value = CaseInsensitiveDict()
+        return slot.value
+
+    def put(self: Any, value: Any) -> None:
+        self.__dict__["_thread_headers"].value = value
+
+    per_thread = type(
+        base.__name__,
+        (base,),
+        {"last_response_headers": property(get, put), "headers_per_thread": True},
+    )
+    first = connection.__dict__.pop("last_response_headers", None)
+    connection.__dict__["_thread_headers"] = _ThreadHeaders()
+    connection.__class__ = per_thread
+    connection.last_response_headers = first
 
 
 def provision_database(client: CosmosClient, database_name: str) -> DatabaseProxy:
