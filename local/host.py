@@ -60,6 +60,7 @@ CONSTRAINTS = {
     "bool": r"(?i:true|false)",
 }
 BLOB_RETRIES = 5
+KEEP_ALIVE_SECONDS = 75
 
 
 def trigger_of(function: func.Function) -> dict[str, Any]:
@@ -711,7 +712,16 @@ async def serve(
         tasks.append(asyncio.create_task(BlobWatcher(blobs, settings).run()))
     for timer in timer_functions(functions, settings):
         tasks.append(asyncio.create_task(run_timer(timer, lambda: datetime.now(UTC))))
-    config = uvicorn.Config(asgi, host=host, port=port, log_level="warning", lifespan="off")
+    config = uvicorn.Config(
+        asgi,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        # Longer than clients keep idle connections (httpx: 5 s, uvicorn's own default), so a
+        # client never reuses a connection the host is closing at that very moment.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )
     server = uvicorn.Server(config)
     try:
         await server.serve()
