@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +22,7 @@ from shared.sms.memory import MemorySmsSender
 from shared.sms.port import SmsTransientError
 from shared.sms.templates import SmsTemplates
 from shared.storage_layout import RECORDS
-from tests.claims import reminder_claim
+from tests.claims import MeetingPoint, reminder_claim
 
 NOW = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
 
@@ -96,22 +95,6 @@ def test_claims_are_found_by_visit_by_message_id_overdue_and_per_family(
     assert first.id not in overdue
     early = {c.id for c in store.overdue(NOW + timedelta(minutes=59), NOW - timedelta(seconds=1))}
     assert {waiting.id, later.id}.isdisjoint(early)
-
-
-class MeetingPoint:
-    """Claims that make the runs wait for each other after reading them, so they race."""
-
-    def __init__(self, claims: CosmosClaimStore, runs: int) -> None:
-        self._claims = claims
-        self._barrier = threading.Barrier(runs, timeout=20)
-
-    def for_visits(self, visits: Sequence[Visit]) -> list[Claim]:
-        found = self._claims.for_visits(visits)
-        self._barrier.wait()
-        return found
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._claims, name)
 
 
 def family_with_visit(families: InMemoryFamilies) -> Visit:

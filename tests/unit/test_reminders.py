@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,7 +24,7 @@ from shared.sms.port import (
     SmsTransientError,
 )
 from shared.sms.templates import SmsTemplates
-from tests.claims import reminder_claim
+from tests.claims import MeetingPoint, reminder_claim
 
 LONDON = ZoneInfo("Europe/London")
 FAMILY = "fam-1"
@@ -136,25 +134,8 @@ def test_running_twice_sends_once(world: World) -> None:
     assert len(world.sender.sent) == 2
 
 
-class MeetingPoint:
-    """Claims that make the runs wait for each other after reading them, so they all race to
-    claim the same texts."""
-
-    def __init__(self, claims: ClaimStore, runs: int) -> None:
-        self._claims = claims
-        self._barrier = threading.Barrier(runs, timeout=10)
-
-    def for_visits(self, visits: Sequence[Visit]) -> list[Claim]:
-        found = self._claims.for_visits(visits)
-        self._barrier.wait()
-        return found
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._claims, name)
-
-
 def run_concurrently(world: World, runs: int = 2) -> list[RunReport]:
-    meeting = MeetingPoint(world.claims, runs)
+    meeting = MeetingPoint(world.claims, runs, timeout=10)
     reports: list[RunReport] = []
     errors: list[BaseException] = []
 
