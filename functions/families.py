@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.case_records import listing, not_modified
+from functions.case_records import listed_page, listing, not_modified
 from functions.http import Call, Reply, endpoint, record_reply
 from functions.openapi import route_prefix
 from shared.access import require_role
@@ -135,18 +135,7 @@ def members_create(call: Call) -> Reply:
     tags=("members",),
 )
 def members_list(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    service = record_service.RecordService(get_runtime())
-    access = service.access(call.caller, family_id, MEMBER)
-    found = service.list(
-        call.caller,
-        MEMBER,
-        family_id,
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
-        access=access,
-    )
-    return listing(found.documents, lambda d: case.present_for(access, MEMBER, d), found.next)
+    return listed_page(call, MEMBER)
 
 
 @endpoint(
