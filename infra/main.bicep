@@ -53,9 +53,13 @@ param corsAllowedOrigins array = []
 @description('Name of the Cosmos DB database.')
 param cosmosDatabaseName string = 'familystory'
 
-@description('0 for a serverless Cosmos DB account; otherwise the autoscale maximum RU/s shared by the database (at least 1000).')
-@minValue(0)
-param cosmosMaxThroughput int = 0
+@description('Serverless Cosmos DB (billed per request) when true; false provisions autoscale throughput shared by the database, up to cosmosMaxThroughput RU/s. Choose before the first deployment: changing it later is a migration.')
+param cosmosServerless bool = true
+
+@description('Autoscale maximum RU/s of the Cosmos DB database when cosmosServerless is false: 1000 to 1000000 in steps of 1000, the values Cosmos DB accepts.')
+@minValue(1000)
+@maxValue(1000000)
+param cosmosMaxThroughput int = 1000
 
 @description('Put storage, Cosmos DB and Speech behind private endpoints with public access off, and integrate the app with a virtual network. The media account stays reachable from the internet because devices upload to it with SAS URLs.')
 param enablePrivateNetworking bool = false
@@ -191,6 +195,7 @@ module cosmos 'app/cosmos.bicep' = {
     databaseName: cosmosDatabaseName
     location: location
     tags: tags
+    serverless: cosmosServerless
     maxThroughput: cosmosMaxThroughput
     allowPublicNetworkAccess: !enablePrivateNetworking
     privateEndpointSubnetId: enablePrivateNetworking ? network.outputs.privateEndpointSubnetId : ''

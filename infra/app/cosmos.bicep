@@ -1,5 +1,5 @@
 // Cosmos DB for NoSQL: key (local) auth off, continuous backup, TLS 1.2, serverless unless a
-// throughput is given. The containers mirror shared/storage_layout.py exactly; a test in
+// throughput is asked for. The containers mirror shared/storage_layout.py exactly; a test in
 // tests/infra compares them, so edit both together.
 
 @description('Name of the Cosmos DB account (3-44 lowercase letters, digits and hyphens).')
@@ -16,9 +16,13 @@ param location string
 @description('Tags applied to the account.')
 param tags object
 
-@description('0 for a serverless account; otherwise the autoscale maximum RU/s shared by the database (at least 1000).')
-@minValue(0)
-param maxThroughput int = 0
+@description('Serverless (billed per request) when true; otherwise the database autoscales up to maxThroughput RU/s.')
+param serverless bool = true
+
+@description('Autoscale maximum RU/s shared by the database when not serverless: 1000 to 1000000 in steps of 1000, the values Cosmos DB accepts.')
+@minValue(1000)
+@maxValue(1000000)
+param maxThroughput int = 1000
 
 @description('Whether the account accepts traffic from public networks.')
 param allowPublicNetworkAccess bool = true
@@ -28,8 +32,6 @@ param privateEndpointSubnetId string = ''
 
 @description('Private DNS zone id (privatelink.documents.azure.com) for the private endpoint.')
 param privateDnsZoneId string = ''
-
-var serverless = maxThroughput == 0
 
 var containers = [
   {

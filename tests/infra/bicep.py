@@ -363,3 +363,88 @@ def cosmos_container_problems(
         f"container {name}: in the Bicep but not in storage_layout.py" for name in sorted(by_id)
     ]
     return problems
+
+
+# Cosmos DB autoscale maximum ---------------------------------------------------------------
+
+# Cosmos DB takes an autoscale maximum of 1000 to 1,000,000 RU/s (more by support request), in
+# steps of 1000; it refuses anything else only mid-deployment, after the account exists.
+AUTOSCALE_MIN_RUS = 1000
+AUTOSCALE_MAX_RUS = 1_000_000
+AUTOSCALE_STEP_RUS = 1000
+
+
+def decorator_argument(decorators: Iterable[dict[str, Any]], kind: str) -> Any:
+    for decorator in decorators:
+        if decorator["type"] == kind:
+            return decorator["argument"]
+    return None
+
+
+def _autoscale_maxima(node: Any) -> Iterator[Any]:
+    """Every value given as ``autoscaleSettings.maxThroughput``, however deeply nested."""
+    if isinstance(node, dict):
+        settings = node.get("autoscaleSettings")
+        if isinstance(settings, dict) and "maxThroughput" in settings:
+            yield settings["maxThroughput"]
+        for value in node.values():
+            yield from _autoscale_maxima(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _autoscale_maxima(value)
+
+
+def autoscale_parameters(path: Path) -> set[str]:
+    """Parameters of a template that become an autoscale maximum, directly or through modules."""
+    template = parse(path)
+    found = {
+        value
+        for value in _autoscale_maxima(template.get("resources", {}))
+        if isinstance(value, str)
+    }
+    for module in template.get("modules", {}).values():
+        inner = autoscale_parameters((path.parent / module["detail"]["path"]).resolve())
+        found |= {
+            value
+            for name, value in body(module).get("params", {}).items()
+            if name in inner and isinstance(value, str)
+        }
+    return found & set(template.get("parameters", {}))
+
+
+def autoscale_value_problem(value: Any) -> str | None:
+    if not isinstance(value, int):
+        return None
+    if not AUTOSCALE_MIN_RUS <= value <= AUTOSCALE_MAX_RUS or value % AUTOSCALE_STEP_RUS:
+        return (
+            f"{value} is not {AUTOSCALE_MIN_RUS} to {AUTOSCALE_MAX_RUS} RU/s in steps of "
+            f"{AUTOSCALE_STEP_RUS}"
+        )
+    return None
+
+
+def autoscale_problems(path: Path) -> list[str]:
+    """An autoscale maximum, or a parameter that becomes one, accepts only what Cosmos DB takes."""
+    template = parse(path)
+    problems = [
+        f"autoscale maximum: {problem}"
+        for value in _autoscale_maxima(template.get("resources", {}))
+        if (problem := autoscale_value_problem(value))
+    ]
+    for name in sorted(autoscale_parameters(path)):
+        spec = template["parameters"][name]
+        minimum = decorator_argument(spec["decorators"], "min_value")
+        maximum = decorator_argument(spec["decorators"], "max_value")
+        if not isinstance(minimum, int) or minimum < AUTOSCALE_MIN_RUS:
+            problems.append(
+                f"parameter {name}: becomes an autoscale maximum, so @minValue must be at least "
+                f"{AUTOSCALE_MIN_RUS}"
+            )
+        if not isinstance(maximum, int) or maximum > AUTOSCALE_MAX_RUS:
+            problems.append(
+                f"parameter {name}: becomes an autoscale maximum, so @maxValue must be at most "
+                f"{AUTOSCALE_MAX_RUS}"
+            )
+        if problem := autoscale_value_problem(spec.get("default")):
+            problems.append(f"parameter {name}: default {problem}")
+    return problems

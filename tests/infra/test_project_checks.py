@@ -14,6 +14,8 @@ from tests.infra.bicep import (
     FIXTURES,
     INFRA,
     Template,
+    autoscale_parameters,
+    autoscale_problems,
     bicep_files,
     blob_protection_problems,
     cosmos_problems,
@@ -144,4 +146,26 @@ def test_role_assignment_check_fails_on_random_names_and_unnamed_roles() -> None
     assert role_assignment_problems(parse(bad), bad.read_text()) == [
         "role assignment assignment: name must be guid(scope id, principal id, role id)",
         "line 6: role id without a comment naming the role",
+    ]
+
+
+def test_cosmos_autoscale_maximum_accepts_only_what_cosmos_db_takes() -> None:
+    assert autoscale_parameters(INFRA / "main.bicep") == {"cosmosMaxThroughput"}
+    assert [
+        f"{path.relative_to(INFRA)}: {problem}"
+        for path in bicep_files()
+        for problem in autoscale_problems(path)
+    ] == []
+
+
+def test_autoscale_check_fails_on_a_minimum_below_1000_and_off_step_values() -> None:
+    assert autoscale_problems(FIXTURES / "autoscale" / "main.bicep") == [
+        "autoscale maximum: 2500 is not 1000 to 1000000 RU/s in steps of 1000",
+        "parameter maxThroughput: becomes an autoscale maximum, so @minValue must be at least 1000",
+        "parameter maxThroughput: becomes an autoscale maximum, so @maxValue must be at most "
+        "1000000",
+        "parameter maxThroughput: default 0 is not 1000 to 1000000 RU/s in steps of 1000",
+        "parameter otherMaxThroughput: becomes an autoscale maximum, so @maxValue must be at most "
+        "1000000",
+        "parameter otherMaxThroughput: default 1500 is not 1000 to 1000000 RU/s in steps of 1000",
     ]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.bicep import INFRA, parse
+from tests.infra.bicep import INFRA, autoscale_parameters, autoscale_value_problem, parse
 
 TENANTS = INFRA / "tenants"
 BOROUGHS = ("kensington-and-chelsea", "westminster", "hammersmith-and-fulham")
@@ -71,6 +71,21 @@ def test_parameter_values_fit_their_limits(borough: str) -> None:
     assert 3 <= len(_string(values["serviceName"])) <= 60
     for name in ("staffTenantId", "staffApiClientId", "familyTenantId", "familyAppClientId"):
         assert re.fullmatch(r"readEnvironmentVariable\('FAMILYSTORY_[A-Z_]+'\)", values[name]), name
+
+
+@pytest.mark.parametrize("borough", BOROUGHS)
+def test_an_autoscale_maximum_a_borough_sets_is_one_cosmos_db_takes(borough: str) -> None:
+    _, values = read_bicepparam(TENANTS / f"{borough}.bicepparam")
+    for name in autoscale_parameters(INFRA / "main.bicep") & set(values):
+        assert autoscale_value_problem(int(values[name])) is None, name
+
+
+def test_autoscale_values_outside_cosmos_db_limits_are_refused() -> None:
+    assert [
+        value
+        for value in (0, 999, 1000, 1500, 4000, 1_000_000, 1_001_000)
+        if autoscale_value_problem(value)
+    ] == [0, 999, 1500, 1_001_000]
 
 
 def test_boroughs_differ_only_in_what_truly_differs() -> None:
