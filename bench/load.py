@@ -236,7 +236,7 @@ async def provision(client: httpx.AsyncClient, devices: int) -> Cast:
     async def profile(name: str, role: str) -> tuple[str, str]:
         oid = str(uuid.uuid4())
         body = {"displayName": name, "teamIds": [TEAM]}
-        await send("PUT", f"/admin/staff/{oid}", body, admin, 200, 201)
+        await send("PUT", f"/staff/{oid}", body, admin, 200, 201)
         return oid, staff_token(oid, name, role)
 
     _, manager_token = await profile("Load Manager", "TeamManager")

@@ -224,15 +224,15 @@ def audit_list(call: Call) -> Reply:
 
 @endpoint(
     bp,
-    name="admin_staff_put",
-    route="admin/staff/{oid}",
+    name="staff_put",
+    route="staff/{oid}",
     methods=["PUT"],
-    summary="Create or update a member of staff (Admin)",
+    summary="Create or replace a member of staff (Admin)",
     body=lambda: models.StaffIn,
     response=lambda: models.StaffOut,
-    tags=("admin",),
+    tags=("staff",),
 )
-def admin_staff_put(call: Call) -> Reply:
+def staff_put(call: Call) -> Reply:
     require_role(call.caller, "Admin")
     stored, created = staff.put_staff(
         get_runtime(), call.caller, call.route("oid"), call.json(models.StaffIn)
@@ -242,13 +242,13 @@ def admin_staff_put(call: Call) -> Reply:
 
 @endpoint(
     bp,
-    name="admin_staff_list",
-    route="admin/staff",
+    name="staff_list",
+    route="staff",
     methods=["GET"],
     summary="List staff (Admin)",
-    tags=("admin",),
+    tags=("staff",),
 )
-def admin_staff_list(call: Call) -> Reply:
+def staff_list(call: Call) -> Reply:
     found = staff.list_staff(
         get_runtime(),
         call.caller,

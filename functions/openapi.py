@@ -257,7 +257,7 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "invitations_redeem": {"code": "K7QZ3MXP2R"},
     "notes_disputes_create": {"statement": "I did not say that the flat was untidy."},
-    "admin_staff_put": {"displayName": "Sam Patel", "teamIds": ["north-east"]},
+    "staff_put": {"displayName": "Sam Patel", "teamIds": ["north-east"]},
     "sync_push": {
         "operations": [
             {
@@ -489,7 +489,7 @@ def _success_responses(
         }
         if retried:
             responses["200"] = {**success, "description": "A safe retry: the stored record"}
-    elif spec.name == "admin_staff_put":
+    elif spec.name == "staff_put":
         responses["200"] = {**success, "description": "Updated"}
         responses["201"] = {**success, "description": "Created"}
     else:

@@ -49,6 +49,23 @@ def test_http_functions_are_anonymous_at_the_host_and_authenticate_in_code(
             assert str(getattr(spec["authLevel"], "value", spec["authLevel"])) == "anonymous"
 
 
+def test_no_http_route_starts_with_a_prefix_the_azure_host_reserves(
+    functions: list[func.Function],
+) -> None:
+    """Azure refuses to register a function whose route starts with ``admin`` or ``runtime``,
+    whatever ``routePrefix`` says, so such a route would work locally and never in Azure."""
+    routes = []
+    for function in functions:
+        trigger = function.get_trigger()
+        assert trigger is not None
+        spec = trigger.get_dict_repr()
+        if spec["type"] == "httpTrigger":
+            routes.append(str(spec.get("route") or function.get_function_name()))
+    assert routes
+    reserved = [r for r in routes if r.lstrip("/").lower().startswith(("admin", "runtime"))]
+    assert reserved == []
+
+
 # Loaded on first use, never by registering the functions at a cold start.
 NOT_AT_START = (
     "pydantic",

@@ -161,6 +161,16 @@ def test_forbidden_and_not_found_are_declared_where_they_apply() -> None:
         )
 
 
+def test_the_staff_directory_is_at_staff() -> None:
+    document = openapi_document()
+    assert {"/staff", "/staff/{oid}"} <= set(document["paths"])
+    assert not [p for p in document["paths"] if p.lower().startswith(("/admin", "/runtime"))]
+    put = document["paths"]["/staff/{oid}"]["put"]
+    assert put["operationId"] == "staff_put"
+    assert put["tags"] == ["staff"]
+    assert document["paths"]["/staff"]["get"]["operationId"] == "staff_list"
+
+
 def test_single_records_declare_their_etag_and_creations_their_location() -> None:
     document = openapi_document()
     notes = document["paths"]["/families/{familyId}/notes"]["post"]["responses"]
@@ -171,7 +181,7 @@ def test_single_records_declare_their_etag_and_creations_their_location() -> Non
     assert "ETag" in _header_names(document, note["get"]["responses"]["304"])
     assert "content" not in note["get"]["responses"]["304"]
     assert "ETag" in _header_names(document, note["patch"]["responses"]["200"])
-    staff = document["paths"]["/admin/staff/{oid}"]["put"]["responses"]
+    staff = document["paths"]["/staff/{oid}"]["put"]["responses"]
     assert {"200", "201"} <= set(staff)
     invitation = document["paths"]["/families/{familyId}/invitations"]["post"]["responses"]
     assert "200" not in invitation

@@ -43,3 +43,13 @@ def test_openapi_document_is_served(api: RunningHost) -> None:
     response = httpx.get(f"{api.url}/api/v1/openapi.json")
     assert response.status_code == 200
     assert "/me" in response.json()["paths"]
+
+
+def test_the_staff_directory_is_served_at_staff_and_nothing_under_admin(api: RunningHost) -> None:
+    admin = bearer(staff_token("Admin", oid=str(uuid.uuid4())))
+    listed = httpx.get(f"{api.url}/api/v1/staff", headers=admin)
+    gone = httpx.get(f"{api.url}/api/v1/admin/staff", headers=admin)
+    assert listed.status_code == 200
+    assert gone.status_code == 404
+    assert gone.headers["content-type"].startswith("application/problem+json")
+    assert "location" not in gone.headers
