@@ -257,7 +257,7 @@ REQUEST_EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "invitations_redeem": {"code": "K7QZ3MXP2R"},
     "notes_disputes_create": {"statement": "I did not say that the flat was untidy."},
-    "staff_put": {"displayName": "Sam Patel", "teamIds": ["north-east"]},
+    "staff_put": {"displayName": "Sam Patel", "teamIds": ["north-east"], "phone": "+447700900321"},
     "sync_push": {
         "operations": [
             {

@@ -100,6 +100,7 @@ class StaffIn(InputModel):
     team_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
         default_factory=list, max_length=50
     )
+    phone: Phone | None = None
 
 
 class StaffOut(ApiModel):
@@ -108,6 +109,7 @@ class StaffOut(ApiModel):
     oid: str
     display_name: str
     team_ids: list[str]
+    phone: str | None = None
     updated_at: str | None = None
     version: str
 

@@ -1,4 +1,7 @@
-"""The staff directory, managed by Admin: display names and team membership."""
+"""The staff directory, managed by Admin: display names, team membership, mobiles for alerts.
+
+A ``PUT`` replaces the whole entry: a field left out, ``phone`` included, is removed.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from shared.records.store import first_page, now_iso, version_of
 
 def present_staff(document: dict[str, Any]) -> dict[str, Any]:
     shaped = StaffOut.model_validate({**document, "version": version_of(document)})
-    return shaped.model_dump(mode="json", by_alias=True)
+    return shaped.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
 def put_staff(
@@ -37,6 +40,8 @@ def put_staff(
         "updatedAt": now_iso(runtime.clock()),
         "updatedBy": caller.actor,
     }
+    if body.phone is not None:
+        document["phone"] = body.phone
     stored: dict[str, Any] = runtime.directory.container.upsert_item(document)
     with runtime.cache_lock:
         runtime.profile_cache.pop(document_id, None)

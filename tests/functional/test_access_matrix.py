@@ -99,7 +99,7 @@ def staff_directory_row(name: str, build: Builder, admin: int) -> Row:
     return Row(name, build, 403, 403, {**refused, "admin": admin, "anonymous": 401})
 
 
-STAFF_ENTRY = {"displayName": "New Worker", "teamIds": ["north"]}
+STAFF_ENTRY = {"displayName": "New Worker", "teamIds": ["north"], "phone": "07700 900321"}
 
 
 ROWS: list[Row] = [

@@ -161,13 +161,17 @@ def test_forbidden_and_not_found_are_declared_where_they_apply() -> None:
         )
 
 
-def test_the_staff_directory_is_at_staff() -> None:
+def test_the_staff_directory_is_at_staff_with_an_optional_phone() -> None:
     document = openapi_document()
     assert {"/staff", "/staff/{oid}"} <= set(document["paths"])
     assert not [p for p in document["paths"] if p.lower().startswith(("/admin", "/runtime"))]
     put = document["paths"]["/staff/{oid}"]["put"]
     assert put["operationId"] == "staff_put"
     assert put["tags"] == ["staff"]
+    body = put["requestBody"]["content"]["application/json"]["schema"]
+    schema = _resolve(document, body["$ref"]) if "$ref" in body else body
+    assert "phone" in schema["properties"]
+    assert "phone" not in schema.get("required", [])
     assert document["paths"]["/staff"]["get"]["operationId"] == "staff_list"
 
 
