@@ -1,10 +1,16 @@
 """Media: upload slots and media records over HTTP, and the functions that process uploads.
 
 ``media_process_upload`` runs on the ``Microsoft.Storage.BlobCreated`` events of the ``uploads``
-container, delivered by Event Grid (``infra/app/upload-events.bicep``; locally, by the host's
-blob watcher). The event names the blob and nothing more: the processor opens it with the app's
-own client and streams it (``shared.services.media_processing``), so no upload's bytes pass
-through the host, and no Storage SDK is imported until an upload arrives.
+container, which Event Grid puts on the ``media-uploads`` Storage queue
+(``infra/app/upload-events.bicep``; locally, the host's Event Grid stand-in does). Processing a
+long video or recording takes minutes, and Event Grid redelivers any delivery not answered in
+30 s, so nothing runs inside a delivery: the queue trigger runs it, with the message hidden
+while it works, retried after a failure and moved to the poison queue after the last. (The blob
+trigger's Event Grid source was the other way; in Python it hands the function the blob's bytes
+unless the SDK-type binding package is loaded at every cold start.) The event names the blob
+and nothing more: the processor opens it with the app's own client and streams it
+(``shared.services.media_processing``), so no upload's bytes pass through the host, and no
+Storage SDK is imported until an upload arrives.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from functions.openapi import route_prefix
 from shared.composition import get_runtime
 from shared.lazy import LazyModule
 from shared.records.kinds import MEDIA
+from shared.storage_layout import UPLOAD_EVENTS_QUEUE
 
 if TYPE_CHECKING:
     from shared.records import models
@@ -126,17 +133,18 @@ def media_delete(call: Call) -> Reply:
 
 
 @bp.function_name("media_process_upload")
-@bp.event_grid_trigger(arg_name="event")
-def media_process_upload(event: func.EventGridEvent) -> None:
-    """Bad files end ``rejected``; only our own storage or database failing raises, and Event Grid
-    then delivers the event again."""
-    from shared.services.media_processing import MediaProcessor, uploaded_blob_name
+@bp.queue_trigger(arg_name="message", queue_name=UPLOAD_EVENTS_QUEUE, connection="MEDIA_STORAGE")
+def media_process_upload(message: func.QueueMessage) -> None:
+    """Bad files end ``rejected``; only our own storage or database failing raises, and the
+    message is then delivered again (after ``maxDequeueCount`` failures, to the poison queue,
+    where the recheck timer's sweep still finds the upload)."""
+    from shared.services.media_processing import MediaProcessor, upload_event_blob_name
 
-    name = uploaded_blob_name(event.event_type, event.subject)
+    name = upload_event_blob_name(message.get_body())
     if name is None:
         log.warning(
-            "media: event ignored",
-            extra={"event_type": event.event_type, "subject": event.subject},
+            "media: message ignored: not a blob created in uploads",
+            extra={"message_id": message.id, "dequeue_count": message.dequeue_count},
         )
         return
     MediaProcessor(get_runtime()).process(name)

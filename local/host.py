@@ -46,7 +46,23 @@ from starlette.routing import Route
 
 from functions.http import PROBLEM_TYPE_BASE
 from local.config import ROOT
-from local.subscriptions import BLOB_CREATED_SUBSCRIPTIONS, BlobCreatedSubscription
+from local.eventgrid import (
+    EVENT_GRID_PATH,
+    DeliveryRules,
+    EventGrid,
+    EventGridWebhook,
+    blob_created_event,
+    event_grid_functions,
+    host_keys,
+    keys_path,
+)
+from local.queues import QueueListener, QueueOptions, queue_functions
+from local.subscriptions import (
+    BLOB_CREATED_SUBSCRIPTIONS,
+    BlobCreatedSubscription,
+    FunctionDestination,
+    QueueDestination,
+)
 
 log = logging.getLogger("familystory.host")
 
@@ -273,20 +289,25 @@ def to_starlette(result: Any) -> Response:
     return response
 
 
-def build_asgi(functions: list[func.Function]) -> Starlette:
+def build_asgi(
+    functions: list[func.Function], keys: Mapping[str, str] | None = None
+) -> tuple[Starlette, EventGridWebhook]:
+    """The host's HTTP app (functions under the route prefix, and the Event Grid webhook, which
+    asks for ``keys``) and the webhook itself, which local Event Grid deliveries also go through."""
     host = HttpHost(http_functions(functions), route_prefix())
-    events = EventGridHost(event_grid_functions(functions))
+    webhook = EventGridWebhook(event_grid_functions(functions), keys or {}, invoke_logged, problem)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
     async def handle(request: Request) -> Response:
         if request.url.path.rstrip("/").lower() == EVENT_GRID_PATH:
-            return await events.handle(request)
+            return await webhook.handle(request)
         return await host.handle(request)
 
-    return Starlette(
+    asgi = Starlette(
         routes=[Route("/{path:path}", handle, methods=methods)],
         exception_handlers={HTTPException: host_refusal, Exception: host_failure},
     )
+    return asgi, webhook
 
 
 async def host_refusal(request: Request, error: Exception) -> Response:
@@ -299,113 +320,6 @@ async def host_refusal(request: Request, error: Exception) -> Response:
 async def host_failure(request: Request, error: Exception) -> Response:
     log.error("host error on %s %s: %r", request.method, request.url.path, error)
     return problem(500, "Internal server error", "The local host failed to handle the request.")
-
-
-# --- Event Grid -------------------------------------------------------------------------------
-
-EVENT_GRID_PATH = "/runtime/webhooks/eventgrid"
-SUBSCRIPTION_VALIDATION = "Microsoft.EventGrid.SubscriptionValidationEvent"
-
-
-@dataclass(frozen=True)
-class EventGridFunction:
-    name: str
-    binding: str
-    function: Callable[..., Any]
-
-
-def event_grid_functions(functions: list[func.Function]) -> list[EventGridFunction]:
-    found: list[EventGridFunction] = []
-    for function in functions:
-        trigger = trigger_of(function)
-        if trigger.get("type") != "eventGridTrigger":
-            continue
-        found.append(
-            EventGridFunction(
-                name=str(function.get_function_name()),
-                binding=str(trigger["name"]),
-                function=function.get_user_function(),
-            )
-        )
-    return found
-
-
-class BadEventError(ValueError):
-    """Not an Event Grid or CloudEvents event."""
-
-
-def event_grid_event(document: Any) -> func.EventGridEvent:
-    """An event in the Event Grid schema or CloudEvents 1.0, as the trigger hands it over."""
-    if not isinstance(document, dict):
-        raise BadEventError("each event must be a JSON object")
-    cloud = "specversion" in document
-    event_id = document.get("id")
-    event_type = document.get("type" if cloud else "eventType")
-    if not isinstance(event_id, str) or not isinstance(event_type, str):
-        raise BadEventError("an event needs a string id and " + ("type" if cloud else "eventType"))
-    data = document.get("data")
-    when = document.get("time" if cloud else "eventTime")
-    event_time = None
-    if isinstance(when, str):
-        with contextlib.suppress(ValueError):
-            event_time = datetime.fromisoformat(when)
-    return func.EventGridEvent(
-        id=event_id,
-        data=data if isinstance(data, dict) else {},
-        topic=str(document.get("source" if cloud else "topic") or ""),
-        subject=str(document.get("subject") or ""),
-        event_type=event_type,
-        event_time=event_time,
-        data_version=str(document.get("specversion" if cloud else "dataVersion") or ""),
-    )
-
-
-class EventGridHost:
-    """The Event Grid webhook: ``202`` once every event ran, ``500`` if one failed (Event Grid
-    then delivers the batch again), ``400`` for a body that holds no events."""
-
-    def __init__(self, functions: list[EventGridFunction]) -> None:
-        self.functions = {f.name.lower(): f for f in functions}
-
-    async def handle(self, request: Request) -> Response:
-        name = request.query_params.get("functionName", "")
-        function = self.functions.get(name.lower())
-        if function is None:
-            return problem(404, "Not found", f"No Event Grid function is named {name!r}.")
-        if request.method == "OPTIONS":
-            origin = request.headers.get("webhook-request-origin", "*")
-            return Response(status_code=200, headers={"WebHook-Allowed-Origin": origin})
-        if request.method != "POST":
-            return problem(405, "Method not allowed", "Deliver events with POST.")
-        try:
-            body = json.loads(await request.body())
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return problem(400, "Bad request", "The body is not JSON.")
-        documents = body if isinstance(body, list) else [body]
-        validation = self.validation_response(request, documents)
-        if validation is not None:
-            return validation
-        try:
-            events = [event_grid_event(document) for document in documents]
-        except BadEventError as error:
-            return problem(400, "Bad request", str(error))
-        for event in events:
-            if not await invoke_logged(function.name, function.function, function.binding, event):
-                return problem(500, "Internal server error", f"{function.name} failed.")
-        return Response(status_code=202)
-
-    @staticmethod
-    def validation_response(request: Request, documents: list[Any]) -> Response | None:
-        first = documents[0] if documents and isinstance(documents[0], dict) else {}
-        handshake = request.headers.get("aeg-event-type", "").lower() == "subscriptionvalidation"
-        if not handshake and first.get("eventType") != SUBSCRIPTION_VALIDATION:
-            return None
-        data = first.get("data")
-        code = data.get("validationCode") if isinstance(data, dict) else None
-        if not isinstance(code, str):
-            return problem(400, "Bad request", "A subscription validation needs its code.")
-        body = json.dumps({"validationResponse": code})
-        return Response(body, 200, media_type="application/json")
 
 
 # --- Timers -----------------------------------------------------------------------------------
@@ -500,7 +414,7 @@ class BlobFunction:
     connection: str
     binding: str
     function: Callable[..., Any]
-    events: bool = False  # an Event Grid function handed BlobCreated events, not the blob
+    subscription: BlobCreatedSubscription | None = None  # raises events instead of running
 
 
 def compile_blob_path(path: str) -> tuple[str, re.Pattern[str]]:
@@ -533,59 +447,28 @@ def blob_functions(functions: list[func.Function]) -> list[BlobFunction]:
     return found
 
 
-def blob_event_functions(
-    functions: list[func.Function],
+def blob_event_sources(
     subscriptions: tuple[BlobCreatedSubscription, ...] = BLOB_CREATED_SUBSCRIPTIONS,
 ) -> list[BlobFunction]:
-    """The Event Grid functions subscribed to blob-created events, as the watcher runs them
-    (a subscription naming a function the app lacks is left out, as for a test app)."""
-    by_name = {f.name: f for f in event_grid_functions(functions)}
-    found: list[BlobFunction] = []
-    for subscription in subscriptions:
-        function = by_name.get(subscription.function)
-        if function is None:
-            continue
-        found.append(
-            BlobFunction(
-                name=function.name,
-                container=subscription.container,
-                pattern=re.compile("^.+$"),
-                connection=subscription.connection,
-                binding=function.binding,
-                function=function.function,
-                events=True,
-            )
+    """The containers whose blob-created events Event Grid subscriptions deliver: the watcher
+    raises each event once per blob version, and the local Event Grid delivers it."""
+    return [
+        BlobFunction(
+            name=subscription.name,
+            container=subscription.container,
+            pattern=re.compile("^.+$"),
+            connection=subscription.connection,
+            binding="",
+            function=lambda: None,
+            subscription=subscription,
         )
-    return found
-
-
-def blob_created_event(container: str, blob: Any, url: str) -> func.EventGridEvent:
-    """The ``Microsoft.Storage.BlobCreated`` event Azure Storage raises for ``blob``."""
-    etag = str(blob.etag).strip('"')
-    return func.EventGridEvent(
-        id=str(uuid.uuid4()),
-        data={
-            "api": "PutBlockList",
-            "contentType": blob.content_settings.content_type,
-            "contentLength": blob.size,
-            "blobType": "BlockBlob",
-            "url": url,
-            "eTag": etag,
-        },
-        topic="/local/storageAccounts/devstoreaccount1",
-        subject=f"/blobServices/default/containers/{container}/blobs/{blob.name}",
-        event_type="Microsoft.Storage.BlobCreated",
-        event_time=datetime.now(UTC),
-        data_version="",
-    )
+        for subscription in subscriptions
+    ]
 
 
 def blob_argument(function: BlobFunction, service: Any, blob: Any) -> Any:
-    """What the function's blob parameter asks for: a BlobClient, a name, or an InputStream;
-    or, for an Event Grid function, the blob-created event."""
+    """What the function's blob parameter asks for: a BlobClient, a name, or an InputStream."""
     client = service.get_blob_client(function.container, blob.name)
-    if function.events:
-        return blob_created_event(function.container, blob, client.url)
     annotation = inspect.signature(function.function).parameters[function.binding].annotation
     with contextlib.suppress(Exception):  # PEP 563 string annotations, resolved as the worker does
         annotation = typing.get_type_hints(function.function).get(function.binding, annotation)
@@ -613,10 +496,16 @@ class BlobWatcher:
 
     RECEIPTS = "azure-webjobs-hosts"
 
-    def __init__(self, functions: list[BlobFunction], settings: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        functions: list[BlobFunction],
+        settings: Mapping[str, str],
+        events: EventGrid | None = None,
+    ) -> None:
         from azure.storage.blob import BlobServiceClient
 
         self.functions = functions
+        self.events = events
         self.services = {
             f.connection: BlobServiceClient.from_connection_string(settings[f.connection])
             for f in functions
@@ -666,6 +555,9 @@ class BlobWatcher:
         self.receipts[name] = etag
 
     async def fire(self, function: BlobFunction, service: Any, blob: Any) -> None:
+        if function.subscription is not None:
+            await self.raise_event(function, function.subscription, service, blob)
+            return
         for attempt in range(1, BLOB_RETRIES + 1):
             try:
                 argument = await run_in_threadpool(blob_argument, function, service, blob)
@@ -678,6 +570,27 @@ class BlobWatcher:
             await asyncio.sleep(min(2**attempt * 0.25, 4))
         log.error("%s: giving up on %s after %d attempts", function.name, blob.name, BLOB_RETRIES)
         await run_in_threadpool(self.write_receipt, function, service, blob, "poisoned")
+
+    async def raise_event(
+        self,
+        function: BlobFunction,
+        subscription: BlobCreatedSubscription,
+        service: Any,
+        blob: Any,
+    ) -> None:
+        """As Azure Storage does: one ``BlobCreated`` event for the version, to Event Grid."""
+        assert self.events is not None, "blob-created subscriptions need the local Event Grid"
+        url = service.get_blob_client(function.container, blob.name).url
+        event = blob_created_event(
+            function.container,
+            blob.name,
+            url,
+            str(blob.etag).strip('"'),
+            int(blob.size),
+            blob.content_settings.content_type,
+        )
+        self.events.publish(subscription, event)
+        await run_in_threadpool(self.write_receipt, function, service, blob, "raised")
 
     async def run(self, interval: float = 1.0) -> None:
         await run_in_threadpool(self.load_receipts)
@@ -695,6 +608,24 @@ class BlobWatcher:
 # --- Entry point ------------------------------------------------------------------------------
 
 
+def served_subscriptions(
+    subscriptions: tuple[BlobCreatedSubscription, ...],
+    functions: list[func.Function],
+    queues: list[str],
+) -> tuple[BlobCreatedSubscription, ...]:
+    """The subscriptions whose destination this app serves (a test app serves none of them)."""
+    event_functions = {f.name for f in event_grid_functions(functions)}
+    return tuple(
+        s
+        for s in subscriptions
+        if (
+            isinstance(s.destination, FunctionDestination)
+            and s.destination.function in event_functions
+        )
+        or (isinstance(s.destination, QueueDestination) and s.destination.queue in queues)
+    )
+
+
 async def serve(
     port: int,
     settings: Mapping[str, str],
@@ -705,11 +636,30 @@ async def serve(
     import uvicorn
 
     functions = load_app(app).get_functions()  # the library allows one call per app
-    asgi = build_asgi(functions)
+    keys = host_keys(keys_path(settings))
+    asgi, webhook = build_asgi(functions, keys)
+    rules = DeliveryRules.from_environment(settings)
+    listeners = [
+        QueueListener(
+            function,
+            settings,
+            QueueOptions.from_host_json(time_scale=rules.time_scale),
+            invoke_logged,
+        )
+        for function in queue_functions(
+            functions, lambda value: resolve_setting_expressions(value, settings)
+        )
+    ]
+    served = served_subscriptions(
+        subscriptions, functions, [listener.function.queue for listener in listeners]
+    )
+    events = EventGrid(webhook, settings, rules)
     tasks: list[asyncio.Task[None]] = []
-    blobs = blob_functions(functions) + blob_event_functions(functions, subscriptions)
+    blobs = blob_functions(functions) + blob_event_sources(served)
     if blobs:
-        tasks.append(asyncio.create_task(BlobWatcher(blobs, settings).run()))
+        tasks.append(asyncio.create_task(BlobWatcher(blobs, settings, events).run()))
+    for listener in listeners:
+        tasks.append(asyncio.create_task(listener.run()))
     for timer in timer_functions(functions, settings):
         tasks.append(asyncio.create_task(run_timer(timer, lambda: datetime.now(UTC))))
     config = uvicorn.Config(

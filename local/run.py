@@ -17,6 +17,7 @@ from types import FrameType
 
 from local.config import LOCAL, STATE, apply_local_settings, ensure_local_settings
 from local.emulators import Emulators, PortInUseError, Ports, ensure_port_free
+from local.eventgrid import KEYS_FILE_SETTING, SYSTEM_KEY_NAME, host_keys, keys_path
 from local.host import configure_logging, serve
 
 APP_PORT = 7071
@@ -24,21 +25,27 @@ SAMPLE_OID = "8c2d3c5e-3d6a-4a55-9a27-1f1f3a9b0c11"
 
 
 def provision() -> None:
+    from local.queues import provision_queues
     from shared.adapters.blobs import provision_containers
     from shared.adapters.cosmos import provision_database
     from shared.composition import get_runtime
+    from shared.storage_layout import STORAGE_QUEUES
 
     runtime = get_runtime()
     provision_database(runtime.cosmos_client, runtime.settings.cosmos_database)
     provision_containers(runtime.blob_service)
+    provision_queues(os.environ["MEDIA_STORAGE"], STORAGE_QUEUES)
 
 
-def banner(emulators: Emulators, port: int) -> str:
+def banner(emulators: Emulators, port: int, event_grid_key: str) -> str:
     base = f"http://localhost:{port}/api/v1"
+    webhook = f"http://localhost:{port}/runtime/webhooks/eventgrid?functionName=<name>"
     return f"""
 FamilyStory is running.
   API           {base}   (try {base}/health)
   OpenAPI       {base}/openapi.json
+  Event Grid    {webhook}
+                x-functions-key: {event_grid_key}   (the eventgrid_extension system key)
   Cosmos DB     {emulators.cosmos_endpoint}   (in memory: empty after each restart)
   Azurite blob  {emulators.blob_endpoint}   (data in {emulators.data_dir})
   Settings      {LOCAL}
@@ -67,6 +74,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     ensure_local_settings()
+    os.environ.setdefault(KEYS_FILE_SETTING, str(args.state_dir / "host-keys.json"))
     emulators = Emulators(
         ports=Ports(args.cosmos_port, args.blob_port, args.queue_port, args.table_port),
         state_dir=args.state_dir,
@@ -91,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         provision()
-        print(banner(emulators, args.port), flush=True)
+        keys = host_keys(keys_path())
+        print(banner(emulators, args.port, keys[SYSTEM_KEY_NAME]), flush=True)
         asyncio.run(serve(args.port, {**settings, **os.environ}))
     except KeyboardInterrupt:
         pass

@@ -111,3 +111,11 @@ UPLOADS_CONTAINER = "uploads"
 ORIGINALS_CONTAINER = "originals"
 DERIVATIVES_CONTAINER = "derivatives"
 BLOB_CONTAINERS: tuple[str, ...] = (UPLOADS_CONTAINER, ORIGINALS_CONTAINER, DERIVATIVES_CONTAINER)
+
+UPLOAD_EVENTS_QUEUE = "media-uploads"
+"""Event Grid delivers the ``uploads`` container's blob-created events here (endpoint type
+``StorageQueue``, in the media storage account); the queue-triggered ``media_process_upload``
+takes them from it, so processing never runs inside an Event Grid delivery."""
+UPLOAD_EVENTS_POISON_QUEUE = f"{UPLOAD_EVENTS_QUEUE}-poison"
+"""Where the Functions host moves a message after ``maxDequeueCount`` failed runs."""
+STORAGE_QUEUES: tuple[str, ...] = (UPLOAD_EVENTS_QUEUE, UPLOAD_EVENTS_POISON_QUEUE)

@@ -66,13 +66,16 @@ def _provision(settings: dict[str, str]) -> None:
     os.environ.update(settings)
     reset_runtime()
     try:
+        from local.queues import provision_queues
         from shared.adapters.blobs import provision_containers
         from shared.adapters.cosmos import provision_database
         from shared.composition import get_runtime
+        from shared.storage_layout import STORAGE_QUEUES
 
         runtime = get_runtime()
         provision_database(runtime.cosmos_client, runtime.settings.cosmos_database)
         provision_containers(runtime.blob_service)
+        provision_queues(settings["MEDIA_STORAGE"], STORAGE_QUEUES)
     finally:
         os.environ.clear()
         os.environ.update(saved)

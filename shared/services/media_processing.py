@@ -1,15 +1,21 @@
 """Process an upload into its media record: ``processing`` -> ``ready`` or ``rejected``.
 
-``MediaProcessor.process`` is what the blob-triggered function calls with the name of a blob in
-``uploads`` (``<familyId>/<mediaId>``). It never receives the bytes: it streams the blob to a
+``MediaProcessor.process`` is what the queue-triggered function calls with the name of a blob in
+``uploads`` (``<familyId>/<mediaId>``), taken from the blob-created event Event Grid put on the
+queue. It never receives the bytes: it streams the blob to a
 temporary file, and ``shared.media.process_upload`` does the rest. Its rules:
 
 - Idempotent. The record keeps the ETag of the upload it finished (``processedEtag``): the same
   blob version delivered again changes nothing. A later upload to a finished slot is discarded.
-- Bounded. Each attempt is counted on the record before it starts; an upload whose processing
-  failed ``MEDIA_MAX_ATTEMPTS`` times (an error, a timeout, a worker that died) ends
-  ``rejected``, never retried forever. Bad bytes are rejected at once, with a reason a person
-  understands. Only failures of our own I/O (storage, database) raise, so the host retries.
+- Fenced. A worker takes a lease on the upload blob before it changes anything, and renews it
+  while it works: a duplicate event, a second queue message or the recheck timer finding the
+  upload meanwhile is told ``in-progress`` and counts nothing. A worker that dies stops renewing,
+  so its lease lapses (``LEASE_SECONDS``) and the next delivery takes over.
+- Bounded. Each attempt is counted on the record once the lease is held, before the work starts;
+  an upload whose processing failed ``MEDIA_MAX_ATTEMPTS`` times (an error, a timeout, a worker
+  that died) ends ``rejected``, never retried forever. Bad bytes are rejected at once, with a
+  reason a person understands. Only failures of our own I/O (storage, database) raise, so the
+  queue delivers the message again.
 - Safe. Derivatives go to ``derivatives``; the original is copied to ``originals`` (read by the
   app only) and removed from ``uploads``, so an upload URL that has not yet expired cannot
   change it afterwards.
@@ -28,7 +34,9 @@ retrying on a version conflict, so a caption edited meanwhile is never lost. ``u
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -41,7 +49,7 @@ from shared.services.media import FINAL_STATUSES, RECORDINGS, upload_blob_name
 from shared.storage_layout import DERIVATIVES_CONTAINER, ORIGINALS_CONTAINER, UPLOADS_CONTAINER
 
 if TYPE_CHECKING:
-    from azure.storage.blob import BlobClient
+    from azure.storage.blob import BlobClient, BlobLeaseClient
 
     from shared.media import MediaOptions, Ready, Rejected, TranscriptionEngine
 
@@ -55,6 +63,8 @@ LOST_EVENT_AFTER = timedelta(minutes=10)
 UPDATE_RETRIES = 5
 COPY_POLL_SECONDS = 0.5
 COPY_TIMEOUT_SECONDS = 600.0
+LEASE_SECONDS = 60  # the longest finite blob lease
+LEASE_RENEW_SECONDS = 20
 
 HARMFUL = "The file was found to contain malware, so it was deleted."
 MISSING = "The uploaded file could not be found. Please upload it again."
@@ -76,6 +86,22 @@ def uploaded_blob_name(event_type: str, subject: str) -> str | None:
     if event_type != BLOB_CREATED or not subject.startswith(UPLOAD_SUBJECT_PREFIX):
         return None
     return subject.removeprefix(UPLOAD_SUBJECT_PREFIX) or None
+
+
+def upload_event_blob_name(body: bytes) -> str | None:
+    """The upload an Event Grid event names, from a queue message's body (the event as JSON, in
+    the Event Grid schema, as Event Grid writes it to a Storage queue), or None when the body is
+    not such an event."""
+    try:
+        event = json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(event, dict):
+        return None
+    event_type, subject = event.get("eventType"), event.get("subject")
+    if not isinstance(event_type, str) or not isinstance(subject, str):
+        return None
+    return uploaded_blob_name(event_type, subject)
 
 
 def parse_upload_name(name: str) -> tuple[str, str] | None:
@@ -195,7 +221,7 @@ class MediaProcessor:
     # --- one upload ---------------------------------------------------------------------------
 
     def _process(self, record: dict[str, Any], upload: BlobClient) -> str:
-        from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+        from azure.core.exceptions import ResourceNotFoundError
 
         try:
             properties = upload.get_blob_properties()
@@ -212,14 +238,35 @@ class MediaProcessor:
                 return "rejected"
             return "no-upload"
         etag = str(properties.etag).strip('"')
+        lease = UploadLease(upload)
+        if not lease.acquire(properties.etag):
+            return "in-progress"
+        try:
+            outcome = self._process_leased(record, upload, properties, lease)
+        except Exception:
+            lease.release()
+            raise
+        finally:
+            lease.stop_renewing()
+        lease.release()
+        return outcome
+
+    def _process_leased(
+        self, record: dict[str, Any], upload: BlobClient, properties: Any, lease: UploadLease
+    ) -> str:
+        from azure.core.exceptions import ResourceModifiedError
+
+        etag = str(properties.etag).strip('"')
+        record = self.store.read(record["familyId"], record["id"]) or record
         if record.get("status") in FINAL_STATUSES:
-            self._discard(upload, properties.etag)
+            self._discard(upload, properties.etag, lease.client)
             return "duplicate" if record.get("processedEtag") == etag else "discarded"
         too_large = self._too_large(record, int(properties.size))
+        held = lease.client
         if too_large:
-            return self._reject(record, upload, properties.etag, too_large, "too-large")
+            return self._reject(record, upload, properties.etag, too_large, "too-large", held)
         if self.settings.media_malware_scanning:
-            waiting = self._scan_verdict(record, upload, properties.etag)
+            waiting = self._scan_verdict(record, upload, properties.etag, held)
             if waiting:
                 return waiting
         attempt = self._begin(record, etag)
@@ -227,17 +274,21 @@ class MediaProcessor:
             return "no-record"
         if attempt > self.settings.media_max_attempts:
             reason = TOO_MANY_ATTEMPTS.format(attempts=attempt - 1)
-            return self._reject(record, upload, properties.etag, reason, "too-many-attempts")
+            return self._reject(
+                record, upload, properties.etag, reason, "too-many-attempts", held
+            )
         try:
             result = self._run_pipeline(record, upload, properties.etag)
         except ResourceModifiedError:
             return "superseded"  # a newer upload replaced it; its own event follows
         if result.status == "rejected":
-            return self._reject(record, upload, properties.etag, result.reason, result.code)
+            return self._reject(
+                record, upload, properties.etag, result.reason, result.code, held
+            )
         assert result.status == "ready"
         self._archive(upload, properties.etag)
         self._finish(record, etag, ready_fields(result))
-        self._discard(upload, properties.etag)
+        self._discard(upload, properties.etag, held)
         return "ready"
 
     def _too_large(self, record: Mapping[str, Any], size: int) -> str | None:
@@ -251,17 +302,19 @@ class MediaProcessor:
             f"most {human_size(limit)}."
         )
 
-    def _scan_verdict(self, record: Mapping[str, Any], upload: BlobClient, etag: str) -> str | None:
+    def _scan_verdict(
+        self, record: Mapping[str, Any], upload: BlobClient, etag: str, lease: BlobLeaseClient
+    ) -> str | None:
         verdict = upload.get_blob_tags().get(SCAN_RESULT_TAG)
         if verdict == CLEAN:
             return None
         if verdict is not None:
-            return self._reject(record, upload, etag, HARMFUL, "malware")
+            return self._reject(record, upload, etag, HARMFUL, "malware", lease)
         now = self.runtime.clock()
         since = (record.get("processing") or {}).get("scanWaitSince") or now_iso(now)
         waited = now - datetime.fromisoformat(since.replace("Z", "+00:00"))
         if waited > timedelta(minutes=self.settings.media_scan_wait_minutes):
-            return self._reject(record, upload, etag, NOT_SCANNED, "not-scanned")
+            return self._reject(record, upload, etag, NOT_SCANNED, "not-scanned", lease)
 
         def wait(current: dict[str, Any]) -> dict[str, Any] | None:
             if current.get("status") in FINAL_STATUSES:
@@ -326,14 +379,20 @@ class MediaProcessor:
         )
 
     def _reject(
-        self, record: Mapping[str, Any], upload: BlobClient, etag: str, reason: str, code: str
+        self,
+        record: Mapping[str, Any],
+        upload: BlobClient,
+        etag: str,
+        reason: str,
+        code: str,
+        lease: BlobLeaseClient,
     ) -> str:
         self._finish(
             record,
             etag.strip('"'),
             {"status": "rejected", "rejectedReason": reason, "rejectedCode": code},
         )
-        self._discard(upload, etag)
+        self._discard(upload, etag, lease)
         return "rejected"
 
     def _finish(self, record: Mapping[str, Any], etag: str, fields: Mapping[str, Any]) -> None:
@@ -382,16 +441,98 @@ class MediaProcessor:
             raise RuntimeError(f"copying the original ended {status}; it will be retried")
 
     @staticmethod
-    def _discard(upload: BlobClient, etag: str | None) -> None:
-        """Delete the upload (only the version processed, when ``etag`` is given)."""
+    def _discard(
+        upload: BlobClient, etag: str | None, lease: BlobLeaseClient | None = None
+    ) -> None:
+        """Delete the upload (only the version processed, when ``etag`` is given; under the
+        lease this worker holds, when it holds one). An upload leased by another worker stays."""
         from azure.core import MatchConditions
-        from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+        from azure.core.exceptions import (
+            HttpResponseError,
+            ResourceModifiedError,
+            ResourceNotFoundError,
+        )
 
         condition: dict[str, Any] = (
             {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
         )
-        with contextlib.suppress(ResourceNotFoundError, ResourceModifiedError):
+        if lease is not None:
+            condition["lease"] = lease
+        try:
             upload.delete_blob(**condition)
+        except (ResourceNotFoundError, ResourceModifiedError):
+            pass
+        except HttpResponseError as error:
+            if error.status_code != 412:  # leased by a worker processing it
+                raise
+
+
+class UploadLease:
+    """A lease on one upload blob, held while one worker processes it and renewed in the
+    background every ``LEASE_RENEW_SECONDS``. If the worker dies, renewal stops with it and the
+    lease lapses after at most ``LEASE_SECONDS``."""
+
+    def __init__(self, upload: BlobClient) -> None:
+        self.upload = upload
+        self._client: BlobLeaseClient | None = None
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    @property
+    def client(self) -> BlobLeaseClient:
+        assert self._client is not None, "the lease is not held"
+        return self._client
+
+    def acquire(self, etag: str) -> bool:
+        """Take the lease on the version ``etag``; False when another worker holds it."""
+        from azure.core import MatchConditions
+        from azure.core.exceptions import HttpResponseError
+        from azure.storage.blob import BlobLeaseClient
+
+        client = BlobLeaseClient(self.upload)
+        try:
+            client.acquire(
+                lease_duration=LEASE_SECONDS,
+                etag=etag,
+                match_condition=MatchConditions.IfNotModified,
+            )
+        except HttpResponseError as error:
+            if error.status_code in (409, 412):  # leased elsewhere, or replaced meanwhile
+                return False
+            raise
+        self._client = client
+        self._renewer = threading.Thread(
+            target=self._renew, name="upload-lease", daemon=True
+        )
+        self._renewer.start()
+        return True
+
+    def _renew(self) -> None:
+        from azure.core.exceptions import AzureError
+
+        while not self._stop.wait(LEASE_RENEW_SECONDS):
+            try:
+                self.client.renew()
+            except AzureError:
+                log.warning(
+                    "media: lost the lease on an upload being processed",
+                    extra={"blob": self.upload.blob_name},
+                )
+                return
+
+    def stop_renewing(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+
+    def release(self) -> None:
+        """Give the lease back (a deleted upload has none left to give)."""
+        from azure.core.exceptions import AzureError
+
+        if self._client is None:
+            return
+        with contextlib.suppress(AzureError):
+            self._client.release()
 
 
 def ready_fields(result: Ready) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import httpx
 import pytest
 
 from local.emulators import Emulators, free_port
+from local.eventgrid import KEYS_FILE_SETTING, SYSTEM_KEY_NAME
 from tests.conftest import repo_root
 
 
@@ -20,6 +22,12 @@ class RunningHost:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    keys_file: Path
+
+    @property
+    def event_grid_key(self) -> str:
+        """The host's ``eventgrid_extension`` system key, which its Event Grid webhook asks for."""
+        return str(json.loads(self.keys_file.read_text())[SYSTEM_KEY_NAME])
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -36,8 +44,16 @@ def host_factory(
 
     def start(app: str = "function_app", **extra_env: str) -> RunningHost:
         port = free_port()
-        log = tmp_path_factory.mktemp("host") / "host.log"
-        env = {**os.environ, **base_settings, **emulators.settings(), **extra_env}
+        folder = tmp_path_factory.mktemp("host")
+        log = folder / "host.log"
+        keys = folder / "host-keys.json"
+        env = {
+            **os.environ,
+            **base_settings,
+            **emulators.settings(),
+            KEYS_FILE_SETTING: str(keys),
+            **extra_env,
+        }
         with log.open("wb") as sink:
             process = subprocess.Popen(
                 [sys.executable, "-m", "local.host", "--port", str(port), "--app", app],
@@ -46,7 +62,7 @@ def host_factory(
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             )
-        host = RunningHost(f"http://127.0.0.1:{port}", process, log)
+        host = RunningHost(f"http://127.0.0.1:{port}", process, log, keys)
         started.append(host)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

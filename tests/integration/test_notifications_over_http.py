@@ -21,6 +21,10 @@ from tests.tokens import bearer
 WEBHOOK = "/runtime/webhooks/eventgrid?functionName=reminders_delivery_report"
 
 
+def key(host: RunningHost) -> dict[str, str]:
+    return {"x-functions-key": host.event_grid_key}
+
+
 @pytest.fixture(scope="module")
 def api(host_factory: HostFactory) -> RunningHost:
     return host_factory()
@@ -56,12 +60,15 @@ def test_a_delivery_report_posted_to_the_host_shows_as_delivered(
         },
     }
 
-    delivered = httpx.post(f"{api.url}{WEBHOOK}", json=[event])
+    unauthenticated = httpx.post(f"{api.url}{WEBHOOK}", json=[event])
+    delivered = httpx.post(f"{api.url}{WEBHOOK}", json=[event], headers=key(api))
+    again = httpx.post(f"{api.url}{WEBHOOK}", json=[event], headers=key(api))  # at least once
     listed = httpx.get(
         f"{api.url}/api/v1/families/{family_id}/notifications", headers=bearer(worker.token)
     )
 
-    assert delivered.status_code == 202, api.output()
+    assert unauthenticated.status_code == 401
+    assert (delivered.status_code, again.status_code) == (202, 202), api.output()
     assert listed.status_code == 200, listed.text
     [shown] = listed.json()["items"]
     assert (shown["id"], shown["status"], shown["deliveryStatus"]) == (
@@ -84,7 +91,7 @@ def test_the_host_answers_the_event_grid_subscription_handshake(api: RunningHost
     response = httpx.post(
         f"{api.url}{WEBHOOK}",
         json=[handshake],
-        headers={"aeg-event-type": "SubscriptionValidation"},
+        headers={"aeg-event-type": "SubscriptionValidation", **key(api)},
     )
     assert response.status_code == 200
     assert response.json() == {"validationResponse": "code-123"}

@@ -1,16 +1,31 @@
-"""The local host's Event Grid webhook: events POSTed by hand reach the declared function."""
+"""The local host's Event Grid webhook (events POSTed by hand, with the system key, reach the
+declared function) and its Event Grid delivery rules (answer limit, retries, dead-lettering,
+duplicates), run in process with a compressed clock."""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import azure.functions as func
 import httpx
 import pytest
 
-from local.host import build_asgi, event_grid_event, event_grid_functions
+from local.eventgrid import (
+    ANSWER_SECONDS,
+    DeliveryRules,
+    EventGrid,
+    Outcome,
+    event_grid_event,
+    event_grid_functions,
+    host_keys,
+)
+from local.host import build_asgi
+from local.subscriptions import BlobCreatedSubscription, FunctionDestination
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 received: list[func.EventGridEvent] = []
@@ -31,7 +46,8 @@ def sample_ping(req: func.HttpRequest) -> func.HttpResponse:
 
 
 FUNCTIONS = app.get_functions()
-WEBHOOK = "/runtime/webhooks/EventGrid?functionName=sample_event"
+KEYS = {"masterKey": "master-secret", "eventgrid_extension": "system-secret"}
+WEBHOOK = "/runtime/webhooks/EventGrid?functionName=sample_event&code=system-secret"
 
 
 def report(event_id: str = "e-1", subject: str = "/phonenumber/447700900123") -> dict[str, Any]:
@@ -50,7 +66,7 @@ class Client:
     """Requests to the host's ASGI app in process (no server, no port)."""
 
     def __init__(self) -> None:
-        self.asgi = build_asgi(FUNCTIONS)
+        self.asgi, _ = build_asgi(FUNCTIONS, KEYS)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         async def send() -> httpx.Response:
@@ -145,7 +161,7 @@ def test_a_failing_function_answers_500_so_event_grid_delivers_again(client: Cli
 @pytest.mark.parametrize(
     ("path", "body", "status"),
     [
-        ("/runtime/webhooks/eventgrid?functionName=nothing", [report()], 404),
+        ("/runtime/webhooks/eventgrid?functionName=nothing&code=system-secret", [report()], 404),
         (WEBHOOK, b"not json", 400),
         (WEBHOOK, [{"eventType": "x"}], 400),
         (WEBHOOK, ["text"], 400),
@@ -165,3 +181,174 @@ def test_unknown_functions_and_bodies_without_events_are_refused(
 def test_event_times_that_cannot_be_read_are_left_out() -> None:
     event = event_grid_event({**report(), "eventTime": "yesterday"})
     assert event.event_time is None
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        ("", {}),
+        ("&code=wrong", {}),
+        ("", {"x-functions-key": "not-the-key"}),
+        ("&code=", {}),
+    ],
+)
+def test_the_webhook_refuses_a_delivery_without_the_system_key(
+    client: Client, query: str, headers: dict[str, str]
+) -> None:
+    path = f"/runtime/webhooks/eventgrid?functionName=sample_event{query}"
+    response = client.post(path, json=[report()], headers=headers)
+
+    assert response.status_code == 401
+    assert received == []
+
+
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        ("", {"x-functions-key": "system-secret"}),
+        ("&code=master-secret", {}),
+    ],
+)
+def test_the_system_key_in_a_header_or_the_master_key_is_accepted(
+    client: Client, query: str, headers: dict[str, str]
+) -> None:
+    path = f"/runtime/webhooks/eventgrid?functionName=sample_event{query}"
+    assert client.post(path, json=[report()], headers=headers).status_code == 202
+
+
+def test_host_keys_are_made_once_and_kept_private(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "host-keys.json"
+    first = host_keys(path)
+
+    assert host_keys(path) == first
+    assert len(first["eventgrid_extension"]) >= 40
+    assert first["eventgrid_extension"] != first["masterKey"]
+    assert path.stat().st_mode & 0o077 == 0
+
+
+# --- delivery ---------------------------------------------------------------------------------
+
+SCALE = 0.002  # Event Grid's 30 s answer limit becomes 60 ms; its 10 s first retry, 20 ms
+calls: list[str] = []
+
+
+class RecordingEventGrid(EventGrid):
+    """The local Event Grid, with dead letters kept in memory instead of written to Azurite."""
+
+    def __init__(self, rules: DeliveryRules) -> None:
+        _, webhook = build_asgi(DELIVERY_FUNCTIONS, KEYS)
+        super().__init__(webhook, {}, rules)
+        self.dead: list[tuple[dict[str, Any], Outcome]] = []
+
+    def dead_letter(
+        self, subscription: Any, event: dict[str, Any], outcome: Outcome, status: int
+    ) -> None:
+        self.dead.append((event, outcome))
+
+
+delivery_app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
+
+
+@delivery_app.function_name("slow_event")
+@delivery_app.event_grid_trigger(arg_name="event")
+def slow_event(event: func.EventGridEvent) -> None:
+    """Takes five answer limits, as a long transcode inside a delivery would."""
+    calls.append(event.id)
+    time.sleep(ANSWER_SECONDS * SCALE * 5)
+
+
+@delivery_app.function_name("failing_event")
+@delivery_app.event_grid_trigger(arg_name="event")
+def failing_event(event: func.EventGridEvent) -> None:
+    calls.append(event.id)
+    raise RuntimeError("always fails")
+
+
+@delivery_app.function_name("quick_event")
+@delivery_app.event_grid_trigger(arg_name="event")
+def quick_event(event: func.EventGridEvent) -> None:
+    calls.append(event.id)
+
+
+DELIVERY_FUNCTIONS = delivery_app.get_functions()
+
+
+def subscription(function: str) -> BlobCreatedSubscription:
+    return BlobCreatedSubscription(
+        name=f"to-{function}",
+        container="uploads",
+        connection="MEDIA_STORAGE",
+        destination=FunctionDestination(function),
+        dead_letter_container="dead",
+    )
+
+
+def run_delivery(grid: EventGrid, function: str, event: dict[str, Any]) -> None:
+    async def deliver() -> None:
+        grid.publish(subscription(function), event)
+        await grid.drain()
+        await asyncio.sleep(ANSWER_SECONDS * SCALE * 6)  # let runs past their answer finish
+
+    asyncio.run(deliver())
+
+
+@pytest.fixture
+def grid_rules() -> DeliveryRules:
+    calls.clear()
+    return DeliveryRules(time_scale=SCALE, duplicate_share=0.0, max_attempts=4)
+
+
+def test_a_function_slower_than_the_answer_limit_is_delivered_again_while_it_runs(
+    grid_rules: DeliveryRules,
+) -> None:
+    """What a long media run inside an Event Grid delivery would meet in Azure."""
+    grid = RecordingEventGrid(grid_rules)
+    run_delivery(grid, "slow_event", report("slow-1"))
+
+    (outcome,) = grid.outcomes
+    assert outcome.statuses == [408, 408, 408, 408]
+    assert calls == ["slow-1"] * 4, "each redelivery ran the function again"
+    assert outcome.dead_lettered == "MaxDeliveryAttemptExceeded"
+
+
+def test_a_failing_function_is_retried_on_the_schedule_then_dead_lettered(
+    grid_rules: DeliveryRules,
+) -> None:
+    grid = RecordingEventGrid(grid_rules)
+    run_delivery(grid, "failing_event", report("fail-1"))
+
+    (outcome,) = grid.outcomes
+    assert outcome.attempts == 4
+    assert outcome.statuses == [500] * 4
+    assert not outcome.delivered
+    ((event, dead),) = grid.dead
+    assert event["id"] == "fail-1"
+    assert dead.dead_lettered == "MaxDeliveryAttemptExceeded"
+
+
+def test_a_bad_request_is_dead_lettered_without_retries(grid_rules: DeliveryRules) -> None:
+    grid = RecordingEventGrid(grid_rules)
+    run_delivery(grid, "quick_event", {"id": "no-type"})
+
+    (outcome,) = grid.outcomes
+    assert outcome.statuses == [400]
+    assert "does not retry" in str(outcome.dead_lettered)
+    assert calls == []
+
+
+def test_a_delivered_event_may_be_delivered_again(grid_rules: DeliveryRules) -> None:
+    grid = RecordingEventGrid(replace(grid_rules, duplicate_share=1.0))
+    run_delivery(grid, "quick_event", report("twice"))
+
+    (outcome,) = grid.outcomes
+    assert outcome.delivered
+    assert outcome.duplicated
+    assert calls == ["twice", "twice"]
+
+
+def test_the_retry_schedule_is_event_grids_with_jitter() -> None:
+    rules = DeliveryRules()
+    expected = [10, 30, 60, 300, 600, 1800, 3600, 10800, 21600, 43200, 43200]
+    for attempt, seconds in enumerate(expected, start=1):
+        assert seconds * 0.9 <= rules.retry_delay(attempt) <= seconds * 1.1
+    assert DeliveryRules(time_scale=0.01).retry_delay(1) <= 0.11

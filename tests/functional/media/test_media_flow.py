@@ -1,14 +1,15 @@
 """Media end to end on the emulators: upload slot -> PUT to Azurite -> blob-created event ->
-record.
+queue message -> record.
 
-The Event Grid-triggered function is called through ``get_user_function()`` with the
-``Microsoft.Storage.BlobCreated`` event Azure Storage raises; uploads go to the SAS URL over
-HTTP, as a device sends them.
+The queue-triggered function is called through ``get_user_function()`` with the message Event
+Grid writes for the ``Microsoft.Storage.BlobCreated`` event Azure Storage raises; uploads go to
+the SAS URL over HTTP, as a device sends them.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import time
 import uuid
@@ -52,22 +53,28 @@ def put(upload: dict[str, Any], data: bytes) -> httpx.Response:
 
 def blob_created(
     container: str, name: str, event_type: str = "Microsoft.Storage.BlobCreated"
-) -> func.EventGridEvent:
-    return func.EventGridEvent(
-        id=str(uuid.uuid4()),
-        data={"api": "PutBlockList", "blobType": "BlockBlob"},
-        topic="/subscriptions/0/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/media",
-        subject=f"/blobServices/default/containers/{container}/blobs/{name}",
-        event_type=event_type,
-        event_time=datetime.now(UTC),
-        data_version="",
+) -> func.QueueMessage:
+    """The queue message Event Grid writes for a blob-created event (``StorageQueue`` endpoint):
+    the event alone, as JSON; the host hands the function the decoded body."""
+    event = {
+        "id": str(uuid.uuid4()),
+        "topic": "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Storage/"
+        "storageAccounts/media",
+        "subject": f"/blobServices/default/containers/{container}/blobs/{name}",
+        "eventType": event_type,
+        "eventTime": datetime.now(UTC).isoformat(),
+        "data": {"api": "PutBlockList", "blobType": "BlockBlob"},
+        "dataVersion": "",
+    }
+    return func.queue.QueueMessage(
+        id=str(uuid.uuid4()), body=json.dumps(event).encode(), dequeue_count=1
     )
 
 
 def deliver(world: World, media_id: str) -> None:
-    """What Event Grid does when the upload's BlobCreated event is raised."""
-    event = blob_created(UPLOADS_CONTAINER, f"{world.family}/{media_id}")
-    media.media_process_upload.build().get_user_function()(event)
+    """What the queue trigger does with the upload's message."""
+    message = blob_created(UPLOADS_CONTAINER, f"{world.family}/{media_id}")
+    media.media_process_upload.build().get_user_function()(message)
 
 
 def upload(world: World, role: str, path: Path | bytes, body: dict[str, Any]) -> dict[str, Any]:
