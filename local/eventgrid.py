@@ -51,7 +51,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from local.config import STATE
-from local.subscriptions import BlobCreatedSubscription, FunctionDestination, QueueDestination
+from local.subscriptions import EventSubscription, FunctionDestination, QueueDestination
 
 log = logging.getLogger("familystory.host")
 
@@ -297,7 +297,7 @@ class EventGrid:
         self.outcomes: list[Outcome] = []
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def publish(self, subscription: BlobCreatedSubscription, event: dict[str, Any]) -> None:
+    def publish(self, subscription: EventSubscription, event: dict[str, Any]) -> None:
         task = asyncio.create_task(self.deliver(subscription, event))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
@@ -306,7 +306,7 @@ class EventGrid:
         while self.tasks:
             await asyncio.gather(*list(self.tasks), return_exceptions=True)
 
-    async def deliver(self, subscription: BlobCreatedSubscription, event: dict[str, Any]) -> None:
+    async def deliver(self, subscription: EventSubscription, event: dict[str, Any]) -> None:
         outcome = Outcome(subscription.name, str(event.get("id")), statuses=[])
         self.outcomes.append(outcome)
         loop = asyncio.get_running_loop()
@@ -347,7 +347,7 @@ class EventGrid:
             return "TimeToLiveExceeded"
         return ""
 
-    async def attempt(self, subscription: BlobCreatedSubscription, event: dict[str, Any]) -> int:
+    async def attempt(self, subscription: EventSubscription, event: dict[str, Any]) -> int:
         destination = subscription.destination
         if isinstance(destination, FunctionDestination):
             call = asyncio.ensure_future(self.webhook.deliver(destination.function, [event]))
@@ -378,7 +378,7 @@ class EventGrid:
 
     def dead_letter(
         self,
-        subscription: BlobCreatedSubscription,
+        subscription: EventSubscription,
         event: dict[str, Any],
         outcome: Outcome,
         status: int,
@@ -386,7 +386,9 @@ class EventGrid:
         from azure.core.exceptions import ResourceExistsError
         from azure.storage.blob import BlobServiceClient
 
-        service = BlobServiceClient.from_connection_string(self.storage[subscription.connection])
+        service = BlobServiceClient.from_connection_string(
+            self.storage[subscription.dead_letter_connection]
+        )
         with contextlib.suppress(ResourceExistsError):
             service.create_container(subscription.dead_letter_container)
         now = datetime.now(UTC)

@@ -32,12 +32,17 @@ class QueueDestination:
 
 
 @dataclass(frozen=True)
-class BlobCreatedSubscription:
+class EventSubscription:
     name: str
+    destination: FunctionDestination | QueueDestination
+    dead_letter_container: str
+    dead_letter_connection: str  # the setting naming the account that holds the container
+
+
+@dataclass(frozen=True)
+class BlobCreatedSubscription(EventSubscription):
     container: str  # whose new and overwritten blobs raise the events
     connection: str  # the setting holding the source storage account's connection string
-    destination: FunctionDestination | QueueDestination
-    dead_letter_container: str  # in the source account, as the Bicep's dead-letter destination
 
 
 BLOB_CREATED_SUBSCRIPTIONS = (
@@ -47,5 +52,15 @@ BLOB_CREATED_SUBSCRIPTIONS = (
         connection="MEDIA_STORAGE",
         destination=QueueDestination(UPLOAD_EVENTS_QUEUE, "MEDIA_STORAGE"),
         dead_letter_container="upload-events-deadletter",
+        dead_letter_connection="MEDIA_STORAGE",
     ),
 )
+
+SMS_DELIVERY_REPORTS = EventSubscription(
+    name="sms-delivery-reports",
+    destination=FunctionDestination("reminders_delivery_report"),
+    dead_letter_container="sms-events-deadletter",
+    dead_letter_connection="MEDIA_STORAGE",
+)
+"""``infra/app/delivery-reports.bicep``: Communication Services' SMS delivery reports. Nothing
+raises them locally; tests publish them to the local Event Grid."""

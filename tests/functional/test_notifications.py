@@ -7,6 +7,7 @@ hold never fall in its reminder window; assertions look at this family's texts o
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import threading
@@ -23,6 +24,9 @@ import pytest
 
 from functions import notifications
 from local.emulators import Emulators
+from local.eventgrid import DeliveryRules, EventGrid
+from local.host import build_asgi
+from local.subscriptions import SMS_DELIVERY_REPORTS
 from shared.composition import get_runtime, reset_runtime
 from shared.reminders.delivery import EVENT_TYPE
 from shared.reminders.memory import FrozenClock
@@ -405,3 +409,40 @@ def test_an_invitation_texts_its_code_once_to_a_member_with_a_phone(reminders: R
     redeemed = api.post("/invitations/redeem", pat, {"code": texted.group(1)})
     assert redeemed.status == 200, redeemed.body
     assert redeemed.body["memberId"] == ids["Pat Doe"]
+
+
+def test_delivery_reports_delivered_by_event_grid_at_least_once_are_applied_once(
+    reminders: Reminders, app_functions: list[Any]
+) -> None:
+    """Through the local Event Grid, with the system key, every event delivered twice."""
+    family_id, _ = reminders.family(("Pat Doe", PAT, True))
+    reminders.visit(family_id, reminders.clock.now + timedelta(hours=24))
+    run_timer()
+    [text] = reminders.texts(family_id)
+    reminders.clock.advance(timedelta(seconds=30))
+    report = delivery_report(text["messageId"], text["tag"], reminders.clock.now)
+    event = {
+        "id": report.id,
+        "topic": report.topic,
+        "subject": report.subject,
+        "eventType": report.event_type,
+        "eventTime": datetime.now(UTC).isoformat(),
+        "dataVersion": "1.0",
+        "data": report.get_json(),
+    }
+    _, webhook = build_asgi(app_functions, {"eventgrid_extension": "k"})
+    grid = EventGrid(webhook, {}, DeliveryRules(time_scale=0.001, duplicate_share=1.0))
+    before = reminders.notifications(family_id).body["items"][0]
+
+    async def publish() -> None:
+        grid.publish(SMS_DELIVERY_REPORTS, event)
+        await grid.drain()
+
+    asyncio.run(publish())
+
+    [outcome] = grid.outcomes
+    assert outcome.statuses == [202]
+    assert outcome.duplicated
+    [shown] = reminders.notifications(family_id).body["items"]
+    assert shown["status"] == "delivered"
+    assert shown["id"] == before["id"]

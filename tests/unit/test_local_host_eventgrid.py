@@ -280,6 +280,7 @@ def subscription(function: str) -> BlobCreatedSubscription:
         connection="MEDIA_STORAGE",
         destination=FunctionDestination(function),
         dead_letter_container="dead",
+        dead_letter_connection="MEDIA_STORAGE",
     )
 
 

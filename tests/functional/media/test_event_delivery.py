@@ -58,6 +58,7 @@ class Delivery:
             connection="MEDIA_STORAGE",
             destination=QueueDestination(self.queue, "MEDIA_STORAGE"),
             dead_letter_container="upload-events-deadletter",
+            dead_letter_connection="MEDIA_STORAGE",
         )
         _, webhook = build_asgi([])
         rules = DeliveryRules(time_scale=SCALE, duplicate_share=duplicates)

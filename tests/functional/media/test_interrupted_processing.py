@@ -3,9 +3,9 @@
 The run is stopped at each step by an exception no handler in the processor catches, as if the
 process had died there. A dead worker stops renewing its lease on the upload, so the lease lapses
 (broken here, rather than waited for); then the queue message comes back (its own lease with the
-host lapsed too), or, when no message comes, the recheck timer finds the stalled attempt. Either way the result is the one a clean run
-gives: the record ready once, the original archived byte for byte, the upload gone and every
-derivative in place, with nothing left over.
+host lapsed too), or, when no message comes, the recheck timer finds the stalled attempt. Either
+way the result is the one a clean run gives: the record ready once, the original archived byte
+for byte, the upload gone and every derivative in place, with nothing left over.
 """
 
 from __future__ import annotations
