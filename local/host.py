@@ -56,6 +56,7 @@ from local.eventgrid import (
     host_keys,
     keys_path,
 )
+from local.host_rules import check_registration
 from local.queues import QueueListener, QueueOptions, queue_functions
 from local.subscriptions import (
     BLOB_CREATED_SUBSCRIPTIONS,
@@ -636,6 +637,7 @@ async def serve(
     import uvicorn
 
     functions = load_app(app).get_functions()  # the library allows one call per app
+    check_registration(functions, settings)
     keys = host_keys(keys_path(settings))
     asgi, webhook = build_asgi(functions, keys)
     rules = DeliveryRules.from_environment(settings)
