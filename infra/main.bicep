@@ -164,6 +164,7 @@ module hostStorage 'app/storage.bicep' = {
     allowPublicNetworkAccess: !enablePrivateNetworking
     privateEndpointSubnetId: enablePrivateNetworking ? network.outputs.privateEndpointSubnetId : ''
     privateDnsZoneIds: enablePrivateNetworking ? network.outputs.dnsZoneIds : {}
+    privateTableEndpoint: true
   }
 }
 

@@ -24,12 +24,14 @@ var storageSuffix = environment().suffixes.storage
 var zoneNames = {
   blob: 'privatelink.blob.${storageSuffix}'
   queue: 'privatelink.queue.${storageSuffix}'
+  table: 'privatelink.table.${storageSuffix}'
   cosmos: 'privatelink.documents.azure.com'
   cognitiveServices: 'privatelink.cognitiveservices.azure.com'
 }
 var zoneNameList = [
   zoneNames.blob
   zoneNames.queue
+  zoneNames.table
   zoneNames.cosmos
   zoneNames.cognitiveServices
 ]
@@ -113,10 +115,11 @@ output appSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnet
 @description('Resource id of the private endpoint subnet.')
 output privateEndpointSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'private-endpoints')
 
-@description('Private DNS zone ids keyed blob, queue, cosmos and cognitiveServices.')
+@description('Private DNS zone ids keyed blob, queue, table, cosmos and cognitiveServices.')
 output dnsZoneIds object = {
   blob: resourceId('Microsoft.Network/privateDnsZones', zoneNames.blob)
   queue: resourceId('Microsoft.Network/privateDnsZones', zoneNames.queue)
+  table: resourceId('Microsoft.Network/privateDnsZones', zoneNames.table)
   cosmos: resourceId('Microsoft.Network/privateDnsZones', zoneNames.cosmos)
   cognitiveServices: resourceId('Microsoft.Network/privateDnsZones', zoneNames.cognitiveServices)
 }

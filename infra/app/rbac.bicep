@@ -47,6 +47,9 @@ var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
 // Storage Queue Data Contributor: the Functions host's own queues in host storage.
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+// Storage Table Data Contributor: the Functions host writes its diagnostic events to tables in
+// host storage.
+var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
 // Storage Blob Delegator: get a user delegation key to sign short-lived SAS URLs.
 var storageBlobDelegator = 'db58b8e5-c6ad-4a2a-8342-4190687cbf4a'
 // Cognitive Services User: call the Speech APIs with an Entra ID token (no key listing).
@@ -111,6 +114,16 @@ resource hostQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
   scope: hostStorage
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource hostTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(hostStorage.id, appPrincipalId, storageTableDataContributor)
+  scope: hostStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -37,11 +37,14 @@ param allowPublicNetworkAccess bool = true
 @description('Browser origins allowed to PUT and GET blobs with a SAS URL (web clients). Empty for none.')
 param corsAllowedOrigins array = []
 
-@description('Subnet for private endpoints (blob and queue). Empty for none.')
+@description('Subnet for private endpoints (blob and queue, and table if privateTableEndpoint). Empty for none.')
 param privateEndpointSubnetId string = ''
 
-@description('Private DNS zone ids for the private endpoints, keyed by sub-resource (blob, queue).')
+@description('Private DNS zone ids for the private endpoints, keyed by sub-resource (blob, queue, table).')
 param privateDnsZoneIds object = {}
+
+@description('Whether the table service gets a private endpoint too: the Functions host keeps its diagnostic events in tables of its storage account.')
+param privateTableEndpoint bool = false
 
 @description('Turn on Microsoft Defender for Storage with on-upload malware scanning for this account.')
 param enableMalwareScanning bool = false
@@ -50,6 +53,7 @@ param enableMalwareScanning bool = false
 param malwareScanningCapGBPerMonth int = 1000
 
 var usePrivateEndpoints = !empty(privateEndpointSubnetId)
+var useTableEndpoint = usePrivateEndpoints && privateTableEndpoint
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -213,6 +217,19 @@ module queueEndpoint 'private-endpoint.bicep' = if (usePrivateEndpoints) {
     serviceId: account.id
     groupId: 'queue'
     privateDnsZoneId: usePrivateEndpoints ? privateDnsZoneIds.queue : ''
+  }
+}
+
+module tableEndpoint 'private-endpoint.bicep' = if (useTableEndpoint) {
+  name: '${name}-pe-table'
+  params: {
+    name: 'pe-${name}-table'
+    location: location
+    tags: tags
+    subnetId: privateEndpointSubnetId
+    serviceId: account.id
+    groupId: 'table'
+    privateDnsZoneId: useTableEndpoint ? privateDnsZoneIds.table : ''
   }
 }
 

@@ -448,3 +448,59 @@ def autoscale_problems(path: Path) -> list[str]:
         if problem := autoscale_value_problem(spec.get("default")):
             problems.append(f"parameter {name}: default {problem}")
     return problems
+
+
+# Role assignments, read as (scope, principal, role) ----------------------------------------
+
+# Built-in roles by the name the comment above each role id variable in rbac.bicep gives.
+BUILT_IN_ROLES = {
+    "Storage Blob Data Owner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
+    "Storage Blob Data Contributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
+    "Storage Blob Delegator": "db58b8e5-c6ad-4a2a-8342-4190687cbf4a",
+    "Storage Queue Data Contributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
+    "Storage Queue Data Message Sender": "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a",
+    "Storage Table Data Contributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
+    "Cognitive Services User": "a97b65f3-24c7-4388-baec-2e87135dc908",
+    "Communication and Email Service Owner": "09976791-48a7-449e-bb21-39d1a415f350",
+    "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+}
+
+
+def role_variables(source: str) -> dict[str, tuple[str, str]]:
+    """{variable: (role named by the comment above it, role id)} of a template's role ids."""
+    found = {}
+    lines = source.splitlines()
+    for number, line in enumerate(lines):
+        match = re.match(r"var (\w+) = '([0-9a-f-]{36})'", line)
+        if not match:
+            continue
+        first = number
+        while first > 0 and lines[first - 1].lstrip().startswith("//"):
+            first -= 1
+        comment = lines[first].lstrip().removeprefix("//").strip() if first < number else ""
+        found[match.group(1)] = (comment.split(":")[0].strip(), match.group(2))
+    return found
+
+
+def grants(template: Template, source: str) -> list[tuple[str, str, str]]:
+    """(scope, principal, role name) of every role assignment of the template.
+
+    Also checks what a reader takes on trust: that the assignment is named
+    guid(<scope>.id, <principal>, <role>) and that the role id is the built-in role's.
+    """
+    variables = role_variables(source)
+    result = []
+    for name, assignment in resources(template, "Microsoft.Authorization/roleAssignments"):
+        scope, properties = assignment["scope"], assignment["properties"]
+        role_variable = properties["roleDefinitionId"]["function"]["parameters"]["resource_name_1"]
+        role, role_id = variables[role_variable]
+        assert BUILT_IN_ROLES.get(role) == role_id, f"{name}: {role} is not {role_id}"
+        arguments = assignment["name"]["function"]["parameters"]
+        assert arguments["base_string"]["operator"]["operands"] == {
+            "operand_1": scope,
+            "operand_2": "id",
+        }, name
+        assert arguments["extra_string_1"] == properties["principalId"], name
+        assert arguments["extra_string_2"] == role_variable, name
+        result.append((scope, properties["principalId"], role))
+    return result
