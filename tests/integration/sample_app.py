@@ -46,7 +46,12 @@ def sample_slow(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @app.function_name("sample_blob")
-@app.blob_trigger(arg_name="blob", path="samples/{folder}/{name}", connection="MEDIA_STORAGE")
+@app.blob_trigger(
+    arg_name="blob",
+    path="samples/{folder}/{name}",
+    connection="MEDIA_STORAGE",
+    source=func.BlobSource.EVENT_GRID,
+)
 def sample_blob(blob: func.InputStream) -> None:
     data = blob.read()
     if data == b"fail":
