@@ -111,6 +111,14 @@ var mediaContainerNames = [
   'originals'
   'derivatives'
 ]
+// Event Grid puts the uploads container's blob-created events on the first queue; the Functions
+// host moves a message that failed maxDequeueCount times to the second (shared/storage_layout.py).
+var uploadEventsQueueName = 'media-uploads'
+var uploadEventsPoisonQueueName = 'media-uploads-poison'
+var mediaQueueNames = [
+  uploadEventsQueueName
+  uploadEventsPoisonQueueName
+]
 
 resource group 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: 'rg-familystory-${environmentName}'
@@ -179,6 +187,7 @@ module mediaStorage 'app/storage.bicep' = {
       deadLetterContainerName
       smsDeadLetterContainerName
     ])
+    queueNames: mediaQueueNames
     deleteRetentionDays: blobDeleteRetentionDays
     allowPublicNetworkAccess: true
     corsAllowedOrigins: corsAllowedOrigins
@@ -238,6 +247,7 @@ module rbac 'app/rbac.bicep' = {
     hostStorageAccountName: hostStorage.outputs.name
     mediaStorageAccountName: mediaStorage.outputs.name
     deadLetterContainerName: deadLetterContainerName
+    uploadEventsQueueName: uploadEventsQueueName
     systemTopicPrincipalId: messaging.outputs.systemTopicPrincipalId
     smsDeadLetterContainerName: smsDeadLetterContainerName
     smsSystemTopicPrincipalId: messaging.outputs.smsSystemTopicPrincipalId
@@ -247,6 +257,23 @@ module rbac 'app/rbac.bicep' = {
     communicationServicesName: messaging.outputs.communicationServicesName
     appInsightsName: monitoring.outputs.appInsightsName
   }
+}
+
+// Upload events go to a queue, which exists before the code is deployed, so the subscription is
+// part of the stack; it waits for the roles that let the topic write to the queue and to the
+// dead-letter container.
+module uploadEvents 'app/upload-events.bicep' = {
+  name: 'upload-events'
+  scope: group
+  params: {
+    systemTopicName: messaging.outputs.systemTopicName
+    mediaAccountName: mediaStorage.outputs.name
+    queueName: uploadEventsQueueName
+    deadLetterContainerName: deadLetterContainerName
+  }
+  dependsOn: [
+    rbac
+  ]
 }
 
 module api 'app/api.bicep' = {
@@ -263,6 +290,7 @@ module api 'app/api.bicep' = {
     hostStorageBlobEndpoint: hostStorage.outputs.blobEndpoint
     deploymentContainerName: deploymentContainerName
     mediaBlobEndpoint: mediaStorage.outputs.blobEndpoint
+    mediaQueueEndpoint: mediaStorage.outputs.queueEndpoint
     cosmosEndpoint: cosmos.outputs.endpoint
     cosmosDatabaseName: cosmos.outputs.databaseName
     appInsightsName: monitoring.outputs.appInsightsName
@@ -299,13 +327,16 @@ output API_BASE_URL string = 'https://${api.outputs.defaultHostName}/api/v1'
 @description('Client id of the app\'s managed identity.')
 output AZURE_CLIENT_ID string = identity.outputs.clientId
 
-@description('Name of the media storage account, which also holds the dead-letter containers of upload events and SMS delivery reports.')
+@description('Name of the media storage account, which also holds the upload events queue and the dead-letter containers of upload events and SMS delivery reports.')
 output MEDIA_ACCOUNT_NAME string = mediaStorage.outputs.name
 
 @description('Container in the media account that receives upload events Event Grid could not deliver.')
 output UPLOAD_EVENTS_DEADLETTER_CONTAINER string = deadLetterContainerName
 
-@description('Name of the Event Grid system topic on the media account; infra/hooks/postdeploy.sh subscribes the function to it.')
+@description('Queue in the media account that Event Grid puts upload events on and media_process_upload reads.')
+output UPLOAD_EVENTS_QUEUE string = uploadEventsQueueName
+
+@description('Name of the Event Grid system topic on the media account, whose subscription media-process-upload puts upload events on UPLOAD_EVENTS_QUEUE.')
 output MEDIA_EVENTS_SYSTEM_TOPIC string = messaging.outputs.systemTopicName
 
 @description('Name of the Event Grid system topic on Communication Services; infra/hooks/postdeploy.sh subscribes reminders_delivery_report to its SMS delivery reports.')

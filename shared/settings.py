@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     media_storage_blob_uri: str = setting(
         "MEDIA_STORAGE__blobServiceUri", "", "azure", "Blob endpoint of the media storage account."
     )
+    media_storage_queue_uri: str = setting(
+        "MEDIA_STORAGE__queueServiceUri",
+        "",
+        "azure",
+        "Queue endpoint of the media storage account (the upload events queue).",
+    )
     media_storage_connection_string: str | None = setting(
         "MEDIA_STORAGE", None, "local", "Azurite connection string; in Azure identity is used."
     )

@@ -37,6 +37,9 @@ param deploymentContainerName string
 @description('Blob endpoint of the media storage account.')
 param mediaBlobEndpoint string
 
+@description('Queue endpoint of the media storage account, where the upload queue trigger reads.')
+param mediaQueueEndpoint string
+
 @description('Document endpoint of the Cosmos DB account.')
 param cosmosEndpoint string
 
@@ -124,8 +127,13 @@ var appSettings = {
   // Functions host: telemetry, authenticated with the identity (the component has local auth off).
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // Functions host: the upload queue trigger's connection, through the managed identity (with
+  // the media account's queue endpoint, below).
+  MEDIA_STORAGE__credential: 'managedidentity'
+  MEDIA_STORAGE__clientId: identityClientId
   // Read by the code (shared/settings.py).
   MEDIA_STORAGE__blobServiceUri: mediaBlobEndpoint
+  MEDIA_STORAGE__queueServiceUri: mediaQueueEndpoint
   AZURE_CLIENT_ID: identityClientId
   COSMOS__accountEndpoint: cosmosEndpoint
   COSMOS_DATABASE: cosmosDatabaseName

@@ -1,9 +1,10 @@
 // Azure Communication Services for visit reminder texts (data kept in the UK, access keys off),
-// and two Event Grid system topics: one on the media account, whose blob-created events drive
-// the Event Grid-triggered media_process_upload, and one on Communication Services, whose SMS delivery reports
-// drive the Event Grid-triggered function reminders_delivery_report. A subscription can point
-// only at a function that is deployed, so upload-events.bicep and delivery-reports.bicep create
-// the subscriptions after the code is deployed (infra/hooks/postdeploy.sh).
+// and two Event Grid system topics: one on the media account, whose blob-created events
+// upload-events.bicep puts on a Storage queue for the queue-triggered media_process_upload, and
+// one on Communication Services, whose SMS delivery reports drive the Event Grid-triggered
+// function reminders_delivery_report. A subscription can point only at a function that is
+// deployed, so delivery-reports.bicep creates that one after the code is deployed
+// (infra/hooks/postdeploy.sh).
 
 @description('Name of the Communication Services resource.')
 param communicationServicesName string
@@ -69,7 +70,7 @@ output communicationServicesEndpoint string = 'https://${communicationServices.p
 @description('Name of the Event Grid system topic on the media account.')
 output systemTopicName string = mediaEvents.name
 
-@description('Object id of the media system topic\'s identity, which writes undeliverable upload events to their dead-letter container.')
+@description('Object id of the media system topic\'s identity, which puts upload events on their queue and undeliverable ones in their dead-letter container.')
 output systemTopicPrincipalId string = mediaEvents.identity.principalId
 
 @description('Name of the Event Grid system topic on Communication Services, which publishes SMS delivery reports.')

@@ -13,6 +13,9 @@ param mediaStorageAccountName string
 @description('Container in the media storage account that receives undeliverable upload events.')
 param deadLetterContainerName string
 
+@description('Queue in the media storage account that Event Grid puts upload events on.')
+param uploadEventsQueueName string
+
 @description('Container in the media storage account that devices upload to.')
 param uploadsContainerName string = 'uploads'
 
@@ -45,8 +48,12 @@ param appInsightsName string
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 // Storage Blob Data Contributor: read, write and delete blobs (no ACL or ownership changes).
 var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
-// Storage Queue Data Contributor: the Functions host's own queues in host storage.
+// Storage Queue Data Contributor: the Functions host's own queues in host storage, and the
+// upload queue trigger in media storage (read, hide, delete, move to the poison queue).
 var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+// Storage Queue Data Message Sender: add messages to a queue, nothing else (Event Grid putting
+// upload events on their queue).
+var storageQueueDataMessageSender = 'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a'
 // Storage Table Data Contributor: the Functions host writes its diagnostic events to tables in
 // host storage.
 var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
@@ -81,6 +88,10 @@ resource mediaStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = 
 
 resource uploadsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   name: '${mediaStorageAccountName}/default/${uploadsContainerName}'
+}
+
+resource uploadEventsQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' existing = {
+  name: '${mediaStorageAccountName}/default/${uploadEventsQueueName}'
 }
 
 resource cosmos 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' existing = {
@@ -149,6 +160,16 @@ resource mediaDelegator 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+resource mediaQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(mediaStorage.id, appPrincipalId, storageQueueDataContributor)
+  scope: mediaStorage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 // Owner on the uploads container only: Defender writes its malware-scan verdict as a blob index
 // tag, and reading index tags (blobs/tags/read) is in Storage Blob Data Owner, not Contributor.
 resource uploadsTagReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
@@ -166,6 +187,17 @@ resource deadLetterWriter 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   scope: deadLetterContainer
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: systemTopicPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// The media system topic puts upload events on their queue, and on no other.
+resource uploadEventsSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(uploadEventsQueue.id, systemTopicPrincipalId, storageQueueDataMessageSender)
+  scope: uploadEventsQueue
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataMessageSender)
     principalId: systemTopicPrincipalId
     principalType: 'ServicePrincipal'
   }

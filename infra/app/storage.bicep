@@ -1,7 +1,8 @@
 // One storage account, identity-only: shared keys off (so no account key or account SAS works),
 // no anonymous blob access, TLS 1.2, soft delete for blobs and containers, and versioning.
 // main.bicep deploys it twice: the host account (Functions runtime and deployment package) and
-// the media account (case media, reached by clients with short-lived user delegation SAS URLs).
+// the media account (case media, reached by clients with short-lived user delegation SAS URLs,
+// and the queue that carries its upload events).
 
 @description('Name of the storage account (3-24 lowercase letters and digits).')
 @minLength(3)
@@ -16,6 +17,9 @@ param tags object
 
 @description('Blob containers to create.')
 param containerNames array
+
+@description('Storage queues to create. Empty for none.')
+param queueNames array = []
 
 @description('Replication of the account: geo-zone-redundant by default (for UK South the copy is in UK West, so data stays in the UK).')
 @allowed([
@@ -72,6 +76,8 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
     publicNetworkAccess: allowPublicNetworkAccess ? 'Enabled' : 'Disabled'
+    // AzureServices: trusted services reach the account through its firewall; Event Grid needs
+    // it to deliver to the media account's queue and dead-letter containers.
     // checkov:skip=CKV_AZURE_35:Deny-by-default applies when public access is off; otherwise devices and Flex Consumption instances on dynamic addresses must reach the account, authorised by Entra ID only (shared keys are off).
     networkAcls: {
       bypass: 'AzureServices'
@@ -174,6 +180,16 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   properties: {
     publicAccess: 'None'
   }
+}]
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: account
+  name: 'default'
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queueName in queueNames: {
+  parent: queueService
+  name: queueName
 }]
 
 resource malwareScanning 'Microsoft.Security/defenderForStorageSettings@2022-12-01-preview' = if (enableMalwareScanning) {

@@ -1,25 +1,24 @@
-// The Event Grid subscription that delivers blob-created events of the uploads container to the
-// Event Grid-triggered function media_process_upload, which opens the blob itself.
+// The Event Grid subscription that puts the blob-created events of the media account's uploads
+// container on the Storage queue media-uploads of the same account, where the queue-triggered
+// function media_process_upload takes them (it opens the blob itself).
 //
-// Deployed after the code, by infra/hooks/postdeploy.sh (azd runs it; see docs/deploy.md for
-// az deployment): Event Grid accepts an Azure Function destination only once the function is
-// deployed and listed on the app. The destination names the function by its resource id, and
-// Event Grid fetches the trigger's key itself, so this template reads and holds no key.
-
-@description('Name of the Function App hosting the Event Grid-triggered function.')
-param functionAppName string
-
-@description('Name of the Event Grid-triggered function that processes uploads.')
-param functionName string = 'media_process_upload'
+// main.bicep deploys it with the rest of the stack, after the queue and the roles exist: unlike
+// a function destination, a queue does not need the code deployed. Event Grid writes to the
+// queue and the dead-letter container with the system topic's own identity (rbac.bicep), so no
+// key or SAS is involved. Behind a storage firewall only a system-assigned identity can deliver,
+// and only with trusted Azure services let through (networkAcls.bypass, storage.bicep).
 
 @description('Name of the Event Grid system topic on the media storage account.')
 param systemTopicName string
 
-@description('Container whose new blobs trigger the function.')
+@description('Name of the media storage account, which holds the uploads container, the queue and the dead-letter container.')
+param mediaAccountName string
+
+@description('Container whose new blobs raise the events.')
 param uploadsContainerName string = 'uploads'
 
-@description('Name of the media storage account, which holds the dead-letter container.')
-param mediaAccountName string
+@description('Queue the events are put on (UPLOAD_EVENTS_QUEUE in shared/storage_layout.py).')
+param queueName string
 
 @description('Container that receives events Event Grid could not deliver.')
 param deadLetterContainerName string
@@ -29,9 +28,10 @@ param deadLetterContainerName string
 @maxValue(30)
 param maxDeliveryAttempts int = 30
 
-resource site 'Microsoft.Web/sites@2024-04-01' existing = {
-  name: functionAppName
-}
+@description('Seconds an event waits on the queue before it expires; 7 days, the Storage default. An upload whose event expired unread is still picked up by the media_recheck timer.')
+@minValue(3600)
+@maxValue(604800)
+param queueMessageTimeToLiveInSeconds int = 604800
 
 resource topic 'Microsoft.EventGrid/systemTopics@2022-06-15' existing = {
   name: systemTopicName
@@ -45,12 +45,17 @@ resource uploads 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15
   parent: topic
   name: 'media-process-upload'
   properties: {
-    destination: {
-      endpointType: 'AzureFunction'
-      properties: {
-        resourceId: '${site.id}/functions/${functionName}'
-        maxEventsPerBatch: 1
-        preferredBatchSizeInKilobytes: 64
+    deliveryWithResourceIdentity: {
+      identity: {
+        type: 'SystemAssigned'
+      }
+      destination: {
+        endpointType: 'StorageQueue'
+        properties: {
+          resourceId: mediaAccount.id
+          queueName: queueName
+          queueMessageTimeToLiveInSeconds: queueMessageTimeToLiveInSeconds
+        }
       }
     }
     eventDeliverySchema: 'EventGridSchema'

@@ -1,7 +1,7 @@
 # Windows counterpart of postdeploy.sh, run once the code is deployed: subscribes
-# media_process_upload to blob-created events of the uploads container, then
 # reminders_delivery_report to SMS delivery reports of Communication Services. Event Grid looks
-# each function up itself (no key), but only once the deployed app lists it.
+# the function up itself (no key), but only once the deployed app lists it. (Upload events go to
+# a Storage queue, which main.bicep subscribes with the rest of the stack.)
 $ErrorActionPreference = 'Stop'
 
 function Get-Output([string] $Name) {
@@ -15,9 +15,7 @@ function Get-Output([string] $Name) {
 
 $group = Get-Output 'AZURE_RESOURCE_GROUP'
 $app = Get-Output 'AZURE_FUNCTION_APP_NAME'
-$topic = Get-Output 'MEDIA_EVENTS_SYSTEM_TOPIC'
 $storage = Get-Output 'MEDIA_ACCOUNT_NAME'
-$deadletter = Get-Output 'UPLOAD_EVENTS_DEADLETTER_CONTAINER'
 $smsTopic = Get-Output 'SMS_EVENTS_SYSTEM_TOPIC'
 $smsDeadletter = Get-Output 'SMS_EVENTS_DEADLETTER_CONTAINER'
 $appHost = az functionapp show --resource-group $group --name $app --query defaultHostName --output tsv
@@ -32,17 +30,6 @@ function Wait-Function([string] $Name) {
     }
     throw "postdeploy: $app does not list $Name; is it deployed?"
 }
-
-Wait-Function 'media_process_upload'
-az deployment group create `
-    --name upload-events `
-    --resource-group $group `
-    --template-file (Join-Path $PSScriptRoot '../app/upload-events.bicep') `
-    --parameters functionAppName=$app systemTopicName=$topic mediaAccountName=$storage deadLetterContainerName=$deadletter `
-    --output none
-if ($LASTEXITCODE -ne 0) { throw 'postdeploy: the upload-events deployment failed' }
-
-Write-Output "postdeploy: uploads in $topic now trigger media_process_upload on $app"
 
 Wait-Function 'reminders_delivery_report'
 az deployment group create `

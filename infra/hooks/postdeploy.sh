@@ -1,17 +1,14 @@
 #!/bin/sh
-# Creates the two Event Grid subscriptions that can exist only once the code is deployed (azd's
-# postdeploy hook, or by hand after `func azure functionapp publish`):
-# - upload-events.bicep: blob-created events of the media account's uploads container to the
-#   Event Grid-triggered function media_process_upload;
-# - delivery-reports.bicep: SMS delivery reports of Communication Services to the Event
-#   Grid-triggered function reminders_delivery_report.
-# Event Grid looks each function up itself (no key is read or passed), but only accepts it once
-# the deployed app lists it, so the hook waits for that first.
+# Creates the Event Grid subscription that can exist only once the code is deployed (azd's
+# postdeploy hook, or by hand after `func azure functionapp publish`): delivery-reports.bicep,
+# SMS delivery reports of Communication Services to the Event Grid-triggered function
+# reminders_delivery_report. Event Grid looks the function up itself (no key is read or
+# passed), but only accepts it once the deployed app lists it, so the hook waits for that first.
+# (Upload events go to a Storage queue, which main.bicep subscribes with the rest of the stack.)
 #
 # Needs: az (signed in), and these values from the main deployment's outputs, taken from the
 # environment or, under azd, from the azd environment:
-#   AZURE_RESOURCE_GROUP AZURE_FUNCTION_APP_NAME MEDIA_EVENTS_SYSTEM_TOPIC
-#   MEDIA_ACCOUNT_NAME UPLOAD_EVENTS_DEADLETTER_CONTAINER
+#   AZURE_RESOURCE_GROUP AZURE_FUNCTION_APP_NAME MEDIA_ACCOUNT_NAME
 #   SMS_EVENTS_SYSTEM_TOPIC SMS_EVENTS_DEADLETTER_CONTAINER
 set -eu
 
@@ -29,9 +26,7 @@ value() {
 
 group=$(value AZURE_RESOURCE_GROUP)
 app=$(value AZURE_FUNCTION_APP_NAME)
-topic=$(value MEDIA_EVENTS_SYSTEM_TOPIC)
 storage=$(value MEDIA_ACCOUNT_NAME)
-deadletter=$(value UPLOAD_EVENTS_DEADLETTER_CONTAINER)
 sms_topic=$(value SMS_EVENTS_SYSTEM_TOPIC)
 sms_deadletter=$(value SMS_EVENTS_DEADLETTER_CONTAINER)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -52,17 +47,6 @@ wait_for_function() {
     sleep 10
   done
 }
-
-wait_for_function media_process_upload
-az deployment group create \
-  --name upload-events \
-  --resource-group "$group" \
-  --template-file "$here/../app/upload-events.bicep" \
-  --parameters functionAppName="$app" systemTopicName="$topic" \
-    mediaAccountName="$storage" deadLetterContainerName="$deadletter" \
-  --output none
-
-echo "postdeploy: uploads in $topic now trigger media_process_upload on $app"
 
 wait_for_function reminders_delivery_report
 az deployment group create \

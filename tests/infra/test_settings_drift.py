@@ -31,6 +31,10 @@ HOST_LEVEL_SETTINGS = frozenset(
         "AzureWebJobsStorage__accountName",
         "AzureWebJobsStorage__credential",
         "AzureWebJobsStorage__clientId",
+        # The MEDIA_STORAGE connection of the upload queue trigger, identity-based; the host
+        # also reads MEDIA_STORAGE__queueServiceUri, which the code declares too.
+        "MEDIA_STORAGE__credential",
+        "MEDIA_STORAGE__clientId",
         # Telemetry to Application Insights with Entra ID auth.
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
