@@ -1,8 +1,11 @@
-"""The Functions app: one Blueprint per feature module, nothing else."""
+"""The Functions app: one Blueprint per feature module, at the log levels LOG_LEVEL asks for."""
 
 import azure.functions as func
 
 from functions import case_records, families, media, notifications, records_duty, sync, system
+from shared.log_levels import configure_log_levels
+
+configure_log_levels()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(system.bp)
