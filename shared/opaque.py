@@ -1,7 +1,8 @@
 """Opaque, tamper-evident tokens (list ``next`` links, sync tokens).
 
 A token is base64url JSON plus an HMAC-SHA256 over it, bound to a scope (who asked, for what),
-so a token edited by hand, or issued to another caller or for another list, is refused.
+so a token edited by hand, or issued to another caller or for another list, is refused (400).
+A token is ASCII by construction; anything else a client sends is refused before it is compared.
 The key is generated once per deployment and kept in the directory container.
 """
 
@@ -34,7 +35,7 @@ class TokenSigner:
 
     def open(self, scope: str, token: str) -> dict[str, Any]:
         body, _, mac = token.partition(".")
-        if len(token) > MAX_TOKEN_LENGTH or not body or not mac:
+        if len(token) > MAX_TOKEN_LENGTH or not token.isascii() or not body or not mac:
             raise BadRequestError("The token is malformed.")
         if not hmac.compare_digest(mac, self._mac(scope, body)):
             raise BadRequestError("The token is not valid for this request.")
