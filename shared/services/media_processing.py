@@ -237,7 +237,6 @@ class MediaProcessor:
                 self._finish(record, "", fields)
                 return "rejected"
             return "no-upload"
-        etag = str(properties.etag).strip('"')
         lease = UploadLease(upload)
         if not lease.acquire(properties.etag):
             return "in-progress"
@@ -274,17 +273,13 @@ class MediaProcessor:
             return "no-record"
         if attempt > self.settings.media_max_attempts:
             reason = TOO_MANY_ATTEMPTS.format(attempts=attempt - 1)
-            return self._reject(
-                record, upload, properties.etag, reason, "too-many-attempts", held
-            )
+            return self._reject(record, upload, properties.etag, reason, "too-many-attempts", held)
         try:
             result = self._run_pipeline(record, upload, properties.etag)
         except ResourceModifiedError:
             return "superseded"  # a newer upload replaced it; its own event follows
         if result.status == "rejected":
-            return self._reject(
-                record, upload, properties.etag, result.reason, result.code, held
-            )
+            return self._reject(record, upload, properties.etag, result.reason, result.code, held)
         assert result.status == "ready"
         self._archive(upload, properties.etag)
         self._finish(record, etag, ready_fields(result))
@@ -501,9 +496,7 @@ class UploadLease:
                 return False
             raise
         self._client = client
-        self._renewer = threading.Thread(
-            target=self._renew, name="upload-lease", daemon=True
-        )
+        self._renewer = threading.Thread(target=self._renew, name="upload-lease", daemon=True)
         self._renewer.start()
         return True
 
