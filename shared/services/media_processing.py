@@ -16,6 +16,10 @@ temporary file, and ``shared.media.process_upload`` does the rest. Its rules:
   that died) ends ``rejected``, never retried forever. Bad bytes are rejected at once, with a
   reason a person understands. Only failures of our own I/O (storage, database) raise, so the
   queue delivers the message again.
+- Sized as declared. An upload over its kind's limit, or of any other size than the
+  ``sizeBytes`` its slot was issued for, is rejected before a byte of it is read. The upload URL
+  cannot bound the size itself: a SAS has no size condition, and the one blob type with a
+  length fixed at creation (page blobs) is chosen by the client's request, not by the SAS.
 - Safe. Derivatives go to ``derivatives``; the original is copied to ``originals`` (read by the
   app only) and removed from ``uploads``, so an upload URL that has not yet expired cannot
   change it afterwards.
@@ -260,10 +264,15 @@ class MediaProcessor:
         if record.get("status") in FINAL_STATUSES:
             self._discard(upload, properties.etag, lease.client)
             return "duplicate" if record.get("processedEtag") == etag else "discarded"
-        too_large = self._too_large(record, int(properties.size))
+        size = int(properties.size)
+        too_large = self._too_large(record, size)
         held = lease.client
         if too_large:
             return self._reject(record, upload, properties.etag, too_large, "too-large", held)
+        declared = int(record["sizeBytes"])
+        if size != declared:
+            reason = not_as_declared(size, declared)
+            return self._reject(record, upload, properties.etag, reason, "size-mismatch", held)
         if self.settings.media_malware_scanning:
             waiting = self._scan_verdict(record, upload, properties.etag, held)
             if waiting:
@@ -526,6 +535,20 @@ class UploadLease:
             return
         with contextlib.suppress(AzureError):
             self._client.release()
+
+
+def not_as_declared(size: int, declared: int) -> str:
+    """Why an upload of another size than its slot declared is refused, in sizes a person can
+    tell apart (exact bytes when both round to the same)."""
+    from shared.media.policy import human_size
+
+    shown, expected = human_size(size), human_size(declared)
+    if shown == expected:
+        shown, expected = f"{size:,} bytes", f"{declared:,} bytes"
+    return (
+        f"The file uploaded is {shown}, but the upload was requested for {expected}, "
+        "so it was not accepted. Please try uploading it again."
+    )
 
 
 def ready_fields(result: Ready) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import time
 import uuid
@@ -169,6 +170,43 @@ def test_hostile_photos_are_rejected_with_a_reason(
     assert "thumbnails" not in record
     derivatives = get_runtime().blob_service.get_container_client(DERIVATIVES_CONTAINER)
     assert not list(derivatives.list_blobs(name_starts_with=f"{world.family}/{made['id']}"))
+
+
+def noise_png(side: int) -> bytes:
+    """A valid PNG of random pixels: incompressible, so about ``3 * side**2`` bytes."""
+    image = Image.frombytes("RGB", (side, side), os.urandom(3 * side * side))
+    return samples.encoded(image, "PNG")
+
+
+@pytest.mark.parametrize("declared", ["smaller", "larger"])
+def test_an_upload_of_another_size_than_declared_is_rejected(
+    world: World, stack: Emulators, declared: str
+) -> None:
+    data = noise_png(1024)
+    size = 100 if declared == "smaller" else len(data) + 1
+    made = slot(world, "family_member", {"kind": "photo", "contentType": "image/png",
+                                         "sizeBytes": size})  # fmt: skip
+    assert put(made["upload"], data).status_code == 201
+    deliver(world, made["id"])
+
+    record = fetch(world, made["id"])
+    assert record["status"] == "rejected"
+    reason = record["rejectedReason"]
+    if declared == "smaller":
+        assert "is 3 MiB" in reason
+        assert "100 bytes" in reason
+    else:  # both round to 3 MiB, so the reason gives them exactly
+        assert f"is {len(data):,} bytes" in reason
+        assert f"{size:,} bytes" in reason
+    assert "downloadUrl" not in record
+    stored = get_runtime().records.read(world.family, made["id"])
+    assert stored is not None
+    assert stored["rejectedCode"] == "size-mismatch"
+    name = f"{world.family}/{made['id']}"
+    service = get_runtime().blob_service
+    assert not service.get_blob_client(UPLOADS_CONTAINER, name).exists()
+    derivatives = service.get_container_client(DERIVATIVES_CONTAINER)
+    assert not list(derivatives.list_blobs(name_starts_with=name))
 
 
 def test_upload_url_writes_one_blob_only_and_cannot_read(world: World, stack: Emulators) -> None:
