@@ -124,6 +124,7 @@ class Emulators:
             "AzureWebJobsStorage": self.storage_connection_string(),
             "MEDIA_STORAGE": self.storage_connection_string(),
             "MEDIA_STORAGE__blobServiceUri": self.blob_endpoint,
+            "MEDIA_STORAGE__queueServiceUri": f"http://127.0.0.1:{self.ports.queue}/{AZURITE_ACCOUNT}",
             "COSMOS__accountEndpoint": self.cosmos_endpoint,
             "COSMOS__accountKey": COSMOS_EMULATOR_KEY,
             "COSMOS__caCertificate": str(self.certificate),
