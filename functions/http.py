@@ -35,6 +35,7 @@ log = logging.getLogger("familystory.http")
 
 MAX_BODY_BYTES = 1024 * 1024
 JSON_TYPES = ("application/json", "application/merge-patch+json")
+UTF8 = ("utf-8", "utf8")
 PROBLEM_TYPE_BASE = "urn:familystory:problem:"
 
 M = TypeVar("M", bound="BaseModel")
@@ -163,19 +164,27 @@ class Call:
         return None if value is None else str(value)
 
     def json(self, model: type[M]) -> M:
-        content_type = (self.header("content-type") or "").split(";")[0].strip().lower()
+        content_type, _, parameters = (self.header("content-type") or "").partition(";")
         body = self.request.get_body() or b""
         if len(body) > MAX_BODY_BYTES:
             raise errors.PayloadTooLargeError("The request body is over 1 MiB.")
-        if content_type not in JSON_TYPES:
+        if content_type.strip().lower() not in JSON_TYPES or not utf8_charset(parameters):
             raise errors.UnsupportedMediaTypeError("The request body must be application/json.")
-        try:
-            document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-            raise errors.BadRequestError("The request body is not valid JSON.") from None
+        from shared.json_input import parse_body
         from shared.validation import validate
 
+        document = parse_body(body)
+
         return validate(model, document, ("body",))
+
+
+def utf8_charset(parameters: str) -> bool:
+    """Whether a Content-Type's parameters name no charset, or UTF-8 (JSON is UTF-8)."""
+    for parameter in parameters.split(";"):
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in UTF8:
+            return False
+    return True
 
 
 def record_reply(body: dict[str, Any], status: int = 200, location: str | None = None) -> Reply:

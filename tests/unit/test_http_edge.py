@@ -56,6 +56,51 @@ def test_invalid_utf8_is_400_problem() -> None:
 
 
 @pytest.mark.parametrize(
+    ("case", "body"),
+    [
+        ("an integer over Python's 4,300-digit limit", b'{"body": ' + b"9" * 5000 + b"}"),
+        ("an integer beyond exact binary64", b'{"body": "x", "visitId": 9007199254740993}'),
+        ("NaN", b'{"body": NaN}'),
+        ("Infinity", b'{"body": "x", "visitId": -Infinity}'),
+        ("a float that overflows", b'{"body": "x", "visitId": 1e999}'),
+        ("a duplicate name", b'{"body": "a", "body": "b"}'),
+        ("a lone surrogate", b'{"body": "\\ud800"}'),
+        ("a UTF-8 byte order mark", b'\xef\xbb\xbf{"body": "x"}'),
+        ("UTF-16 with a byte order mark", '{"body": "x"}'.encode("utf-16")),
+        ("UTF-32", '{"body": "x"}'.encode("utf-32-le")),
+        (
+            "nesting deeper than any request needs",
+            b'{"body": "x", "visitId": ' + b"[" * 200 + b"]" * 200 + b"}",
+        ),
+    ],
+)
+def test_a_body_that_is_not_interoperable_json_is_400(case: str, body: bytes) -> None:
+    """Bodies are I-JSON (RFC 7493): UTF-8, unique names, numbers a double holds exactly."""
+    status, payload, response = run(echo, request(body))
+    assert status == 400, case
+    assert response.mimetype == "application/problem+json"
+    assert payload["detail"].startswith("The request body")
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-16", "application/json; charset=latin-1", "application/json+x"],
+)
+def test_json_in_another_charset_is_415(content_type: str) -> None:
+    status, _, _ = run(echo, request(b'{"body": "x"}', content_type))
+    assert status == 415
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["APPLICATION/JSON", "application/json;charset=UTF-8", 'application/json; charset="utf-8"'],
+)
+def test_json_content_type_variants_are_accepted(content_type: str) -> None:
+    status, _, _ = run(echo, request(b'{"body": "x"}', content_type))
+    assert status == 201
+
+
+@pytest.mark.parametrize(
     "content_type", [None, "text/plain", "application/xml", "multipart/form-data"]
 )
 def test_wrong_content_type_is_415(content_type: str | None) -> None:
