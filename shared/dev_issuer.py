@@ -22,6 +22,7 @@ from shared.identity import Issuer, PrincipalKind, StaticKeys
 from shared.settings import Settings
 
 DEV_ISSUER_BASE = "https://dev-issuer.familystory.localhost"
+DELEGATED_SCOPE = "access_as_user"
 
 
 def dev_issuer_url(kind: PrincipalKind) -> str:
@@ -100,6 +101,7 @@ def issue_token(
         "nbf": now,
         "exp": now + lifetime_seconds,
         "ver": "2.0",
+        "scp": DELEGATED_SCOPE,
         **claims,
     }
     return jwt.encode(payload, key, algorithm="RS256", headers={"kid": key_id(key)})

@@ -4,8 +4,11 @@ Tokens are Entra ID JWTs: staff from the borough's workforce tenant (with app ro
 members from its Entra External ID tenant. Only RS256 is accepted; the signing key comes from the
 issuer's JWKS (cached, refetched when an unknown ``kid`` appears); ``iss`` must match exactly,
 ``aud`` must be the configured audience, ``exp``/``nbf`` hold within a small leeway and ``tid``
-must be the configured tenant. A development issuer exists only when a local-only setting
-enables it; its key lives in a git-ignored file (see ``shared.dev_issuer``).
+must be the configured tenant. ``oid`` must be a GUID (it keys the caller's records), and the
+token must be a person's: a delegated token with ``scp``, never an application's own token
+(client credentials: ``roles`` without ``scp``, ``idtyp: app``), since no endpoint serves one.
+A development issuer exists only when a local-only setting enables it; its key lives in a
+git-ignored file (see ``shared.dev_issuer``).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from shared.errors import UnauthorizedError
+from shared.ids import canonical_id
 
 if TYPE_CHECKING:
     from shared.settings import Settings
@@ -192,18 +196,29 @@ def _bearer_token(authorization: str | None) -> str:
 
 def _principal(kind: PrincipalKind, claims: Mapping[str, Any]) -> Principal:
     oid = claims["oid"]
-    if not isinstance(oid, str) or not oid:
-        raise UnauthorizedError("The bearer token has no valid object id.")
+    object_id = canonical_id(oid.lower()) if isinstance(oid, str) else None
+    if object_id is None:
+        raise UnauthorizedError("The bearer token's object id is not a GUID.")
+    if not _signed_in_person(claims):
+        raise UnauthorizedError("The bearer token is an application's, not a signed-in person's.")
     roles = claims.get("roles") or []
     return Principal(
         tenant_id=str(claims["tid"]),
-        object_id=oid,
+        object_id=object_id,
         name=str(claims.get("name") or ""),
         kind=kind,
         roles=frozenset(r for r in roles if r in STAFF_ROLES) if kind == "staff" else frozenset(),
         phone=_verified(claims, "phone_number"),
         email=_verified(claims, "email"),
     )
+
+
+def _signed_in_person(claims: Mapping[str, Any]) -> bool:
+    """Whether a person signed in: Entra gives delegated (user) tokens the scopes consented in
+    ``scp``, and an application acting as itself (client credentials) ``roles`` without ``scp``,
+    and ``idtyp: app`` when that optional claim is on. Every endpoint serves people."""
+    scopes = claims.get("scp")
+    return claims.get("idtyp") != "app" and isinstance(scopes, str) and bool(scopes.strip())
 
 
 def _verified(claims: Mapping[str, Any], claim: str) -> str | None:

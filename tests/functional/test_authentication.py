@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from functions import system
+from local.emulators import Emulators
 from shared.dev_issuer import dev_issuer_url, key_id, load_or_create_key
 from shared.settings import get_settings
 from tests.functional.calls import call
@@ -27,12 +28,14 @@ def _claims(**overrides: object) -> dict[str, object]:
         "aud": settings.staff_audience,
         "tid": settings.staff_tenant_id,
         "oid": "0c0ffee0-0000-4000-8000-000000000001",
+        "sub": "a-pairwise-subject",
+        "scp": "access_as_user",
         "roles": ["SocialWorker"],
         "nbf": now,
         "exp": now + 600,
     }
     claims.update(overrides)
-    return claims
+    return {name: value for name, value in claims.items() if value is not None}
 
 
 def _signed(**overrides: object) -> str:
@@ -84,6 +87,12 @@ BAD_TOKENS: dict[str, Callable[[], str | None]] = {
     "unknown kid": _unknown_kid,
     "tampered payload": _tampered,
     "wrong tenant": lambda: _signed(tid="00000000-0000-4000-8000-0000000000ff"),
+    "tenant not a GUID": lambda: _signed(tid="contoso.onmicrosoft.com"),
+    "object id not a GUID": lambda: _signed(oid="someone"),
+    "object id with a slash": lambda: _signed(oid="0c0ffee0/../x"),
+    "object id not a string": lambda: _signed(oid=7),
+    "app-only (idtyp app)": lambda: _signed(idtyp="app"),
+    "app-only (no scp)": lambda: _signed(scp=None, sub="0c0ffee0-0000-4000-8000-000000000001"),
 }
 
 
@@ -98,6 +107,13 @@ def test_bad_token_gets_401_with_www_authenticate(case: str) -> None:
     assert payload["status"] == 401
     if token:
         assert token not in response.get_body().decode()
+
+
+def test_a_good_token_is_accepted(stack: Emulators) -> None:
+    """The cases above differ from this token in one claim each."""
+    headers = {"Authorization": f"Bearer {_signed()}"}
+    status, payload, _ = call(system.me_get, path="/api/v1/me", headers=headers)
+    assert status == 200, payload
 
 
 def test_dev_issuer_tokens_are_refused_when_the_dev_issuer_is_disabled(

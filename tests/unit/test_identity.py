@@ -39,6 +39,7 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "tid": "tenant-staff",
         "oid": "5d8e9a1c-0000-4000-8000-000000000001",
         "name": "Sam Patel",
+        "scp": "access_as_user",
         "roles": ["SocialWorker", "Owner"],
         "iat": now,
         "nbf": now,

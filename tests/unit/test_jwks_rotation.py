@@ -18,6 +18,7 @@ from shared.errors import UnauthorizedError
 from shared.identity import Issuer, RemoteJwks, TokenValidator
 
 ISSUER = "https://login.microsoftonline.com/t1/v2.0"
+OID = "0b1ec7a1-0000-4000-8000-000000000001"
 
 
 class JwksServer:
@@ -66,7 +67,14 @@ def jwks() -> Iterator[JwksServer]:
 
 def token(key: Any, kid: str) -> str:
     now = int(time.time())
-    claims = {"iss": ISSUER, "aud": "api://a", "tid": "t1", "oid": "o1", "exp": now + 300}
+    claims = {
+        "iss": ISSUER,
+        "aud": "api://a",
+        "tid": "t1",
+        "oid": OID,
+        "scp": "s",
+        "exp": now + 300,
+    }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
@@ -82,7 +90,7 @@ def test_keys_are_cached_and_a_rotated_key_is_fetched_once(jwks: JwksServer) -> 
     assert jwks.fetches == 1
 
     jwks.keys = {"k1": first, "k2": second}
-    assert validator.authenticate(f"Bearer {token(second, 'k2')}").object_id == "o1"
+    assert validator.authenticate(f"Bearer {token(second, 'k2')}").object_id == OID
     assert jwks.fetches == 2
 
 
