@@ -12,7 +12,6 @@ audited after the read and before anything is returned, so nothing is disclosed 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,7 +26,6 @@ from shared.access import (
 )
 from shared.composition import Runtime
 from shared.errors import (
-    BadRequestError,
     ConflictError,
     ForbiddenError,
     NotFoundError,
@@ -36,6 +34,7 @@ from shared.errors import (
 )
 from shared.ids import canonical_id, new_id
 from shared.models import InputModel
+from shared.query import bounded_integer
 from shared.records.kinds import Kind
 from shared.records.store import (
     AlreadyExistsError,
@@ -413,10 +412,4 @@ class RecordService:
 
 
 def page_limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    with contextlib.suppress(ValueError):
-        value = int(raw)
-        if 1 <= value <= MAX_LIMIT:
-            return value
-    raise BadRequestError("limit must be an integer from 1 to 100.")
+    return bounded_integer(raw, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)

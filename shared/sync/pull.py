@@ -29,6 +29,7 @@ from typing import Any
 from shared.access import Caller, FamilyAccess, can_see, family_access
 from shared.composition import Runtime
 from shared.errors import BadRequestError, GoneError
+from shared.query import bounded_integer
 from shared.records.kinds import KINDS
 from shared.records.store import QueryPage, first_page, version_of
 from shared.services.case import present_for
@@ -44,11 +45,7 @@ DEFAULT_LIMIT = 500
 
 
 def sync_limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    if raw.isdigit() and 1 <= int(raw) <= MAX_LIMIT:
-        return int(raw)
-    raise BadRequestError(f"limit must be an integer from 1 to {MAX_LIMIT}.")
+    return bounded_integer(raw, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)
 
 
 def family_set_hash(family_ids: list[str]) -> str:
