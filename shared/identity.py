@@ -9,6 +9,18 @@ token must be a person's: a delegated token with ``scp``, never an application's
 (client credentials: ``roles`` without ``scp``, ``idtyp: app``), since no endpoint serves one.
 A development issuer exists only when a local-only setting enables it; its key lives in a
 git-ignored file (see ``shared.dev_issuer``).
+
+Contact claims. A family token's ``phone_number`` or ``email`` is trusted (to redeem an
+invitation) only when its companion ``phone_number_verified`` / ``email_verified`` claim is the
+JSON value ``true``; absent, ``"true"``, ``1`` or anything else means "not verified". Entra ID,
+External ID included, issues neither companion claim itself: its ``email`` claim is documented as
+unverified and mutable, never for authorisation, and its one verification signal, the optional
+``xms_edov`` claim, says the email's *domain owner* is verified, not that this user controls the
+mailbox, so it is not trusted either. A borough's external tenant adds the two claims with a
+custom claims provider (a token issuance start custom authentication extension) that sets them
+to ``true`` only for the phone number or email the user proved with a one-time passcode; without
+one, invitations cannot be redeemed (closed, not open). The development issuer
+(``local.token``) sets them as that provider would.
 """
 
 from __future__ import annotations
@@ -222,7 +234,8 @@ def _signed_in_person(claims: Mapping[str, Any]) -> bool:
 
 
 def _verified(claims: Mapping[str, Any], claim: str) -> str | None:
+    """The contact claim, only when its ``<claim>_verified`` companion is exactly JSON ``true``."""
     value = claims.get(claim)
-    if not isinstance(value, str) or claims.get(f"{claim}_verified") is False:
+    if not isinstance(value, str) or claims.get(f"{claim}_verified") is not True:
         return None
     return value

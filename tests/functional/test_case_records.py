@@ -356,16 +356,18 @@ def test_invitation_links_a_family_member_whose_verified_phone_matches(
     )
     assert invitation.status == 201
     code = invitation.body["code"]
-    stranger = family_token(oid=uid(), phone_number="+447700900001")
+    stranger = family_token(oid=uid(), phone_number="+447700900001", phone_number_verified=True)
     assert world.api.post("/invitations/redeem", stranger, {"code": code}).status == 404
     jamie_oid = uid()
-    jamie = family_token(oid=jamie_oid, phone_number="+447700900777")
+    jamie = family_token(oid=jamie_oid, phone_number="+447700900777", phone_number_verified=True)
     redeemed = world.api.post("/invitations/redeem", jamie, {"code": code})
     assert redeemed.status == 200
     assert redeemed.body == {"familyId": world.family, "memberId": member.body["id"]}
     assert world.api.get(f"/families/{world.family}/notes", jamie).status == 200
     again = world.api.post(
-        "/invitations/redeem", family_token(oid=uid(), phone_number="+447700900777"), {"code": code}
+        "/invitations/redeem",
+        family_token(oid=uid(), phone_number="+447700900777", phone_number_verified=True),
+        {"code": code},
     )
     assert again.status == 404
 

@@ -78,6 +78,7 @@ def test_valid_family_token_yields_family_principal_with_verified_contacts(
             tid="tenant-family",
             roles=["HeadOfService"],
             phone_number="+447700900123",
+            phone_number_verified=True,
             email="a@example.org",
             email_verified=False,
         )
@@ -86,6 +87,30 @@ def test_valid_family_token_yields_family_principal_with_verified_contacts(
     assert principal.kind == "family"
     assert principal.roles == frozenset()
     assert principal.phone == "+447700900123"
+    assert principal.email is None
+
+
+@pytest.mark.parametrize(
+    "verified",
+    [None, "true", "True", 1, [True], {"value": True}, False],
+    ids=["absent", "string true", "string True", "one", "list", "object", "false"],
+)
+def test_a_contact_counts_only_with_a_verified_claim_of_exactly_json_true(
+    validator: TokenValidator, verified: Any
+) -> None:
+    token = sign(
+        claims(
+            iss=FAMILY_ISSUER,
+            aud="api://family",
+            tid="tenant-family",
+            phone_number="+447700900123",
+            phone_number_verified=verified,
+            email="a@example.org",
+            email_verified=verified,
+        )
+    )
+    principal = validator.authenticate(f"Bearer {token}")
+    assert principal.phone is None
     assert principal.email is None
 
 
