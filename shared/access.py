@@ -6,7 +6,12 @@
 - A family member sees only their own family, and only records whose ``visibility`` is
   ``family``; records marked ``professionals`` do not exist for them.
 - A record outside the caller's reach is a 404, never a 403; a 403 means the caller can see the
-  record but their role may not do this action.
+  record but their role may not do this action. A field the caller's role may not write is such
+  an action: a 403 naming each field, never a 422 and never silently dropped.
+- A manager of a family (``manages``) is the head of service, or a team manager of the family's
+  team. Only a manager sets what decides how long a family is kept (retention, legal hold) and
+  who is allocated to it. A team manager allocated to a family of another team acts there as a
+  worker.
 """
 
 from __future__ import annotations
@@ -15,10 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from shared.errors import ForbiddenError, NotFoundError, ValidationError
+from shared.errors import ForbiddenError, NotFoundError
 from shared.identity import Principal
 
 CASE_ROLES = ("SocialWorker", "TeamManager", "HeadOfService")
+MANAGERS_ONLY = "Only team managers and the head of service may set these fields."
 ALWAYS_VISIBLE_TO_FAMILY = frozenset({"family", "member", "visit"})
 
 
@@ -82,6 +88,16 @@ def staff_reach(caller: Caller, family: Mapping[str, Any]) -> bool:
     )
 
 
+def manages(caller: Caller, family: Mapping[str, Any]) -> bool:
+    """Manager powers over a family: the head of service, or a team manager of its team."""
+    principal = caller.principal
+    if principal.kind != "staff":
+        return False
+    if principal.has_role("HeadOfService"):
+        return True
+    return principal.has_role("TeamManager") and family.get("teamId") in caller.team_ids
+
+
 def family_access(caller: Caller, family: Mapping[str, Any] | None) -> FamilyAccess:
     """The caller's access to a family, or NotFoundError: existence is not revealed."""
     if family is None or family.get("deleted"):
@@ -121,12 +137,23 @@ def require_author(access: FamilyAccess, record: Mapping[str, Any], action: str)
 
 
 def reject_fields(fields: set[str], forbidden: set[str], who: str) -> None:
-    """Fields a role may not write are a 422, never silently dropped."""
-    present = sorted(fields & forbidden)
+    """Fields ``who`` may not write: a 403 naming each one, never silently dropped."""
+    refuse_fields(fields & forbidden, f"{who} may not set these fields.")
+
+
+def require_manager_for(
+    caller: Caller, family: Mapping[str, Any], fields: set[str], restricted: set[str]
+) -> None:
+    """Fields only a manager of the family may write: a 403 naming each for anyone else."""
+    if not manages(caller, family):
+        refuse_fields(fields & restricted, MANAGERS_ONLY)
+
+
+def refuse_fields(present: set[str], detail: str) -> None:
     if present:
-        raise ValidationError(
-            f"{who} may not set these fields.",
-            [{"loc": ["body", name], "type": "forbidden_field"} for name in present],
+        raise ForbiddenError(
+            detail,
+            errors=[{"loc": ["body", name], "type": "forbidden_field"} for name in sorted(present)],
         )
 
 

@@ -1,5 +1,10 @@
 """Families: created by social workers and team managers, allocated to workers and a team.
 
+What decides how long a family is kept (``retentionClass``, ``closedAt``, ``adoptionOrderAt``,
+``legalHold``) and who is allocated to it (``teamId``, ``workerIds``) is set only by a manager of
+the family (``shared.access.manages``), at creation as on change; anyone else gets a 403 naming
+the fields. A social worker's new family is allocated to them alone.
+
 As for case records (``shared.records.service``), a write's audit event is appended before the
 write, so an outage in between never leaves a change unaudited.
 """
@@ -8,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.access import Caller, reject_fields, require_role
+from shared.access import Caller, require_manager_for, require_role
 from shared.composition import Runtime
 from shared.errors import ConflictError, ForbiddenError, PreconditionFailedError, ValidationError
 from shared.ids import new_id
@@ -29,7 +34,7 @@ from shared.services.callers import access_family, forget_family
 from shared.storage_layout import RECORDS
 
 ALLOCATION_FIELDS = {"workerIds", "teamId"}
-MANAGER_FIELDS = {*ALLOCATION_FIELDS, "legalHold"}
+MANAGER_FIELDS = {*ALLOCATION_FIELDS, *FAMILY_FIELDS, "legalHold"}
 REMOVABLE_FIELDS = {"closedAt", "adoptionOrderAt"}
 STAFF_ONLY_FIELDS = (
     "workerIds",
@@ -57,6 +62,8 @@ def create_family(runtime: Runtime, caller: Caller, body: FamilyIn) -> Created:
     require_role(caller, "SocialWorker", "TeamManager")
     if body.team_id not in caller.team_ids:
         raise ForbiddenError("You may only create families in your own teams.")
+    sent_fields = set(fields_of(body)) - {"teamId"}
+    require_manager_for(caller, {"teamId": body.team_id}, sent_fields, MANAGER_FIELDS)
     sent = new_fields(body)
     request_hash = content_hash({"type": "family", "by": caller.id, "fields": sent})
     family_id = body.id or new_id()
@@ -105,8 +112,7 @@ def update_family(
     if not access.is_staff:
         raise ForbiddenError("Family members may not change the family record.")
     sent = fields_of(patch)
-    if not caller.principal.has_role("TeamManager", "HeadOfService"):
-        reject_fields(set(sent), MANAGER_FIELDS, "Only team managers and the head of service")
+    require_manager_for(caller, access.family, set(sent), MANAGER_FIELDS)
     current = dict(access.family)
     if if_match is not None and not etag_matches(if_match, current):
         raise PreconditionFailedError("The family has changed.", current=present_family(current))
