@@ -3,8 +3,9 @@
 A social worker creates an invitation for a member; the code is random (10 characters from a
 32-letter alphabet, 50 bits), valid for 72 hours, single use, and only its SHA-256 is stored.
 Redeeming checks the code and that the verified phone number or email in the caller's token
-matches the member's. Every failure looks the same to the caller (no hint which part was wrong),
-and a caller gets at most five failed attempts per hour.
+matches the member's (``shared.identity`` says which contact claims are trusted). Every failure
+looks the same to the caller (no hint which part was wrong), and a caller gets at most five
+failed attempts in any rolling hour, however many race (``shared.services.redeem_attempts``).
 
 When the member has a phone number, the code is texted to it through the app's SMS sender
 (``text_invitation``): a first name, the code, its expiry and the service's name. A text that
@@ -24,17 +25,17 @@ from typing import Any
 
 from shared.access import Caller
 from shared.composition import Runtime
-from shared.errors import ForbiddenError, NotFoundError, TooManyRequestsError
+from shared.errors import ForbiddenError, NotFoundError
 from shared.records.kinds import MEMBER
 from shared.records.models import InvitationIn, RedeemIn
 from shared.records.service import RecordService
 from shared.records.store import VersionMismatchError, now_iso
 from shared.services.callers import forget_caller, read_family
+from shared.services.redeem_attempts import RedeemAttempts
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 LIFETIME = timedelta(hours=72)
-MAX_FAILURES_PER_HOUR = 5
 RETRIES = 5
 INVITATION_TAG = "invitation"
 
@@ -108,17 +109,21 @@ def create_invitation(
 
 
 def redeem_invitation(runtime: Runtime, caller: Caller, body: RedeemIn) -> dict[str, str]:
+    """Link the caller to the code's member. The attempt is counted before the code is looked
+    at (``RedeemAttempts``), and given back unless it failed on the code."""
     if not caller.is_family:
         raise ForbiddenError("Invitations are redeemed by family members.")
-    limiter = f"ratelimit:redeem:{caller.principal.key}:{runtime.clock().strftime('%Y%m%d%H')}"
-    counter = runtime.directory.read(limiter)
-    if counter and int(counter.get("count", 0)) >= MAX_FAILURES_PER_HOUR:
-        raise TooManyRequestsError("Too many failed attempts; try again later.", 3600)
+    attempts = RedeemAttempts(runtime.directory.container, runtime.clock)
+    claim = attempts.claim(caller.principal.key)
+    wrong_code = False
     try:
         return _redeem(runtime, caller, body.code)
     except NotFoundError:
-        _count_failure(runtime, limiter)
+        wrong_code = True
         raise
+    finally:
+        if not wrong_code:
+            attempts.give_back(claim)
 
 
 def _redeem(runtime: Runtime, caller: Caller, code: str) -> dict[str, str]:
@@ -188,28 +193,6 @@ def _link_caller(runtime: Runtime, caller: Caller, family_id: str, member_id: st
                     link_id,
                     _body({**link, "memberships": memberships}),
                     etag=link["_etag"],
-                    match_condition=_if_match(),
-                )
-            return
-        except (CosmosAccessConditionFailedError, CosmosResourceExistsError):
-            continue
-
-
-def _count_failure(runtime: Runtime, limiter: str) -> None:
-    from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceExistsError
-
-    for _ in range(RETRIES):
-        counter = runtime.directory.read(limiter)
-        try:
-            if counter is None:
-                runtime.directory.container.create_item(
-                    {"id": limiter, "type": "ratelimit", "count": 1, "ttl": 7200}
-                )
-            else:
-                runtime.directory.container.replace_item(
-                    limiter,
-                    _body({**counter, "count": int(counter.get("count", 0)) + 1}),
-                    etag=counter["_etag"],
                     match_condition=_if_match(),
                 )
             return

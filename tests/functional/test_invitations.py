@@ -1,15 +1,21 @@
-"""Redeeming invitations: which contact claims are trusted."""
+"""Redeeming invitations: which contact claims are trusted, and the attempt limit under
+concurrency and over a rolling hour."""
 
 from __future__ import annotations
 
+import threading
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from local.emulators import Emulators
+from shared.composition import get_runtime
 from tests.functional.world import World
 from tests.tokens import family_token
+
+GUESSERS = 40
 
 
 def uid() -> str:
@@ -76,3 +82,61 @@ def test_a_verified_email_redeems_for_a_member_with_that_email(
     code = invite(world, made.body["id"])
     token = family_token(oid=uid(), email="robin@example.org", email_verified=True)
     assert redeem(world, token, code).status == 200
+
+
+def test_forty_concurrent_wrong_codes_are_evaluated_at_most_five_times(
+    world: World, stack: Emulators
+) -> None:
+    guesser = verified_phone("+447700900612")
+    start = threading.Barrier(GUESSERS)
+    answers: list[Any] = []
+    lock = threading.Lock()
+
+    def guess(i: int) -> None:
+        start.wait()
+        answer = redeem(world, guesser, f"WRONG{i:05d}")
+        with lock:
+            answers.append(answer)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(GUESSERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    statuses = sorted(answer.status for answer in answers)
+    assert statuses == [404] * 5 + [429] * (GUESSERS - 5)
+    for answer in answers:
+        if answer.status == 429:
+            assert answer.body["status"] == 429
+            assert 0 < int(answer.header("Retry-After")) <= 3600
+
+
+def test_the_limit_is_five_failures_in_any_rolling_hour(world: World, stack: Emulators) -> None:
+    runtime = get_runtime()
+    now = datetime(2026, 12, 7, 10, 59, tzinfo=UTC)
+    runtime.clock = lambda: now
+    guesser = verified_phone("+447700900613")
+    assert [redeem(world, guesser, f"WRONG{i:05d}").status for i in range(3)] == [404] * 3
+    now = now.replace(hour=11, minute=30)
+    assert [redeem(world, guesser, f"WRONG1{i:04d}").status for i in range(2)] == [404] * 2
+
+    now = now.replace(minute=31)
+    refused = redeem(world, guesser, "WRONG99999")
+    assert refused.status == 429
+    assert refused.header("Retry-After") == str(28 * 60)
+
+    now = now.replace(minute=59)
+    assert [redeem(world, guesser, f"WRONG2{i:04d}").status for i in range(4)] == [404] * 3 + [429]
+    now += timedelta(minutes=31)
+    assert redeem(world, guesser, "WRONG88888").status == 404
+
+
+def test_a_successful_redemption_does_not_use_up_an_attempt(world: World, stack: Emulators) -> None:
+    phone = "+447700900614"
+    code = invite(world, new_member(world, phone))
+    caller = verified_phone(phone)
+    assert [redeem(world, caller, f"WRONG{i:05d}").status for i in range(4)] == [404] * 4
+    assert redeem(world, caller, code).status == 200
+    assert redeem(world, caller, "WRONG55555").status == 404
+    assert redeem(world, caller, "WRONG66666").status == 429
