@@ -7,8 +7,11 @@ deleted ones included) as stored, and every audit event of the family. A family 
 what they may see ("download all my information"): records shared with the family and not
 deleted, as the API shows them to that member (no other member's contact details, no
 transcript staff have not approved, no comment on a record they cannot see), the notifications
-sent to them, and the audit events of their own actions. A social worker with access is
-refused (403); anyone without access gets 404. Each request is audited (``export``).
+sent to them, and the audit events of their own actions, except refused attempts on records
+they cannot see now: a refused read of a deleted record leaves no event, and sync answers an
+un-shared record and a deleted one alike, so the export must not tell them apart either. A
+social worker with access is refused (403); anyone without access gets 404. Each request is
+audited (``export``).
 
 Shape: one JSON document ``{manifest, family, records, audit, next}``. ``manifest`` says who
 asked and when, the scope, counts per type in this part and in total so far, the audit chain's
@@ -196,8 +199,7 @@ class Exporter:
             if section == "records":
                 self._add_records(access, part, documents)
             else:
-                for event in documents:
-                    part.add("audit", stored(event), "audit")
+                self._add_audit(access, part, documents)
             continuation = pages.continuation_token
             if continuation is None or part.size >= self.part_bytes:
                 return continuation
@@ -254,9 +256,24 @@ class Exporter:
             return None
         return present_for(access, kind, document)
 
+    def _add_audit(self, access: FamilyAccess, part: Part, events: list[dict[str, Any]]) -> None:
+        out_of_sight: set[str] = set()
+        if not access.is_staff:
+            tried = {str(e["recordId"]) for e in events if refused(e) and e.get("recordId")}
+            out_of_sight = tried - self._visible_ids(access, tried)
+        for event in events:
+            if refused(event) and event.get("recordId") in out_of_sight:
+                continue
+            part.add("audit", stored(event), "audit")
+
     def _visible_targets(self, access: FamilyAccess, documents: list[dict[str, Any]]) -> set[str]:
         """Of the records this page's comments are on, those the family member can see."""
-        wanted = sorted({str(d["targetId"]) for d in documents if d.get("type") == "comment"})
+        targets = {str(d["targetId"]) for d in documents if d.get("type") == "comment"}
+        return self._visible_ids(access, targets)
+
+    def _visible_ids(self, access: FamilyAccess, ids: set[str]) -> set[str]:
+        """Of these records of the family, those the family member can see (one query)."""
+        wanted = sorted(ids)
         if not wanted:
             return set()
         rows = self.runtime.records.query_all(
@@ -285,6 +302,10 @@ class Exporter:
 
         minutes = min(self.runtime.settings.media_download_url_minutes, MAX_DOWNLOAD_MINUTES)
         return now_iso(self.runtime.clock() + timedelta(minutes=minutes))
+
+
+def refused(event: Mapping[str, Any]) -> bool:
+    return event.get("outcome") == "denied"
 
 
 def stored(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -340,6 +340,28 @@ def test_a_family_member_exports_exactly_what_they_may_see(world: World, seeded:
         assert secret not in text
 
 
+def test_a_family_member_cannot_tell_an_unshared_record_from_a_deleted_one(
+    world: World, seeded: Seeded
+) -> None:
+    """Sync says ``deleted`` for both; the member's own audit events must not tell them apart."""
+    token, sw = seeded.member.token, world.token("social_worker")
+    notes = f"/families/{seeded.family_id}/notes"
+    unshared, later_shared = seeded.ids["shared"], seeded.ids["private"]
+    assert world.api.patch(f"{notes}/{unshared}", sw, {"visibility": "professionals"}).status == 200
+    out_of_reach = (unshared, seeded.ids["gone"], later_shared, uid())
+    for note_id in out_of_reach:
+        assert world.api.get(f"{notes}/{note_id}", token).status == 404
+    assert world.api.patch(f"{notes}/{later_shared}", sw, {"visibility": "family"}).status == 200
+
+    audit = export(world, seeded.family_id, token).body["audit"]
+    denied = {e["recordId"] for e in audit if e["outcome"] == "denied"}
+    assert denied & set(out_of_reach) == {later_shared}  # seen now, so they may see they tried
+    everything = export(world, seeded.family_id, world.token("team_manager")).body["audit"]
+    assert {unshared, later_shared} <= {
+        e["recordId"] for e in everything if e["outcome"] == "denied"
+    }
+
+
 def strip_urls(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in URL_FIELDS}
 
