@@ -11,6 +11,12 @@ When the member has a phone number, the code is texted to it through the app's S
 (``text_invitation``): a first name, the code, its expiry and the service's name. A text that
 fails is logged and does not undo the invitation: staff still get the code to pass on.
 
+Only a member's newest invitation is valid: issuing one points the member's
+``invitationlatest:<familyId>:<memberId>`` directory document at it (before the invitation is
+stored, so a failure in between leaves no code valid rather than two), and redeeming an older
+code is a failure like any other. Invitations issued before that document existed are valid
+until one is issued after.
+
 Each write's audit event is appended before the write, as for case records.
 """
 
@@ -102,6 +108,14 @@ def create_invitation(
         "ttl": int(LIFETIME.total_seconds()) + 7 * 24 * 3600,
     }
     runtime.audit.record(caller, "invite", family_id, "member", member["id"])
+    runtime.directory.container.upsert_item(
+        {
+            "id": _latest_id(family_id, member["id"]),
+            "type": "invitationlatest",
+            "invitationId": document["id"],
+            "ttl": document["ttl"],
+        }
+    )
     runtime.directory.container.create_item(document)
     if notify is not None and member.get("phone"):
         notify(member, code, expires_at)
@@ -133,6 +147,9 @@ def _redeem(runtime: Runtime, caller: Caller, code: str) -> dict[str, str]:
     if invitation is None or invitation.get("redeemedAt") or str(invitation["expiresAt"]) <= now:
         raise invalid
     family_id, member_id = str(invitation["familyId"]), str(invitation["memberId"])
+    latest = runtime.directory.read(_latest_id(family_id, member_id))
+    if latest is not None and latest.get("invitationId") != invitation["id"]:
+        raise invalid
     member = runtime.records.read(family_id, member_id)
     if member is None or member.get("deleted") or read_family(runtime, family_id) is None:
         raise invalid
@@ -153,6 +170,10 @@ def _redeem(runtime: Runtime, caller: Caller, code: str) -> dict[str, str]:
     _link_caller(runtime, caller, family_id, member_id)
     forget_caller(runtime, caller.principal)
     return {"familyId": family_id, "memberId": member_id}
+
+
+def _latest_id(family_id: str, member_id: str) -> str:
+    return f"invitationlatest:{family_id}:{member_id}"
 
 
 def _contact_matches(caller: Caller, member: dict[str, Any]) -> bool:

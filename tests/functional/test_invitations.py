@@ -1,5 +1,5 @@
-"""Redeeming invitations: which contact claims are trusted, and the attempt limit under
-concurrency and over a rolling hour."""
+"""Redeeming invitations: which contact claims are trusted, the attempt limit under concurrency
+and over a rolling hour, and which of a member's codes stay valid."""
 
 from __future__ import annotations
 
@@ -140,3 +140,26 @@ def test_a_successful_redemption_does_not_use_up_an_attempt(world: World, stack:
     assert redeem(world, caller, code).status == 200
     assert redeem(world, caller, "WRONG55555").status == 404
     assert redeem(world, caller, "WRONG66666").status == 429
+
+
+def test_a_new_invitation_makes_the_members_older_code_invalid(
+    world: World, stack: Emulators
+) -> None:
+    phone = "+447700900615"
+    member = new_member(world, phone)
+    older = invite(world, member)
+    newer = invite(world, member)
+    assert redeem(world, verified_phone(phone), older).status == 404
+    redeemed = redeem(world, verified_phone(phone), newer)
+    assert redeemed.status == 200
+    assert redeemed.body == {"familyId": world.family, "memberId": member}
+
+
+def test_an_invitation_for_another_member_leaves_a_members_code_valid(
+    world: World, stack: Emulators
+) -> None:
+    phone = "+447700900616"
+    member = new_member(world, phone)
+    code = invite(world, member)
+    invite(world, new_member(world, "+447700900617"))
+    assert redeem(world, verified_phone(phone), code).status == 200
