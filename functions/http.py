@@ -1,9 +1,11 @@
 """The HTTP edge: one decorator declares an endpoint, and errors become problem+json here only.
 
 ``endpoint`` wraps ``Blueprint.route`` so a route, its methods and its request/response models are
-declared once; the OpenAPI document is generated from that declaration. A model may be given as a
-function returning it, so that registering the endpoints at a cold start imports no model (and
-not pydantic): it is imported when a request or the OpenAPI document first needs it.
+declared once; the OpenAPI document is generated from that declaration. Every answer, problems
+included, says ``Cache-Control: no-store`` unless its handler set ``Cache-Control`` itself.
+A model may be given as a function returning it, so that registering the endpoints at a cold
+start imports no model (and not pydantic): it is imported when a request or the OpenAPI document
+first needs it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ MAX_BODY_BYTES = 1024 * 1024
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 UTF8 = ("utf-8", "utf8")
 PROBLEM_TYPE_BASE = "urn:familystory:problem:"
+NO_STORE = "no-store"  # answers carry case data and SAS links; an endpoint may say otherwise
 
 M = TypeVar("M", bound="BaseModel")
 Model = Any  # a pydantic model (or type), or a function without arguments returning one
@@ -251,6 +254,8 @@ def dispatch(
         response = encode(reply)
     except Exception as error:  # noqa: BLE001 - the one place every error becomes a response
         response = problem_response(error, invocation_id, name)
+    if "cache-control" not in response.headers:
+        response.headers["Cache-Control"] = NO_STORE
     log.info(
         "http %s %s -> %s",
         req.method,

@@ -53,7 +53,7 @@ def system_health(call: Call) -> Reply:
 def system_openapi(call: Call) -> Reply:
     from functions.openapi import openapi_document
 
-    return Reply(openapi_document())
+    return Reply(openapi_document(), headers={"Cache-Control": "public, max-age=3600"})
 
 
 @endpoint(
