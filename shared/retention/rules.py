@@ -110,6 +110,14 @@ def retention_for(
     return Retention(retention_class, rule, until)
 
 
+def brings_forward(before: date | None, after: date | None, horizon: date) -> bool:
+    """Whether ``after`` keeps the records for less time than ``before`` (no date: kept for
+    ever) and ends before ``horizon``."""
+    if after is None or (before is not None and after >= before):
+        return False
+    return after < horizon
+
+
 def _looked_after(child: Mapping[str, Any]) -> date:
     born = as_date(child["dateOfBirth"])
     assert born is not None

@@ -7,6 +7,11 @@ recomputed when a family's retention fields change (``retentionClass``, ``closed
 one query for the members and one conditional replace of the family, only on those writes. The
 disposal run computes it again from the current data before it acts, so a stored value that
 is stale can delay a disposal but never bring one forward.
+
+Members' dates are written by social workers, so ``brings_disposal_near`` lets the member
+services refuse a change by anyone but a manager of the family that would keep its records for
+less time than now and end within ``RETENTION_DEFAULT_YEARS`` of today: otherwise a made-up
+date of birth would have the disposal run destroy the family.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import Any
 
 from shared.composition import Runtime
 from shared.records.store import VersionMismatchError
-from shared.retention.rules import Retention, retention_for
+from shared.retention.rules import Retention, add_years, brings_forward, retention_for
 from shared.services.callers import forget_family
 
 FAMILY_FIELDS = frozenset({"retentionClass", "closedAt", "adoptionOrderAt"})
@@ -36,6 +41,19 @@ def members_of(runtime: Runtime, family_id: str) -> list[dict[str, Any]]:
 def retention(runtime: Runtime, family: Mapping[str, Any]) -> Retention:
     members = members_of(runtime, str(family["id"]))
     return retention_for(family, members, runtime.settings.retention_default_years)
+
+
+def brings_disposal_near(
+    runtime: Runtime, family: Mapping[str, Any], member: Mapping[str, Any]
+) -> bool:
+    """Whether writing ``member`` (new or changed) would keep the family's records for less time
+    than now, ending within ``RETENTION_DEFAULT_YEARS`` of today."""
+    years = runtime.settings.retention_default_years
+    members = members_of(runtime, str(family["id"]))
+    before = retention_for(family, members, years).retain_until
+    others = [m for m in members if m.get("id") != member.get("id")]
+    after = retention_for(family, [*others, member], years).retain_until
+    return brings_forward(before, after, add_years(runtime.clock().date(), years))
 
 
 def refresh_retention(runtime: Runtime, family_id: str) -> None:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.access import Caller, FamilyAccess, can_see, reject_fields
+from shared.access import Caller, FamilyAccess, can_see, manages, reject_fields
 from shared.composition import Runtime
 from shared.errors import ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
 from shared.ids import canonical_id, new_id
 from shared.records import models
 from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEDIA, MEMBER, NOTE, Kind
-from shared.records.service import Created, Listed, RecordService, fields_of, present
-from shared.retention.service import MEMBER_FIELDS, refresh_retention
+from shared.records.service import Created, Listed, RecordService, fields_of, new_fields, present
+from shared.retention.service import MEMBER_FIELDS, brings_disposal_near, refresh_retention
 from shared.services.callers import access_family
 
 MEMBER_SELF_FIELDS = {"smsReminders", "phone"}
+NEARER_DISPOSAL = (
+    "Only team managers and the head of service may change a child's dates so that the "
+    "family's records are kept for less time."
+)
 APPEND_RETRIES = 5
 
 
@@ -50,6 +54,9 @@ def create_member(
     access = service.access(caller, family_id, MEMBER)
     if not access.is_staff:
         raise ForbiddenError("Family members may not add people to the family.")
+    if body.child:
+        candidate = {**new_fields(body), "id": body.id}
+        refuse_nearer_disposal(runtime, access, candidate, set(fields_of(body)))
     created = service.create(caller, MEMBER, family_id, body, access=access)
     if created.created and created.document.get("child"):
         refresh_retention(runtime, access.family_id)
@@ -78,11 +85,30 @@ def update_member(
         if value is None:
             merged.pop(name, None)
     service.validate_merged(MEMBER, merged)
+    if any(current.get(name) != merged.get(name) for name in MEMBER_FIELDS):
+        refuse_nearer_disposal(runtime, access, merged, set(sent))
     merged.update(service.stamp(caller))
     stored = service.replace(access, MEMBER, merged, current, "update")
     if any(current.get(name) != stored.get(name) for name in MEMBER_FIELDS):
         refresh_retention(runtime, access.family_id)
     return stored
+
+
+def refuse_nearer_disposal(
+    runtime: Runtime, access: FamilyAccess, member: dict[str, Any], sent: set[str]
+) -> None:
+    """A child's dates decide how long the family is kept: only its manager may shorten that."""
+    if manages(access.caller, access.family):
+        return
+    family = runtime.records.read(access.family_id, access.family_id) or access.family
+    if brings_disposal_near(runtime, family, member):
+        raise ForbiddenError(
+            NEARER_DISPOSAL,
+            errors=[
+                {"loc": ["body", name], "type": "forbidden_field"}
+                for name in sorted(sent & MEMBER_FIELDS)
+            ],
+        )
 
 
 # --- Comments ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from shared.retention.rules import (
     NEED_CLOSURE,
     NEED_ORDER,
     add_years,
+    brings_forward,
     retention_for,
 )
 
@@ -119,3 +120,33 @@ def test_deleted_members_do_not_count() -> None:
 def test_a_29_february_birthday_falls_on_1_march_in_other_years() -> None:
     assert add_years(date(2008, 2, 29), 18) == date(2026, 3, 1)
     assert add_years(date(2008, 2, 29), 4) == date(2012, 2, 29)
+
+
+HORIZON = date(2051, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (date(2090, 6, 1), None),
+        (date(2030, 1, 1), date(2030, 1, 1)),
+        (date(2030, 1, 1), date(2040, 1, 1)),
+        (None, date(2090, 6, 1)),
+        (date(2095, 1, 1), date(2090, 6, 1)),
+        (None, None),
+    ],
+)
+def test_a_later_missing_or_distant_date_does_not_bring_disposal_near(
+    before: date | None, after: date | None
+) -> None:
+    assert not brings_forward(before, after, HORIZON)
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(date(2090, 6, 1), date(2015, 1, 1)), (None, date(2051, 11, 30)), (None, date(2001, 1, 1))],
+)
+def test_an_earlier_date_within_the_horizon_brings_disposal_near(
+    before: date | None, after: date
+) -> None:
+    assert brings_forward(before, after, HORIZON)
