@@ -112,11 +112,12 @@ def family_access(caller: Caller, family: Mapping[str, Any] | None) -> FamilyAcc
 def can_see(access: FamilyAccess, record: Mapping[str, Any]) -> bool:
     if record.get("deleted") or record.get("familyId") != access.family_id:
         return False
-    if access.is_staff:
-        return True
-    if record.get("type") in ALWAYS_VISIBLE_TO_FAMILY:
-        return True
-    return record.get("visibility") == "family"
+    return access.is_staff or family_may_see(record)
+
+
+def family_may_see(record: Mapping[str, Any]) -> bool:
+    """Whether the family's members see this record of their family (deletion aside)."""
+    return record.get("type") in ALWAYS_VISIBLE_TO_FAMILY or record.get("visibility") == "family"
 
 
 def visible(access: FamilyAccess, record: Mapping[str, Any] | None, what: str) -> Mapping[str, Any]:

@@ -129,6 +129,7 @@ class Kind:
     client_view: View = _as_stored
     staff_only_fields: frozenset[str] = frozenset({"visibility"})
     keeps_versions: bool = False
+    references: tuple[tuple[str, str], ...] = ()  # (field, the record type it names)
 
     @property
     def create(self) -> type[InputModel]:
@@ -169,6 +170,7 @@ AGENDA = Kind(
     checks=(_unique_ids("items"),),
     prepare=_attribute_items,
     client_view=_without_attribution,
+    references=(("visitId", "visit"),),
 )
 NOTE = Kind(
     "note",
@@ -179,6 +181,7 @@ NOTE = Kind(
     family_may_edit_own=True,
     filters=("visitId",),
     keeps_versions=True,
+    references=(("visitId", "visit"),),
 )
 PLAN = Kind(
     "plan",
@@ -214,6 +217,7 @@ MEDIA = Kind(
     checks=(_media_slot, _transcript_approvable),
     prepare=_media_state,
     staff_only_fields=frozenset({"visibility", "transcriptApproved"}),
+    references=(("visitId", "visit"), ("noteId", "note")),
 )
 
 KINDS: dict[str, Kind] = {

@@ -21,6 +21,7 @@ from shared.access import (
     FamilyAccess,
     can_see,
     family_filter,
+    family_may_see,
     reject_fields,
     require_author,
 )
@@ -53,6 +54,10 @@ from shared.validation import validate
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 50
 ALIGN_ATTEMPTS = 10
+UNKNOWN_REFERENCE = (
+    "A reference must name a record of this family that you can see, and a record shared with "
+    "the family may refer only to records shared with it."
+)
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,7 @@ class RecordService:
             raise ForbiddenError(f"Family members may not create a {kind.label}.")
         self.check_write_fields(access, kind, set(fields_of(body)))
         sent = new_fields(body)
-        record_id = getattr(body, "id", None) or new_id()
+        record_id = body_id(body) or new_id()
         request_hash = content_hash(
             {
                 "type": kind.record_type,
@@ -162,6 +167,14 @@ class RecordService:
         document["everShared"] = shared_with_family(document)
         for check in kind.checks:
             check(document)
+        try:
+            self.check_references(access, kind, document)
+        except ValidationError:
+            # A retry of a create whose reference has gone since still gets its first answer.
+            existing = self.store.read(access.family_id, record_id) if body_id(body) else None
+            if existing is None:
+                raise
+            return self._replayed(access, kind, existing, request_hash, caller)
         if kind.prepare:
             kind.prepare(None, document, caller.actor)
         self.audit.record(caller, "create", access.family_id, kind.record_type, record_id)
@@ -281,6 +294,7 @@ class RecordService:
             if value is None:
                 merged.pop(name, None)
         self.validate_merged(kind, merged)
+        self.check_references(access, kind, merged, current)
         if kind.prepare:
             kind.prepare(current, merged, caller.actor)
         merged.update(self.stamp(caller))
@@ -343,6 +357,45 @@ class RecordService:
         validate(kind.create, candidate, ("body",))
         for check in kind.checks:
             check(merged)
+
+    def check_references(
+        self,
+        access: FamilyAccess,
+        kind: Kind,
+        document: Mapping[str, Any],
+        current: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Each reference (``visitId``, ``noteId``) names a record of its type in this family,
+        not deleted, that the caller can see; and when the family can see the referring record,
+        one the family can see too. Any other id is the same 422 at the field, whether it is
+        another family's, deleted, hidden from the caller or never existed.
+
+        Cost: one point read per reference checked. An update checks only the references it
+        changes, or all of them when it makes the record visible to the family."""
+        shared = family_may_see(document)
+        widened = current is not None and shared and not family_may_see(current)
+        problems = []
+        for name, record_type in kind.references:
+            value = document.get(name)
+            if value is None or (
+                current is not None and not widened and current.get(name) == value
+            ):
+                continue
+            problem = self._reference_problem(access, record_type, str(value), shared)
+            if problem is not None:
+                problems.append({"loc": ["body", name], "type": problem})
+        if problems:
+            raise ValidationError(UNKNOWN_REFERENCE, problems)
+
+    def _reference_problem(
+        self, access: FamilyAccess, record_type: str, record_id: str, shared: bool
+    ) -> str | None:
+        target = self.store.read(access.family_id, record_id)
+        if target is None or target.get("type") != record_type or not can_see(access, target):
+            return "unknown_reference"
+        if shared and not family_may_see(target):
+            return "reference_not_shared"
+        return None
 
     def require_edit(
         self, access: FamilyAccess, kind: Kind, current: Mapping[str, Any], verb: str
@@ -409,6 +462,12 @@ class RecordService:
             **self.stamp(caller),
         }
         return self.replace(access, kind, tombstone, current, "delete")
+
+
+def body_id(body: InputModel) -> str | None:
+    """The id a client chose for a new record, if it chose one."""
+    chosen = getattr(body, "id", None)
+    return str(chosen) if chosen else None
 
 
 def page_limit(raw: str | None) -> int:

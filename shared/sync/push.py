@@ -85,6 +85,16 @@ def operation_key(op_id: str) -> str:
     return "sha256-" + hashlib.sha256(op_id.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def in_operation(error: ValidationError, where: tuple[Any, ...]) -> ValidationError:
+    """The services place a field's error in the request ``body``; in a push, that is the
+    operation's ``data``."""
+    located = [
+        {**item, "loc": [*where, *item["loc"][1:]]} if item["loc"][:1] == ["body"] else item
+        for item in error.errors
+    ]
+    return ValidationError(error.detail, located)
+
+
 class SyncConflictError(Exception):
     def __init__(self, current: dict[str, Any] | None, fields: list[dict[str, Any]]) -> None:
         super().__init__("conflict")
@@ -166,6 +176,8 @@ class Pusher:
         except FamilyStoryError as error:
             if isinstance(error, DependencyUnavailableError):
                 raise
+            if isinstance(error, ValidationError):
+                error = in_operation(error, ("operations", index, "data"))
             return self._rejected(envelope, error)
 
     def _dispatch(self, index: int, operation: Operation) -> dict[str, Any]:
