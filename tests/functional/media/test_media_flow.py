@@ -401,7 +401,7 @@ def test_slot_requests_are_checked_before_any_upload(world: World, stack: Emulat
     ]
     mismatch = world.api.post(base(world), staff, {**photo, "kind": "video"})
     assert mismatch.status == 422
-    assert world.api.post(base(world), family, {**photo, "visibility": "family"}).status == 422
+    assert world.api.post(base(world), family, {**photo, "visibility": "family"}).status == 403
     assert world.api.post(base(world), staff, {**photo, "sizeBytes": 0}).status == 422
 
     by_staff = world.api.post(base(world), staff, photo)
@@ -431,7 +431,7 @@ def test_family_member_captions_and_deletes_only_their_own_media(
     assert captioned.status == 200
     assert captioned.body["caption"] == "Our garden"
     hidden = world.api.patch(f"{base(world)}/{own}", family, {"visibility": "professionals"})
-    assert hidden.status == 422
+    assert hidden.status == 403
     assert world.api.patch(f"{base(world)}/{staff_shared}", family, {"caption": "x"}).status == 403
     listed = world.api.get(base(world), family, params={"limit": "100"}).body["items"]
     assert {item["visibility"] for item in listed} == {"family"}
