@@ -12,6 +12,8 @@
   team. Only a manager sets what decides how long a family is kept (retention, legal hold) and
   who is allocated to it. A team manager allocated to a family of another team acts there as a
   worker.
+- Only the head of service crosses teams (``crosses_teams``): a team manager allocates staff of
+  the family's team and moves a family only between teams they manage.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from shared.identity import Principal
 
 CASE_ROLES = ("SocialWorker", "TeamManager", "HeadOfService")
 MANAGERS_ONLY = "Only team managers and the head of service may set these fields."
+MOVE_REFUSED = "Only the head of service may move a family to a team you do not manage."
+OTHER_TEAM_REFUSED = "Only the head of service may allocate staff of another team."
 ALWAYS_VISIBLE_TO_FAMILY = frozenset({"family", "member", "visit"})
 
 
@@ -96,6 +100,36 @@ def manages(caller: Caller, family: Mapping[str, Any]) -> bool:
     if principal.has_role("HeadOfService"):
         return True
     return principal.has_role("TeamManager") and family.get("teamId") in caller.team_ids
+
+
+def crosses_teams(caller: Caller) -> bool:
+    """Whether the caller allocates staff of any team and moves families between any teams."""
+    return caller.principal.kind == "staff" and caller.principal.has_role("HeadOfService")
+
+
+def require_team_move(caller: Caller, team_id: str) -> None:
+    """A family moves to another team only by the head of service or that team's manager."""
+    if not crosses_teams(caller) and team_id not in caller.team_ids:
+        raise ForbiddenError(
+            MOVE_REFUSED, errors=[{"loc": ["body", "teamId"], "type": "other_team"}]
+        )
+
+
+def require_team_staff(
+    caller: Caller, team_id: str, staff_teams: Mapping[int, frozenset[str]]
+) -> None:
+    """Workers named (by their index in ``workerIds``) belong to the family's team, unless the
+    caller crosses teams."""
+    if crosses_teams(caller):
+        return
+    outside = sorted(index for index, teams in staff_teams.items() if team_id not in teams)
+    if outside:
+        raise ForbiddenError(
+            OTHER_TEAM_REFUSED,
+            errors=[
+                {"loc": ["body", "workerIds", index], "type": "other_team"} for index in outside
+            ],
+        )
 
 
 def family_access(caller: Caller, family: Mapping[str, Any] | None) -> FamilyAccess:

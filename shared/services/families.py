@@ -3,7 +3,8 @@
 What decides how long a family is kept (``retentionClass``, ``closedAt``, ``adoptionOrderAt``,
 ``legalHold``) and who is allocated to it (``teamId``, ``workerIds``) is set only by a manager of
 the family (``shared.access.manages``), at creation as on change; anyone else gets a 403 naming
-the fields. A social worker's new family is allocated to them alone.
+the fields. A social worker's new family is allocated to them alone. Who may be allocated, and
+to which team a family may move: ``shared.services.allocation``.
 
 As for case records (``shared.records.service``), a write's audit event is appended before the
 write, so an outage in between never leaves a change unaudited.
@@ -30,6 +31,7 @@ from shared.records.store import (
 )
 from shared.retention.rules import retention_for
 from shared.retention.service import FAMILY_FIELDS, retention
+from shared.services.allocation import check_allocation, check_team
 from shared.services.callers import access_family, forget_family
 from shared.storage_layout import RECORDS
 
@@ -64,6 +66,7 @@ def create_family(runtime: Runtime, caller: Caller, body: FamilyIn) -> Created:
         raise ForbiddenError("You may only create families in your own teams.")
     sent_fields = set(fields_of(body)) - {"teamId"}
     require_manager_for(caller, {"teamId": body.team_id}, sent_fields, MANAGER_FIELDS)
+    check_allocation(runtime, caller, body.team_id, body.worker_ids)
     sent = new_fields(body)
     request_hash = content_hash({"type": "family", "by": caller.id, "fields": sent})
     family_id = body.id or new_id()
@@ -124,6 +127,13 @@ def update_family(
                 for k, v in sent.items()
                 if v is None and k not in REMOVABLE_FIELDS
             ],
+        )
+    team_id = str(sent.get("teamId") or current.get("teamId"))
+    if team_id != current.get("teamId"):
+        check_team(runtime, caller, team_id)
+    if sent.get("workerIds") is not None:
+        check_allocation(
+            runtime, caller, team_id, sent["workerIds"], current.get("workerIds") or []
         )
     merged = {**current, **sent, "updatedAt": now_iso(runtime.clock()), "updatedBy": caller.actor}
     merged = {name: value for name, value in merged.items() if value is not None}
