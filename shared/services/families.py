@@ -128,8 +128,8 @@ def update_family(
                 if v is None and k not in REMOVABLE_FIELDS
             ],
         )
-    team_id = str(sent.get("teamId") or current.get("teamId"))
-    if team_id != current.get("teamId"):
+    team_id = str(sent.get("teamId") or current.get("teamId") or "")
+    if "teamId" in sent and team_id != current.get("teamId"):
         check_team(runtime, caller, team_id)
     if sent.get("workerIds") is not None:
         check_allocation(

@@ -295,3 +295,27 @@ def test_staff_without_access_cannot_reach_allocation(world: World, stack: Emula
             f"/families/{family_id}", world.token(role), {"workerIds": [world.people[role].oid]}
         )
         assert refused.status == 404, role
+
+
+def test_workers_change_on_a_family_recorded_without_a_team(world: World, stack: Emulators) -> None:
+    family_id, sw = uid(), world.people["social_worker"]
+    get_runtime().records.create(
+        {
+            "id": family_id,
+            "familyId": family_id,
+            "type": "family",
+            "displayName": "Before teams",
+            "workerIds": [sw.oid],
+            "createdAt": "2020-01-01T00:00:00.000Z",
+            "createdBy": {"id": sw.oid, "name": sw.name, "kind": "staff"},
+            "updatedAt": "2020-01-01T00:00:00.000Z",
+            "updatedBy": {"id": sw.oid, "name": sw.name, "kind": "staff"},
+            "deleted": False,
+        }
+    )
+    other = world.people["other_social_worker"].oid
+    changed = world.api.patch(
+        f"/families/{family_id}", world.token("head_of_service"), {"workerIds": [sw.oid, other]}
+    )
+    assert changed.status == 200, changed.body
+    assert "teamId" not in stored(family_id)
