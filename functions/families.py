@@ -17,12 +17,13 @@ from shared.records.kinds import MEMBER
 if TYPE_CHECKING:
     from shared.records import models
     from shared.records import service as record_service
-    from shared.services import case, families, invitations, staff
+    from shared.services import case, families, family_links, invitations, staff
 else:
     models = LazyModule("shared.records.models")
     record_service = LazyModule("shared.records.service")
     case = LazyModule("shared.services.case")
     families = LazyModule("shared.services.families")
+    family_links = LazyModule("shared.services.family_links")
     invitations = LazyModule("shared.services.invitations")
     staff = LazyModule("shared.services.staff")
 
@@ -161,6 +162,47 @@ def members_update(call: Call) -> Reply:
     )
     access = record_service.RecordService(runtime).access(call.caller, family_id, MEMBER)
     return record_reply(case.present_for(access, MEMBER, stored))
+
+
+@endpoint(
+    bp,
+    name="links_list",
+    route="families/{familyId}/members/{memberId}/links",
+    methods=["GET"],
+    summary="The sign-ins linked to a member, newest first (staff)",
+    response=lambda: models.LinkOut,
+    tags=("members",),
+)
+def links_list(call: Call) -> Reply:
+    found = family_links.list_links(
+        get_runtime(),
+        call.caller,
+        call.route_id("familyId"),
+        call.route_id("memberId"),
+        record_service.page_limit(call.query("limit")),
+        call.query("next"),
+    )
+    return Reply({"items": found.documents, "next": found.next})
+
+
+@endpoint(
+    bp,
+    name="links_revoke",
+    route="families/{familyId}/members/{memberId}/links/{linkId}",
+    methods=["DELETE"],
+    summary="Revoke a sign-in: it loses the family at once",
+    status=204,
+    tags=("members",),
+)
+def links_revoke(call: Call) -> Reply:
+    family_links.revoke_link(
+        get_runtime(),
+        call.caller,
+        call.route_id("familyId"),
+        call.route_id("memberId"),
+        call.route_id("linkId"),
+    )
+    return Reply(None, 204)
 
 
 @endpoint(

@@ -111,6 +111,8 @@ EXTRA_STATUSES: dict[str, tuple[int, ...]] = {
 }
 # Endpoints that answer no 403: any caller with a valid token may use them.
 NO_FORBIDDEN = frozenset({"me_get"})
+# Deletes of what has no version, so take no If-Match and answer no 412.
+UNVERSIONED = frozenset({"links_revoke"})
 
 PAGE_PARAMETERS: list[dict[str, Any]] = [
     {
@@ -448,16 +450,15 @@ def _header(name: str) -> dict[str, Any]:
 def _success_responses(
     route: str, method: str, spec: EndpointSpec, refs: Any, item: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The success statuses: no content for 204 and 304, a retried create's 200, list pages."""
+    """The success statuses: no content for 204 and 304, a retried create's 200, list pages
+    (whose items are the list's declared response model, or what the collection creates)."""
     if spec.status == 204:
         return {"204": {"description": "No content"}}
     model = _model(spec.response_model)
     schema: dict[str, Any] = {"type": "object"}
-    if model is not None:
-        schema = refs[(spec.response_model, "serialization")]
-    elif spec.name in RESPONSE_SCHEMAS:
-        schema = {"$ref": RESPONSE_SCHEMAS[spec.name]}
-    elif _is_list(method, spec):
+    if _is_list(method, spec):
+        if model is not None:
+            item = refs[(spec.response_model, "serialization")]
         schema = {
             "type": "object",
             "required": ["items", "next"],
@@ -466,6 +467,10 @@ def _success_responses(
                 "next": {"type": ["string", "null"]},
             },
         }
+    elif model is not None:
+        schema = refs[(spec.response_model, "serialization")]
+    elif spec.name in RESPONSE_SCHEMAS:
+        schema = {"$ref": RESPONSE_SCHEMAS[spec.name]}
     media: dict[str, Any] = {"schema": schema}
     if spec.name in RESPONSE_EXAMPLES:
         media["examples"] = {"typical": {"value": RESPONSE_EXAMPLES[spec.name]}}
@@ -513,7 +518,7 @@ def error_statuses(route: str, method: str, spec: EndpointSpec) -> list[int]:
         statuses.add(404)
     if _query_parameters(method, spec):
         statuses.add(400)
-    if method in {"PATCH", "DELETE"}:
+    if method in {"PATCH", "DELETE"} and spec.name not in UNVERSIONED:
         statuses.add(412)
     if _has_body(method, spec):
         statuses |= {400, 413, 415, 422}

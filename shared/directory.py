@@ -1,7 +1,9 @@
 """The directory container: staff profiles, family-member links, invitations, rate limits.
 
 Each document is read by its own id (the caller's ``tid``+``oid``, a code's hash), so the
-container is partitioned by ``/id``: every lookup on a request path is a point read.
+container is partitioned by ``/id``: every lookup on a request path is a point read. The one
+query across partitions finds the sign-ins linked to a family, when staff list or revoke them
+(``shared.services.family_links``).
 """
 
 from __future__ import annotations

@@ -475,6 +475,14 @@ class RedeemOut(ApiModel):
     member_id: str
 
 
+class LinkOut(ApiModel):
+    """A family sign-in linked to a member, as staff see it: no token claims."""
+
+    id: str
+    linked_at: str
+    last_seen_at: str | None = None
+
+
 class AuditEventOut(ApiModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 

@@ -57,7 +57,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("familystory.retention")
 
 BATCH_SIZE = 100
-UNLINK_RETRIES = 5
 CERTIFICATE_TYPE = "disposalCertificate"
 DISPOSAL_ACTOR = {"id": "records-disposal", "name": "Records disposal", "kind": "system"}
 
@@ -276,45 +275,16 @@ class Disposer:
         return done
 
     def _linked_identities(self, family_id: str) -> list[dict[str, Any]]:
-        return list(
-            self._query(
-                self.records,
-                "SELECT VALUE c.identity FROM c WHERE c.familyId = @familyId "
-                "AND c.type = 'member' AND IS_DEFINED(c.identity)",
-                {"@familyId": family_id},
-                family_id,
-            )
-        )
+        from shared.services.family_links import family_sign_ins
+
+        return family_sign_ins(self.runtime, family_id)
 
     def _unlink_members(self, family_id: str) -> None:
-        """Take the family out of its members' sign-in links (directory), before the member
-        records that name those links are deleted; a link left with no family stays harmless."""
-        from azure.core import MatchConditions
-        from azure.cosmos.exceptions import (
-            CosmosAccessConditionFailedError,
-            CosmosResourceNotFoundError,
-        )
+        """Take the family out of every sign-in linked to it (directory), whichever member
+        each is linked to; a link left with no family would stay harmless."""
+        from shared.services.family_links import unlink_family
 
-        directory = self.runtime.directory
-        for identity in self._linked_identities(family_id):
-            link_id = f"familylink:{identity.get('tid')}:{identity.get('oid')}"
-            for _ in range(UNLINK_RETRIES):
-                link = directory.read(link_id)
-                memberships = dict((link or {}).get("memberships") or {})
-                if link is None or family_id not in memberships:
-                    break
-                memberships.pop(family_id)
-                body = {k: v for k, v in link.items() if not k.startswith("_")}
-                try:
-                    directory.container.replace_item(
-                        link_id,
-                        {**body, "memberships": memberships},
-                        etag=link["_etag"],
-                        match_condition=MatchConditions.IfNotModified,
-                    )
-                except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
-                    continue
-                break
+        unlink_family(self.runtime, family_id)
         self.checkpoint(family_id, "links", 0)
 
     def _delete_partition(

@@ -13,21 +13,26 @@ from shared.ids import canonical_id
 
 
 def resolve_caller(runtime: Runtime, principal: Principal) -> Caller:
+    """The caller with their teams (staff, cached briefly per instance) or family memberships.
+
+    A family sign-in's memberships are read on every request, never cached, so revoking a
+    sign-in (``shared.services.family_links``) takes effect at once on every instance: one
+    point read (1 RU) per family request is the price.
+    """
     key = profile_id(principal)
+    if principal.kind == "family":
+        from shared.services.family_links import note_seen
+
+        link = runtime.directory.read(key) or {}
+        note_seen(runtime, link)
+        return Caller(principal, memberships=dict(link.get("memberships", {})))
     with runtime.cache_lock:
         profile = runtime.profile_cache.get(key)
     if profile is None:
         profile = runtime.directory.read(key) or {}
         with runtime.cache_lock:
             runtime.profile_cache[key] = profile
-    if principal.kind == "staff":
-        return Caller(principal, team_ids=frozenset(profile.get("teamIds", [])))
-    return Caller(principal, memberships=dict(profile.get("memberships", {})))
-
-
-def forget_caller(runtime: Runtime, principal: Principal) -> None:
-    with runtime.cache_lock:
-        runtime.profile_cache.pop(profile_id(principal), None)
+    return Caller(principal, team_ids=frozenset(profile.get("teamIds", [])))
 
 
 def read_family(runtime: Runtime, family_id: str, fresh: bool = False) -> dict[str, Any] | None:

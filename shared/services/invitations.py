@@ -11,6 +11,9 @@ When the member has a phone number, the code is texted to it through the app's S
 (``text_invitation``): a first name, the code, its expiry and the service's name. A text that
 fails is logged and does not undo the invitation: staff still get the code to pass on.
 
+Redeeming links the caller's sign-in to the member; a member may have several (a phone and a
+tablet), which staff list and revoke (``shared.services.family_links``).
+
 Only a member's newest invitation is valid: issuing one points the member's
 ``invitationlatest:<familyId>:<memberId>`` directory document at it (before the invitation is
 stored, so a failure in between leaves no code valid rather than two), and redeeming an older
@@ -36,7 +39,8 @@ from shared.records.kinds import MEMBER
 from shared.records.models import InvitationIn, RedeemIn
 from shared.records.service import RecordService
 from shared.records.store import VersionMismatchError, now_iso
-from shared.services.callers import forget_caller, read_family
+from shared.services.callers import read_family
+from shared.services.family_links import link_sign_in
 from shared.services.redeem_attempts import RedeemAttempts
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -166,9 +170,8 @@ def _redeem(runtime: Runtime, caller: Caller, code: str) -> dict[str, str]:
             runtime.audit.record(caller, "redeem", family_id, "member", member_id, "conflict")
             raise invalid from None
         raise
+    link_sign_in(runtime, caller, family_id, member_id)
     _link_member(runtime, caller, member)
-    _link_caller(runtime, caller, family_id, member_id)
-    forget_caller(runtime, caller.principal)
     return {"familyId": family_id, "memberId": member_id}
 
 
@@ -195,30 +198,6 @@ def _link_member(runtime: Runtime, caller: Caller, member: dict[str, Any]) -> No
             return
         except VersionMismatchError as changed:
             current = changed.current
-
-
-def _link_caller(runtime: Runtime, caller: Caller, family_id: str, member_id: str) -> None:
-    from azure.cosmos.exceptions import CosmosAccessConditionFailedError, CosmosResourceExistsError
-
-    link_id = f"familylink:{caller.principal.key}"
-    for _ in range(RETRIES):
-        link = runtime.directory.read(link_id)
-        try:
-            if link is None:
-                runtime.directory.container.create_item(
-                    {"id": link_id, "type": "familylink", "memberships": {family_id: member_id}}
-                )
-            else:
-                memberships = {**link.get("memberships", {}), family_id: member_id}
-                runtime.directory.container.replace_item(
-                    link_id,
-                    _body({**link, "memberships": memberships}),
-                    etag=link["_etag"],
-                    match_condition=_if_match(),
-                )
-            return
-        except (CosmosAccessConditionFailedError, CosmosResourceExistsError):
-            continue
 
 
 def _body(document: dict[str, Any]) -> dict[str, Any]:

@@ -102,6 +102,22 @@ def staff_directory_row(name: str, build: Builder, admin: int) -> Row:
 STAFF_ENTRY = {"displayName": "New Worker", "teamIds": ["north"], "phone": "07700 900321"}
 
 
+def fresh_link(world: World) -> str:
+    """The path of a new member's one linked sign-in, for rows that revoke it."""
+    from tests.tokens import family_token
+
+    sw = world.token("social_worker")
+    phone = "+447700900888"
+    member = fresh(world, "members", {"displayName": "Sky", "relationship": "aunt", "phone": phone})
+    invited = world.api.post(f"{base(world)}/invitations", sw, {"memberId": member})
+    token = family_token(oid=uid(), phone_number=phone, phone_number_verified=True)
+    redeemed = world.api.post("/invitations/redeem", token, {"code": invited.body["code"]})
+    assert redeemed.status == 200, redeemed.body
+    links = f"{base(world)}/members/{member}/links"
+    [link] = world.api.get(links, sw).body["items"]
+    return f"{links}/{link['id']}"
+
+
 ROWS: list[Row] = [
     Row("get family", lambda w: ("GET", base(w), None), 200, 200),
     Row("patch family name", lambda w: ("PATCH", base(w), {"displayName": "Jones"}), 200, 403),
@@ -134,6 +150,13 @@ ROWS: list[Row] = [
         201,
         403,
     ),
+    Row(
+        "list member sign-ins",
+        lambda w: ("GET", f"{base(w)}/members/{w.member_self}/links", None),
+        200,
+        403,
+    ),
+    Row("revoke member sign-in", lambda w: ("DELETE", fresh_link(w), None), 204, 403),
     Row("list visits", lambda w: ("GET", f"{base(w)}/visits", None), 200, 200),
     Row("get visit", lambda w: ("GET", f"{base(w)}/visits/{w.records['visit']}", None), 200, 200),
     Row(

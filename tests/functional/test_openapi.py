@@ -259,3 +259,22 @@ def test_tables_name_registered_endpoints() -> None:
         if int(status) >= 400
     }
     assert declared == {p.status for p in PROBLEMS.values()}
+
+
+def test_family_sign_ins_are_listed_and_revoked_with_their_statuses() -> None:
+    document = openapi_document()
+    path = "/families/{familyId}/members/{memberId}/links"
+    listed = document["paths"][path]["get"]
+    assert listed["operationId"] == "links_list"
+    assert {"200", "400", "401", "403", "404", "503"} <= set(listed["responses"])
+    assert {p["name"] for p in listed["parameters"] if p["in"] == "query"} == {"limit", "next"}
+    page = listed["responses"]["200"]["content"]["application/json"]["schema"]
+    item = _resolve(document, page["properties"]["items"]["items"]["$ref"])
+    assert set(item["properties"]) == {"id", "linkedAt", "lastSeenAt"}
+    assert sorted(item["required"]) == ["id", "linkedAt"]
+    revoke = document["paths"][path + "/{linkId}"]["delete"]
+    assert revoke["operationId"] == "links_revoke"
+    assert {"204", "401", "403", "404", "503"} <= set(revoke["responses"])
+    assert not {"200", "400", "412", "413", "415", "422"} & set(revoke["responses"])
+    link_id = next(p for p in revoke["parameters"] if p["name"] == "linkId")
+    assert link_id["schema"]["format"] == "uuid"
