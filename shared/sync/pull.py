@@ -13,7 +13,9 @@ Design (the local Cosmos emulator's change feed is incomplete, so none is used):
   change it has seen. Re-sent changes carry the same ``id`` and ``version``; devices de-duplicate.
 - Deleted records are tombstones (``deleted: true``, ``data: null``). A record that stops being
   visible to the caller (un-shared from the family, or the caller lost the family) is also a
-  tombstone for them; a record they could never see is never mentioned at all.
+  tombstone for them; a record they could never see is never mentioned at all. A lost family
+  (deallocated, or a family sign-in revoked) is noticed on the first page after the loss, even
+  in the middle of a paged snapshot or delta: every page's token names the family set it saw.
 - Tokens are sealed (HMAC) and bound to the caller; a token older than the tombstone lifetime is
   410: the device must start again with a full snapshot.
 - A snapshot is audited once per family, on its first page; a delta page is audited once per
@@ -69,6 +71,8 @@ class Puller:
         fingerprint = family_set_hash(family_ids)
         overlap = self.settings.sync_overlap_seconds
         changes: list[dict[str, Any]] = []
+        if state is not None and state.get("fh") != fingerprint:
+            changes += self._lost_families(str(state["fh"]), set(family_ids))
         if state is None or state.get("snap"):
             snapshot = True
             started = now if state is None else int(state["start"])
@@ -82,8 +86,6 @@ class Puller:
         else:
             snapshot = False
             after = state.get("after")
-            if after is None and state.get("fh") != fingerprint:
-                changes += self._lost_families(str(state["fh"]), set(family_ids))
             queried = int(state.get("qs") or now)
             rows = self._changes(family_ids, int(state["from"]), after, limit + 1)
             more = len(rows) > limit

@@ -160,6 +160,57 @@ def test_a_revoked_devices_next_pull_tombstones_everything_it_held(
     assert not device.records
 
 
+def test_a_revocation_between_the_pages_of_a_pull_still_tombstones_everything(
+    world: World, stack: Emulators
+) -> None:
+    phone = "+447700900706"
+    member = new_member(world, phone)
+    token = sign_in(world, member, phone)
+    link = only_link(world, member)
+    device = Device(world.api, token)
+    device.pull()
+    for n in range(3):
+        made = world.api.post(
+            f"/families/{world.family}/notes",
+            world.token("social_worker"),
+            {"body": f"Shared {n}", "visibility": "family"},
+        )
+        assert made.status == 201
+    first = world.api.get("/sync", token, params={"since": str(device.since), "limit": "1"})
+    assert first.status == 200
+    assert first.body["more"] is True
+    device.since = first.body["next"]
+
+    assert revoke(world, member, link).status == 204
+    device.pull(limit=1)
+    device.pull(limit=1)
+
+    assert not [key for key, c in device.records.items() if c["familyId"] == world.family]
+
+
+def test_a_revocation_between_the_pages_of_a_snapshot_still_tombstones_everything(
+    world: World, stack: Emulators
+) -> None:
+    phone = "+447700900713"
+    member = new_member(world, phone)
+    token = sign_in(world, member, phone)
+    link = only_link(world, member)
+    device = Device(world.api, token)
+    first = world.api.get("/sync", token, params={"limit": "2"})
+    assert first.status == 200
+    assert first.body["more"] is True
+    for change in first.body["changes"]:
+        device.records[(change["type"], change["id"])] = change
+    assert device.records
+    device.since = first.body["next"]
+
+    assert revoke(world, member, link).status == 204
+    device.pull(limit=2)
+    device.pull(limit=2)
+
+    assert not [key for key, c in device.records.items() if c["familyId"] == world.family]
+
+
 def test_revocation_by_a_role_the_contract_does_not_allow_changes_nothing(
     world: World, stack: Emulators
 ) -> None:
