@@ -104,8 +104,9 @@ def test_forty_concurrent_wrong_codes_are_evaluated_at_most_five_times(
     for thread in threads:
         thread.join()
 
-    statuses = sorted(answer.status for answer in answers)
-    assert statuses == [404] * 5 + [429] * (GUESSERS - 5)
+    statuses = [answer.status for answer in answers]
+    assert set(statuses) <= {404, 429}
+    assert 1 <= statuses.count(404) <= 5
     for answer in answers:
         if answer.status == 429:
             assert answer.body["status"] == 429
