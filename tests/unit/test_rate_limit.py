@@ -1,0 +1,151 @@
+"""Per-caller rate limits: fixed windows, counted atomically, refusals noted once per window."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.errors import TooManyRequestsError
+from shared.rate_limit import Allowance, MemoryCounters, RateLimitedError, RateLimiter
+
+START = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
+WRITES = Allowance("write", limit=3, window_seconds=60)
+READS = Allowance("read", limit=25, window_seconds=60, batch=10)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class CountingCounters(MemoryCounters):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests = 0
+
+    def add(self, counter_id: str, amount: int, ttl_seconds: int) -> int:
+        self.requests += 1
+        return super().add(counter_id, amount, ttl_seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def counters() -> CountingCounters:
+    return CountingCounters()
+
+
+@pytest.fixture
+def limiter(counters: CountingCounters, clock: Clock) -> RateLimiter:
+    return RateLimiter(counters, clock)
+
+
+def test_writes_up_to_the_limit_pass_and_the_next_is_429_until_the_window_ends(
+    limiter: RateLimiter, clock: Clock
+) -> None:
+    clock.now = START + timedelta(seconds=15.5)
+    for _ in range(3):
+        limiter.spend("t:o", WRITES)
+    with pytest.raises(TooManyRequestsError) as refused:
+        limiter.spend("t:o", WRITES)
+    assert refused.value.retry_after_seconds == 45
+    clock.now = START + timedelta(seconds=60)
+    limiter.spend("t:o", WRITES)
+
+
+def test_each_write_costs_one_counter_request_and_a_refused_caller_costs_none(
+    limiter: RateLimiter, counters: CountingCounters
+) -> None:
+    for _ in range(3):
+        limiter.spend("t:o", WRITES)
+    assert counters.requests == 3
+    for _ in range(10):
+        with pytest.raises(TooManyRequestsError):
+            limiter.spend("t:o", WRITES)
+    assert counters.requests == 4
+
+
+def test_one_refusal_per_window_says_it_is_the_first(limiter: RateLimiter, clock: Clock) -> None:
+    firsts: list[datetime] = []
+    for _ in range(2):
+        for _ in range(10):
+            try:
+                limiter.spend("t:o", WRITES)
+            except RateLimitedError as refused:
+                if refused.first_in_window:
+                    firsts.append(refused.window_start)
+        clock.now += timedelta(seconds=60)
+    assert firsts == [START, START + timedelta(seconds=60)]
+
+
+def test_callers_have_budgets_of_their_own(limiter: RateLimiter) -> None:
+    for _ in range(3):
+        limiter.spend("t:a", WRITES)
+        limiter.spend("t:b", WRITES)
+    with pytest.raises(TooManyRequestsError):
+        limiter.spend("t:a", WRITES)
+
+
+def test_a_batch_costs_its_size_but_never_more_than_a_whole_window(limiter: RateLimiter) -> None:
+    limiter.spend("t:o", WRITES, cost=100)  # the largest sync push fits an empty window
+    with pytest.raises(TooManyRequestsError):
+        limiter.spend("t:o", WRITES)
+    limiter.spend("t:p", WRITES, cost=2)
+    with pytest.raises(TooManyRequestsError):
+        limiter.spend("t:p", WRITES, cost=2)
+
+
+def test_reads_are_counted_in_batches_and_still_stop_at_the_limit(
+    limiter: RateLimiter, counters: CountingCounters
+) -> None:
+    for _ in range(25):
+        limiter.spend("t:o", READS)
+    assert counters.requests == 2
+    with pytest.raises(TooManyRequestsError):
+        limiter.spend("t:o", READS)
+
+
+def test_instances_sharing_counters_let_through_at_most_a_batch_each_beyond_the_limit(
+    counters: CountingCounters, clock: Clock
+) -> None:
+    instances = [RateLimiter(counters, clock) for _ in range(3)]
+    served = 0
+    for _ in range(40):
+        for instance in instances:
+            try:
+                instance.spend("t:o", READS)
+                served += 1
+            except TooManyRequestsError:
+                pass
+    assert READS.limit <= served <= READS.limit + 3 * (READS.batch - 1)
+
+
+@pytest.mark.parametrize("allowance", [WRITES, READS], ids=["writes", "reads"])
+def test_forty_racing_requests_get_no_more_than_the_limit_through(
+    limiter: RateLimiter, allowance: Allowance
+) -> None:
+    passed: list[int] = []
+    barrier = threading.Barrier(40)
+
+    def request() -> None:
+        barrier.wait()
+        try:
+            limiter.spend("t:o", allowance)
+            passed.append(1)
+        except TooManyRequestsError:
+            pass
+
+    threads = [threading.Thread(target=request) for _ in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(passed) == allowance.limit
