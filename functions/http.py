@@ -92,6 +92,7 @@ class EndpointSpec:
     response: Model
     status: int
     tags: tuple[str, ...]
+    metered: bool = True
 
     @property
     def body_model(self) -> type[BaseModel] | None:
@@ -149,6 +150,11 @@ class Call:
         if value is None:
             raise errors.BadRequestError(f"{name} must be a UUID.")
         return value
+
+    def spend(self, cost: int = 1) -> None:
+        """Spend ``cost`` of the caller's allowance of writes (or reads, for a GET), or 429."""
+        writing = self.request.method.upper() != "GET"
+        get_runtime().caller_limits.spend(self.principal, writing, cost)
 
     def authenticate(self) -> Principal:
         validator = get_runtime().token_validator
@@ -210,12 +216,16 @@ def endpoint(
     response: Model = None,
     status: int = 200,
     tags: tuple[str, ...] = (),
+    metered: bool = True,
 ) -> Callable[[Callable[[Call], Reply | BaseModel]], Any]:
-    """Declare an HTTP function: route, methods and models in one place."""
+    """Declare an HTTP function: route, methods and models in one place.
+
+    A signed-in caller's request spends one unit of their rate limit before the handler runs,
+    unless the endpoint is not ``metered``: then its handler calls ``Call.spend`` itself."""
 
     def decorate(handler: Callable[[Call], Reply | BaseModel]) -> Any:
         ENDPOINTS[name] = EndpointSpec(
-            name, route, tuple(methods), summary, auth, body, response, status, tags
+            name, route, tuple(methods), summary, auth, body, response, status, tags, metered
         )
 
         def http_function(
@@ -223,7 +233,9 @@ def endpoint(
             context: func.Context = None,  # type: ignore[assignment]
         ) -> func.HttpResponse:
             invocation_id = context.invocation_id if context is not None else str(uuid.uuid4())
-            return dispatch(name, handler, req, invocation_id, auth=auth, status=status)
+            return dispatch(
+                name, handler, req, invocation_id, auth=auth, status=status, metered=metered
+            )
 
         http_function.__name__ = name
         http_function.__qualname__ = name
@@ -243,12 +255,15 @@ def dispatch(
     *,
     auth: bool,
     status: int,
+    metered: bool = True,
 ) -> func.HttpResponse:
     started = time.perf_counter()
     call = Call(req, invocation_id)
     try:
         if auth:
             call.authenticate()
+            if metered:
+                call.spend()
         result = handler(call)
         reply = result if isinstance(result, Reply) else Reply(result, status)
         response = encode(reply)

@@ -97,7 +97,7 @@ ERROR_DESCRIPTIONS = {
     413: "Body over 1 MiB, or an upload slot over the kind's size limit",
     415: "Body is not application/json",
     422: "Well-formed JSON that fails validation (unknown fields included)",
-    429: "Too many failed attempts: wait Retry-After seconds",
+    429: "Too many requests from this caller: wait Retry-After seconds",
     503: "A dependency is down; nothing was half-written: retry after Retry-After seconds",
 }
 ERROR_HEADERS = {401: "WWW-Authenticate", 429: "Retry-After", 503: "Retry-After"}
@@ -105,7 +105,7 @@ ERROR_HEADERS = {401: "WWW-Authenticate", 429: "Retry-After", 503: "Retry-After"
 # Statuses only some endpoints answer, beyond what their route, method and body imply.
 EXTRA_STATUSES: dict[str, tuple[int, ...]] = {
     "sync_pull": (410,),
-    "invitations_redeem": (404, 429),
+    "invitations_redeem": (404,),
     "agendas_add_item": (412,),
     "notes_disputes_create": (412,),
 }
@@ -511,7 +511,7 @@ def error_statuses(route: str, method: str, spec: EndpointSpec) -> list[int]:
     """The error statuses an operation answers, each a problem+json."""
     statuses = {503}
     if spec.auth:
-        statuses.add(401)
+        statuses |= {401, 429}
         if spec.name not in NO_FORBIDDEN:
             statuses.add(403)
     if ROUTE_PARAMETER.search(route):

@@ -40,7 +40,11 @@ def sync_pull(call: Call) -> Reply:
     summary="Apply queued offline operations, each at most once",
     body=lambda: push.PushIn,
     tags=("sync",),
+    metered=False,
 )
 def sync_push(call: Call) -> Reply:
+    """A push spends one unit of the caller's writes per operation, all before any is applied."""
+    request = call.json(push.PushIn)
+    call.spend(len(request.operations))
     pusher = push.Pusher(get_runtime(), call.caller, lambda error: problem_body(error)[0])
-    return Reply({"results": pusher.push(call.json(push.PushIn))})
+    return Reply({"results": pusher.push(request)})

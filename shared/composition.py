@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from shared.adapters.blob_links import BlobLinks
     from shared.audit import AuditLog
+    from shared.caller_limits import CallerLimits
     from shared.directory import Directory
     from shared.identity import TokenValidator
     from shared.opaque import TokenSigner
@@ -83,6 +84,14 @@ class Runtime:
         from shared.audit import AuditLog
 
         return AuditLog(self.database, lambda: self.clock())
+
+    @cached_property
+    def caller_limits(self) -> CallerLimits:
+        from shared.caller_limits import CallerLimits
+        from shared.rate_limit import CosmosCounters, RateLimiter
+
+        limiter = RateLimiter(CosmosCounters(self.directory.container), lambda: self.clock())
+        return CallerLimits(limiter, self.settings, self.audit)
 
     @cached_property
     def signer(self) -> TokenSigner:

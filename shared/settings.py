@@ -162,6 +162,25 @@ class Settings(BaseSettings):
         "SYNC_OPERATION_DAYS", 30, "both", "How long applied sync operation results are kept."
     )
 
+    rate_limit_window_seconds: int = setting(
+        "RATE_LIMIT_WINDOW_SECONDS", 300, "both", "Seconds in a caller's rate-limit window."
+    )
+    rate_limit_family_writes: int = setting(
+        "RATE_LIMIT_FAMILY_WRITES",
+        150,
+        "both",
+        "Writes a family member may make per window (each sync push operation counts).",
+    )
+    rate_limit_staff_writes: int = setting(
+        "RATE_LIMIT_STAFF_WRITES", 1500, "both", "Writes a staff member may make per window."
+    )
+    rate_limit_family_reads: int = setting(
+        "RATE_LIMIT_FAMILY_READS", 600, "both", "Reads a family member may make per window."
+    )
+    rate_limit_staff_reads: int = setting(
+        "RATE_LIMIT_STAFF_READS", 6000, "both", "Reads a staff member may make per window."
+    )
+
     retention_default_years: int = setting(
         "RETENTION_DEFAULT_YEARS", 25, "both", "Years after closure a default-class family is kept."
     )

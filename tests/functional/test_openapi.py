@@ -138,12 +138,16 @@ def test_sync_pull_declares_410_and_its_token_and_limit() -> None:
     assert "410" not in document["paths"]["/sync"]["post"]["responses"]
 
 
-def test_invitation_redemption_declares_429_with_retry_after_and_nothing_else_does() -> None:
+def test_every_signed_in_operation_declares_429_with_retry_after_and_the_open_ones_do_not() -> None:
+    """Every signed-in caller is rate limited; /health and /openapi.json are not."""
     document = openapi_document()
-    limited = {op["operationId"] for _, _, op in _operations(document) if "429" in op["responses"]}
-    assert limited == {"invitations_redeem"}
+    for path, method, operation in _operations(document):
+        if "security" not in operation:
+            assert "429" not in operation["responses"], (path, method)
+            continue
+        response = _response(document, operation, "429")
+        assert _header_names(document, response)["Retry-After"]["required"], (path, method)
     redeem = document["paths"]["/invitations/redeem"]["post"]
-    assert _header_names(document, _response(document, redeem, "429"))["Retry-After"]["required"]
     assert "404" in redeem["responses"]
 
 

@@ -1,0 +1,87 @@
+"""The API's rate limits: every signed-in caller (``tid``+``oid``) has an allowance of writes and
+one of reads per window, family members a modest one and staff a generous one (settings
+``RATE_LIMIT_*``). The edge spends one unit per request before the handler runs, so a refused
+request touches nothing; a sync push spends one unit per operation it carries.
+
+- Writes are counted in the database before they happen (one atomic increment each): at most
+  the allowance gets through, however the requests race and over however many instances.
+- Reads are counted ``READ_BATCH`` at a time (one increment per ten reads of a caller on an
+  instance). Every read appends an audit event, so reads must be limited too; but a read costs
+  a query and an audit append already, and a counter request on each would make every read
+  about half as dear again for everyone. Batching keeps the limit exact on one instance and
+  lets at most about ``READ_BATCH`` reads per instance more through across instances.
+- A refusal is audited once per window (the first; see ``shared.rate_limit``), in the caller's
+  own audit partition (``familyId`` ``caller:<tid>:<oid>``): it concerns the caller, not one
+  family's records. Noting every refused request would let a flood fill the audit log anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from shared.access import Caller
+from shared.identity import Principal
+from shared.rate_limit import Allowance, RateLimitedError, RateLimiter
+
+if TYPE_CHECKING:
+    from shared.audit import AuditLog
+    from shared.settings import Settings
+
+READ_BATCH = 10
+log = logging.getLogger("familystory.ratelimit")
+
+
+def audit_partition(principal: Principal) -> str:
+    return f"caller:{principal.key}"
+
+
+class CallerLimits:
+    def __init__(self, limiter: RateLimiter, settings: Settings, audit: AuditLog) -> None:
+        window = settings.rate_limit_window_seconds
+
+        def writes(limit: int) -> Allowance:
+            return Allowance("write", limit, window)
+
+        def reads(limit: int) -> Allowance:
+            return Allowance("read", limit, window, READ_BATCH)
+
+        self._limiter = limiter
+        self._audit = audit
+        self._allowances = {
+            ("family", True): writes(settings.rate_limit_family_writes),
+            ("staff", True): writes(settings.rate_limit_staff_writes),
+            ("family", False): reads(settings.rate_limit_family_reads),
+            ("staff", False): reads(settings.rate_limit_staff_reads),
+        }
+
+    def spend(self, principal: Principal, writing: bool, cost: int = 1) -> None:
+        """Spend ``cost`` units of the caller's writes (or reads), or raise a 429 error."""
+        allowance = self._allowances[(principal.kind, writing)]
+        try:
+            self._limiter.spend(principal.key, allowance, cost)
+        except RateLimitedError as refused:
+            if refused.first_in_window:
+                self._note(principal, refused)
+            raise
+
+    def _note(self, principal: Principal, refused: RateLimitedError) -> None:
+        allowance = refused.allowance
+        detail = (
+            f"over {allowance.limit} {allowance.name}s in {allowance.window_seconds} s "
+            f"from {refused.window_start.isoformat()}"
+        )
+        log.warning(
+            "caller rate limited: %s",
+            detail,
+            extra={"tid": principal.tenant_id, "oid": principal.object_id, "kind": principal.kind},
+        )
+        self._audit.record(
+            Caller(principal),
+            "rate-limit",
+            audit_partition(principal),
+            "caller",
+            None,
+            outcome="refused",
+            detail=detail,
+        )
