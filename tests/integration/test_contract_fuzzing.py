@@ -23,7 +23,7 @@ from shared.composition import reset_runtime
 from tests.conftest import repo_root
 from tests.functional.api import InProcessApi
 from tests.functional.world import World, build_world
-from tests.integration.conftest import HostFactory, RunningHost
+from tests.integration.conftest import UNLIMITED_RATES, HostFactory, RunningHost
 
 ROLES = ("admin", "family_member", "social_worker")
 SEED = int(os.environ.get("FUZZ_SEED", "20261126"))
@@ -47,7 +47,7 @@ CHECKS = ",".join(
 
 @pytest.fixture(scope="module")
 def host(host_factory: HostFactory) -> RunningHost:
-    return host_factory()
+    return host_factory(**UNLIMITED_RATES)
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from local.emulators import Emulators
 from shared.composition import reset_runtime
 from tests.functional.api import InProcessApi
 from tests.functional.world import World, build_world
-from tests.integration.conftest import HostFactory, RunningHost
+from tests.integration.conftest import UNLIMITED_RATES, HostFactory, RunningHost
 
 ROLES = ("team_manager", "family_member", "admin")
 PARAMETER = re.compile(r"\{(\w+)\}")
@@ -227,21 +227,10 @@ CASES = [
 # --- fixtures and the test --------------------------------------------------------------------
 
 
-UNLIMITED = {
-    name: "1000000"
-    for name in (
-        "RATE_LIMIT_FAMILY_WRITES",
-        "RATE_LIMIT_STAFF_WRITES",
-        "RATE_LIMIT_FAMILY_READS",
-        "RATE_LIMIT_STAFF_READS",
-    )
-}
-
-
 @pytest.fixture(scope="module")
 def host(host_factory: HostFactory) -> RunningHost:
     """Rate limits out of the way: each input must reach the code it is meant for."""
-    return host_factory(**UNLIMITED)
+    return host_factory(**UNLIMITED_RATES)
 
 
 @pytest.fixture(scope="module")
