@@ -214,6 +214,8 @@ def _principal(kind: PrincipalKind, claims: Mapping[str, Any]) -> Principal:
     if not _signed_in_person(claims):
         raise UnauthorizedError("The bearer token is an application's, not a signed-in person's.")
     roles = claims.get("roles") or []
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise UnauthorizedError("The bearer token's roles are not a list of names.")
     return Principal(
         tenant_id=str(claims["tid"]),
         object_id=object_id,

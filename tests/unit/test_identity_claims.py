@@ -87,3 +87,18 @@ def test_an_app_only_token_with_roles_is_401(overrides: dict[str, Any]) -> None:
     when that optional claim is on); no endpoint serves applications, so none is a person."""
     with pytest.raises(UnauthorizedError, match="person"):
         VALIDATOR.authenticate(token(**overrides))
+
+
+@pytest.mark.parametrize(
+    "roles",
+    [5, "SocialWorker", [["SocialWorker"]], [{"role": "SocialWorker"}], {"SocialWorker": True}],
+    ids=["a number", "a string", "a nested list", "a list of objects", "an object"],
+)
+def test_roles_that_are_not_a_list_of_strings_are_401(roles: Any) -> None:
+    with pytest.raises(UnauthorizedError, match="roles"):
+        VALIDATOR.authenticate(token(roles=roles))
+
+
+def test_roles_the_app_does_not_define_are_ignored() -> None:
+    principal = VALIDATOR.authenticate(token(roles=["Owner", "SocialWorker", "Partner"]))
+    assert principal.roles == frozenset({"SocialWorker"})
