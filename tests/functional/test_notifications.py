@@ -431,7 +431,7 @@ def test_delivery_reports_delivered_by_event_grid_at_least_once_are_applied_once
         "data": report.get_json(),
     }
     _, webhook = build_asgi(app_functions, {"eventgrid_extension": "k"})
-    grid = EventGrid(webhook, {}, DeliveryRules(time_scale=0.001, duplicate_share=1.0))
+    grid = EventGrid(webhook, {}, DeliveryRules(time_scale=0.05, duplicate_share=1.0))
     before = reminders.notifications(family_id).body["items"][0]
 
     async def publish() -> None:
