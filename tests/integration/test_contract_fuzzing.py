@@ -29,6 +29,9 @@ ROLES = ("admin", "family_member", "social_worker")
 SEED = int(os.environ.get("FUZZ_SEED", "20261126"))
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
 MAX_STEPS = int(os.environ.get("FUZZ_MAX_STEPS", "5"))
+# Three scenarios of five steps sometimes followed no link at all (each may start with a create
+# that is refused); ten cost a few seconds and always follow some.
+STATEFUL_SCENARIOS = int(os.environ.get("FUZZ_STATEFUL_SCENARIOS", "10"))
 PHASES = os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing,stateful")
 TIMEOUT = int(os.environ.get("FUZZ_TIMEOUT", "480"))
 LINKS = re.compile(r"API Links:\s+(\d+) covered / (\d+) selected")
@@ -100,6 +103,8 @@ def config(world: World, role: str) -> str:
         'database = "none"',
         "[phases.stateful]",
         f"max-steps = {MAX_STEPS}",
+        "[phases.stateful.generation]",
+        f"max-examples = {STATEFUL_SCENARIOS}",
         "[phases.stateful.inference]",
         "algorithms = []",
         "[dictionaries]",
