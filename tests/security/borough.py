@@ -59,6 +59,7 @@ FAMILY_B_MEMBER = "family_b_member"
 UNLINKED = "unlinked_family_user"
 PARTNER = "partner_without_grant"
 REVOKED = "revoked_family_sign_in"
+IMPOSTOR = "family_sign_in_posing_as_staff"
 ANONYMOUS = "anonymous"
 TWINS = 2
 
@@ -81,6 +82,7 @@ OUTSIDERS = (
     FAMILY_B_MEMBER,
     UNLINKED,
     PARTNER,
+    IMPOSTOR,
     *((REVOKED,) if revocation_served() else ()),
 )
 # Callers who see family A, in order of preference for showing that a request reaches a record.
@@ -353,6 +355,11 @@ def build_borough(client: Client, catalogue: Catalogue) -> Borough:
         PARTNER, "staff", staff_token("Partner", oid=partner, name="Dana Head"), partner
     )
     borough.callers[ANONYMOUS] = Caller(ANONYMOUS, "anonymous", None, "")
+    # A family sign-in whose oid is family A's allocated worker's, claiming staff roles: users
+    # are keyed by tenant and oid, and only the workforce tenant's tokens carry roles.
+    worker = borough.caller(ALLOCATED).oid
+    posing = family_token(oid=worker, name="Sam Patel", roles=["SocialWorker", "HeadOfService"])
+    borough.callers[IMPOSTOR] = Caller(IMPOSTOR, "family", posing, worker)
     phones = iter(drama_phones(3 + 2 * (1 + TWINS)))
     family_user(borough, UNLINKED, next(phones))
 

@@ -5,7 +5,8 @@ per object, and each of its path parameters names a record of the collection wri
 (``/notes/{recordId}``: a note) or, after an enum parameter (``/{targetType}/{targetId}``), of
 each collection the enum allows. A collection's variants are the values of ``visibility`` in
 the body that creates it (so a new visibility is covered as soon as the schema has it), or, for
-records created below another record (comments), one per target collection and variant.
+records created below another record (comments), one per target collection and variant. The
+last record a path names is aimed at once per enum value and per visibility.
 
 Operations outside any family are listed in ``GLOBAL_OPERATIONS``, each with how it is checked;
 an operation that is neither per object nor listed there fails ``test_catalogue``.
@@ -300,6 +301,15 @@ class Catalogue:
             return [f"{t}.{v}" for t in parent[1] for v in self.variants(t)]
         return self.visibilities(collection) or [ANY]
 
+    def by_visibility(self, collection: str) -> list[str]:
+        """One variant per visibility: a record named by its own id is reached the same way
+        whatever it hangs below (a comment on a note or on a photo); its visibility is what
+        decides who may see it."""
+        found: dict[str | None, str] = {}
+        for variant in self.variants(collection):
+            found.setdefault(self.visibility(collection, variant), variant)
+        return list(found.values())
+
     def visibility(self, collection: str, variant: str) -> str | None:
         """The visibility of the record a variant stands for (a comment has its target's)."""
         if "." in variant:
@@ -332,7 +342,7 @@ class Catalogue:
                 named = dict(literals)
                 enum_name = PARAMETER.match(before)
                 collection = named.get(enum_name.group(1), "") if enum_name else before
-                variants = self.variants(collection)
+                variants = self.by_visibility(collection)
                 chosen = variants if index == last else variants[:1]
                 grown += [
                     ((*slots, Slot(name, False, collection, variant)), literals)

@@ -10,8 +10,9 @@ Three kinds of case:
 
 - ``outsider``: a caller who may not see family A at all (a worker not allocated to it, team
   B's worker and manager, Admin, family B's member, a family sign-in linked to no family, a
-  partner without a grant, a revoked sign-in) aims the request at family A: 404 (anonymous:
-  401 with ``WWW-Authenticate: Bearer``). Each id is replaced in turn: the family, then each
+  partner without a grant, a family sign-in with the allocated worker's oid claiming staff
+  roles, a revoked sign-in) aims the request at family A: 404 (anonymous: 401 with
+  ``WWW-Authenticate: Bearer``). Each id is replaced in turn: the family, then each
   record.
 - ``hidden``: family A's own member names a record they may not see (a visibility other than
   ``family``, or a comment on such a record): 404.

@@ -17,7 +17,7 @@ from tests.security.borough import (
     Story,
     uid,
 )
-from tests.security.catalogue import Catalogue, Target, served_document
+from tests.security.catalogue import FAMILIES, Catalogue, Target, collection_of, served_document
 from tests.security.client import Answer, Client, Request
 from tests.security.oracle import differs, hidden_from_family, leaks, random_id, replaced
 
@@ -63,7 +63,12 @@ def existing_id(story: Story, target: Target) -> str:
     collection = created_collection(target)
     if collection == "comments":
         aimed = target.record_slots[-1]
-        return story.records[("comments", f"{aimed.collection}.{aimed.variant}")].id
+        wanted = CATALOGUE.visibility(aimed.collection, aimed.variant)
+        return next(
+            r.id
+            for r in story.records.values()
+            if r.collection == collection and r.visibility == wanted
+        )
     return story.records[(collection, CATALOGUE.variants(collection)[0])].id
 
 
@@ -194,3 +199,66 @@ def test_an_insiders_sync_token_opens_nothing_for_anyone_else(
     for answer in answers:
         assert answer.status == 400, answer.describe()
         assert not leaks(answer, borough.secrets), answer.describe()
+
+
+def references(target: Target) -> list[tuple[str, str]]:
+    """The optional members of a create's body that name another record: (member, collection)."""
+    media = target.operation.body_media()
+    if media is None or not isinstance(target.body, dict):
+        return []
+    properties = CATALOGUE.schemas.concrete(media.get("schema", {})).get("properties", {})
+    collections = CATALOGUE.item_collections() - {FAMILIES}
+    found = []
+    for name, schema in properties.items():
+        collection = collection_of(name, collections)
+        if collection and CATALOGUE.schemas.is_id(schema) and name not in target.body:
+            found.append((name, collection))
+    return found
+
+
+REFERENCES = [(t, name, c) for t in CREATES for name, c in references(t)]
+
+
+@pytest.mark.parametrize(
+    ("target", "member", "collection"),
+    REFERENCES,
+    ids=[f"{t.id}-{member}" for t, member, _ in REFERENCES],
+)
+def test_a_reference_to_a_record_the_caller_may_not_see_is_answered_as_a_random_one(
+    borough: Borough, client: Client, target: Target, member: str, collection: str
+) -> None:
+    """A create may name another record (a note's ``visitId``, a photo's ``noteId``). Naming one
+    of family A's inside the caller's own family, or one family A's member may not see inside
+    family A, is answered as naming a random id is (whether both are refused or both made)."""
+    requests: list[tuple[Request, Request]] = []
+    for caller in WITH_OWN_FAMILY:
+        home = borough.caller(caller).home
+        assert home is not None
+        own = path_of(target, borough.values(target, family=home))
+        for variant in CATALOGUE.by_visibility(collection):
+            taken = borough.records[(collection, variant)].id
+            requests.append(pair(own, borough.token(caller), target.body, member, taken))
+    if not hidden_from_family(CATALOGUE, target):
+        path = path_of(target, borough.values(target))
+        body = {k: v for k, v in target.body.items() if k != "visibility"}
+        for variant in CATALOGUE.by_visibility(collection):
+            if CATALOGUE.visibility(collection, variant) not in {None, "family"}:
+                hidden = borough.records[(collection, variant)].id
+                requests.append(pair(path, borough.token(FAMILY_A_MEMBER), body, member, hidden))
+    answers = client.send_all([r for both in requests for r in both])
+    for real, random in zip(answers[::2], answers[1::2], strict=True):
+        assert real.status == random.status, differs(real, random)
+        if real.status >= 400:
+            assert real.fingerprint() == random.fingerprint(), differs(real, random)
+        named = real.request.body[member]
+        assert not leaks(real, borough.secrets - {named}), real.describe()
+
+
+def pair(
+    path: str, token: str | None, body: Any, member: str, taken: str
+) -> tuple[Request, Request]:
+    """The create naming ``taken``, and the same create naming a random id."""
+    return (
+        Request("POST", path, token, {**body, member: taken}),
+        Request("POST", path, token, {**body, member: random_id()}),
+    )
