@@ -128,6 +128,7 @@ class Story:
     phones: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
     audit_mark: int = 0  # the last audit event of the family written while building it
+    revoked_since: str = ""  # the revoked sign-in's sync token from before it was revoked
 
     def caller(self, name: str) -> Caller:
         return self.callers[name]
@@ -464,6 +465,7 @@ def revoke_a_sign_in(borough: Borough, phone: str) -> None:
     )
     family_user(borough, REVOKED, phone)
     redeem(borough, REVOKED, invite(borough, family_a, ALLOCATED, carer))
+    _, borough.revoked_since = borough.client.pull(borough.token(REVOKED))
     member = f"/families/{family_a}/members/{carer}"
     (link,) = borough.call("GET", f"{member}/links", ALLOCATED, None, 200).json()["items"]
     borough.call("DELETE", f"{member}/links/{link['id']}", ALLOCATED, None, 204)

@@ -79,8 +79,10 @@ def stable_body(raw: bytes) -> bytes:
 
 class Client:
     """Sends requests to the functions in this process. ``send_all`` sends several at once, as
-    a Functions instance runs concurrent invocations on its thread pool: the emulators answer
-    in about 10 ms, most of it waiting, so a case's requests overlap instead of queueing."""
+    a Functions instance runs concurrent invocations on its thread pool, and waits for all: the
+    emulators answer in about 10 ms, much of it waiting, so requests overlap instead of queueing.
+    (Never leave a request running across tests: pytest changes ``os.environ`` between them,
+    which the HTTP library under the Cosmos DB SDK reads on every call.)"""
 
     def __init__(self, functions: list[func.Function], workers: int = 12) -> None:
         self.prefix = route_prefix()
@@ -130,6 +132,18 @@ class Client:
             response.get_body() or b"",
             request,
         )
+
+    def pull(self, token: str | None, since: str | None = None) -> tuple[list[Any], str]:
+        """Every page of a sync pull: the changes, and the last ``next`` to pull from later."""
+        changes: list[Any] = []
+        while True:
+            answer = self.call("GET", "/sync", token, query={"since": since} if since else None)
+            assert answer.status == 200, answer.describe()
+            page = answer.json()
+            changes += page["changes"]
+            since = str(page["next"])
+            if not page["more"]:
+                return changes, since
 
     def call(
         self,

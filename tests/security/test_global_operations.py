@@ -7,6 +7,7 @@ that "family A is not there" means something.
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -18,6 +19,7 @@ from tests.security.borough import (
     ANONYMOUS,
     FAMILY_A_MEMBER,
     OUTSIDERS,
+    REVOKED,
     TEAM_B_MANAGER,
     TEAM_B_WORKER,
     UNALLOCATED,
@@ -50,16 +52,9 @@ def global_request(operation: Operation, token: str | None) -> Request:
 
 
 def pull_all(client: Client, token: str | None, since: str | None = None) -> tuple[bytes, str]:
-    """Every page of a sync pull: the raw pages joined, and the last ``next``."""
-    pages: list[bytes] = []
-    while True:
-        answer = client.call("GET", "/sync", token, query={"since": since} if since else None)
-        assert answer.status == 200, answer.describe()
-        pages.append(answer.raw)
-        page = answer.json()
-        since = str(page["next"])
-        if not page["more"]:
-            return b"\n".join(pages), since
+    """Every page of a sync pull as JSON text, and the last ``next``."""
+    changes, following = client.pull(token, since)
+    return json.dumps(changes).encode(), following
 
 
 @pytest.mark.parametrize("caller", [*OUTSIDERS, ANONYMOUS])
@@ -278,3 +273,16 @@ def test_family_as_id_is_refused_to_a_creator_without_showing_family_a(
         return
     random = client.call("POST", "/families", outsider.token, {**body, "id": uid()})
     assert taken.fingerprint() == random.fingerprint(), differs(taken, random)
+
+
+@pytest.mark.skipif(REVOKED not in OUTSIDERS, reason="the app does not revoke sign-ins yet")
+def test_a_revoked_sign_in_is_told_only_that_what_it_saw_is_gone(
+    borough: Borough, client: Client
+) -> None:
+    """After its revocation, the sign-in's next pull from a token it held before answers what
+    it could see as deleted (API.md v1.1), and names nothing it could never see."""
+    changes, _ = client.pull(borough.token(REVOKED), borough.revoked_since)
+    gone = [c for c in changes if c["familyId"] == borough.family_a]
+    assert gone, "the revocation reached the sign-in's pull"
+    assert all(c["deleted"] and c["data"] is None for c in gone), gone
+    assert not leaks(json.dumps(changes).encode(), hidden_secrets(borough))
