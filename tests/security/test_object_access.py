@@ -19,6 +19,7 @@ from tests.security.borough import HEAD_OF_SERVICE, INSIDERS, OUTSIDERS, TWINS, 
 from tests.security.catalogue import Catalogue, Operation, Target, served_document
 from tests.security.client import Answer, Client
 from tests.security.oracle import (
+    INVALID_BODY_SENDERS,
     Case,
     case_requests,
     cases,
@@ -26,6 +27,7 @@ from tests.security.oracle import (
     leaks,
     replaced,
     request_for,
+    with_invalid_body,
 )
 
 # Defects the suite finds today: a case id pattern (``*`` matches anything, e.g.
@@ -96,6 +98,26 @@ def test_an_outsider_learns_nothing(
         assert not found, f"{answer.request.as_text()}\n  -> {answer.describe()}\n  holds {found}"
     if real.status == 401:
         assert real.header("WWW-Authenticate") == "Bearer"
+
+
+WRITES = [o for o in CATALOGUE.per_object if o.body_media() is not None]
+
+
+@pytest.mark.parametrize("operation", WRITES, ids=lambda o: o.operation_id)
+def test_an_operation_checks_body_and_access_in_one_order_whoever_asks(
+    borough: Borough, client: Client, operation: Operation
+) -> None:
+    """An invalid body aimed at family A is a 404 for every outsider (the operation checks the
+    family first) or a 422 for every outsider (it checks the body first): one order per
+    operation, whoever asks. See ``oracle.py`` for which operations use which today."""
+    target = next(t for t in CATALOGUE.targets() if t.operation == operation)
+    senders = [c for c in OUTSIDERS if c in INVALID_BODY_SENDERS]
+    requests = [
+        with_invalid_body(request_for(borough, target, c, borough.values(target))) for c in senders
+    ]
+    statuses = {c: a.status for c, a in zip(senders, client.send_all(requests), strict=True)}
+    assert len(set(statuses.values())) == 1, statuses
+    assert set(statuses.values()) <= {404, 422}, statuses
 
 
 def found_by(borough: Borough, client: Client, target: Target, insider: str) -> bool:
