@@ -6,13 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from local.host import (
-    compile_blob_path,
-    compile_route,
-    next_occurrence,
-    resolve_setting_expressions,
-    route_prefix,
-)
+from local.host.app import resolve_setting_expressions
+from local.host.blobs import compile_blob_path
+from local.host.http import compile_route, route_prefix
+from local.host.timers import next_occurrence
 
 
 def test_route_parameters_are_captured() -> None:

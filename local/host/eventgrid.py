@@ -23,7 +23,7 @@ documentation describes it (learn.microsoft.com, "Event Grid message delivery an
 - a ``StorageQueue`` destination gets each event alone, as JSON, base64-encoded, one message
   per event.
 
-``LOCAL_HOST_TIME_SCALE`` (default 1) multiplies every wait here and in ``local.queues``, so
+``LOCAL_HOST_TIME_SCALE`` (default 1) multiplies every wait here and in ``queues``, so
 tests can run Event Grid's schedule in seconds. What it cannot imitate: Event Grid keeps
 pending retries across restarts of the host; this stand-in keeps them in memory.
 """
