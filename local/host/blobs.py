@@ -21,14 +21,14 @@ import inspect
 import logging
 import re
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import azure.functions as func
 from starlette.concurrency import run_in_threadpool
 
-from local.host.app import trigger_of
+from local.host.app import Triggered, connection_of, triggered_by
 from local.host.eventgrid import EventGrid, blob_created_event
 from local.host.invoke import invoke_logged
 from local.subscriptions import BLOB_CREATED_SUBSCRIPTIONS, BlobCreatedSubscription
@@ -39,13 +39,10 @@ BLOB_RETRIES = 5
 
 
 @dataclass(frozen=True)
-class BlobFunction:
-    name: str
+class BlobFunction(Triggered):
     container: str
     pattern: re.Pattern[str]
     connection: str
-    binding: str
-    function: Callable[..., Any]
     subscription: BlobCreatedSubscription | None = None  # raises events instead of running
 
 
@@ -61,19 +58,16 @@ def compile_blob_path(path: str) -> tuple[str, re.Pattern[str]]:
 
 def blob_functions(functions: list[func.Function]) -> list[BlobFunction]:
     found: list[BlobFunction] = []
-    for function in functions:
-        trigger = trigger_of(function)
-        if trigger.get("type") != "blobTrigger":
-            continue
+    for target, trigger in triggered_by("blobTrigger", functions):
         container, pattern = compile_blob_path(str(trigger["path"]))
         found.append(
             BlobFunction(
-                name=str(function.get_function_name()),
+                target.name,
+                target.binding,
+                target.function,
                 container=container,
                 pattern=pattern,
-                connection=str(trigger.get("connection") or "AzureWebJobsStorage"),
-                binding=str(trigger["name"]),
-                function=function.get_user_function(),
+                connection=connection_of(trigger),
             )
         )
     return found
@@ -87,11 +81,11 @@ def blob_event_sources(
     return [
         BlobFunction(
             name=subscription.name,
+            binding="",
+            function=lambda: None,
             container=subscription.container,
             pattern=re.compile("^.+$"),
             connection=subscription.connection,
-            binding="",
-            function=lambda: None,
             subscription=subscription,
         )
         for subscription in subscriptions
@@ -117,6 +111,10 @@ def blob_argument(function: BlobFunction, service: Any, blob: Any) -> Any:
         blob_properties={"ETag": blob.etag, "ContentType": blob.content_settings.content_type},
         metadata=dict(blob.metadata or {}),
     )
+
+
+def etag_of(blob: Any) -> str:
+    return str(blob.etag).strip('"')
 
 
 class BlobWatcher:
@@ -173,14 +171,14 @@ class BlobWatcher:
             for blob in blobs:
                 if not function.pattern.match(blob.name):
                     continue
-                etag = str(blob.etag).strip('"')
+                etag = etag_of(blob)
                 if self.receipts.get(self._receipt_name(function, blob.name)) != etag:
                     work.append((function, service, blob))
         return work
 
     def write_receipt(self, function: BlobFunction, service: Any, blob: Any, outcome: str) -> None:
         name = self._receipt_name(function, blob.name)
-        etag = str(blob.etag).strip('"')
+        etag = etag_of(blob)
         service.get_blob_client(self.RECEIPTS, name).upload_blob(
             b"", overwrite=True, metadata={"etag": etag, "outcome": outcome}
         )
@@ -196,7 +194,7 @@ class BlobWatcher:
             except Exception:
                 log.exception("%s: cannot read %s", function.name, blob.name)
                 return
-            if await invoke_logged(function.name, function.function, function.binding, argument):
+            if await invoke_logged(function, argument):
                 await run_in_threadpool(self.write_receipt, function, service, blob, "succeeded")
                 return
             await asyncio.sleep(min(2**attempt * 0.25, 4))
@@ -217,7 +215,7 @@ class BlobWatcher:
             function.container,
             blob.name,
             url,
-            str(blob.etag).strip('"'),
+            etag_of(blob),
             int(blob.size),
             blob.content_settings.content_type,
         )

@@ -19,7 +19,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from functions.http import PROBLEM_TYPE_BASE
-from local.config import ROOT
-from local.host.app import trigger_of
+from local.host.app import HOST_JSON, Triggered, extension_settings, triggered_by
 from local.host.eventgrid import EVENT_GRID_PATH, EventGridWebhook, event_grid_functions
 from local.host.invoke import call_user_function, invoke_logged
 
@@ -50,19 +49,15 @@ CONSTRAINTS = {
 }
 
 
-def route_prefix(host_json: Path = ROOT / "host.json") -> str:
-    prefix = json.loads(host_json.read_text()).get("extensions", {}).get("http", {})
-    value = str(prefix.get("routePrefix", "api")).strip("/")
+def route_prefix(host_json: Path = HOST_JSON) -> str:
+    value = str(extension_settings("http", host_json).get("routePrefix", "api")).strip("/")
     return f"/{value}" if value else ""
 
 
 @dataclass(frozen=True)
-class HttpFunction:
-    name: str
+class HttpFunction(Triggered):
     route: str
     methods: frozenset[str]
-    binding: str
-    function: Callable[..., Any]
     pattern: re.Pattern[str] = field(compare=False)
     precedence: tuple[int, ...] = field(compare=False)
 
@@ -98,20 +93,17 @@ def compile_route(route: str) -> tuple[re.Pattern[str], tuple[int, ...]]:
 
 def http_functions(functions: list[func.Function]) -> list[HttpFunction]:
     found: list[HttpFunction] = []
-    for function in functions:
-        trigger = trigger_of(function)
-        if trigger.get("type") != "httpTrigger":
-            continue
-        route = str(trigger.get("route") or function.get_function_name())
+    for target, trigger in triggered_by("httpTrigger", functions):
+        route = str(trigger.get("route") or target.name)
         methods = trigger.get("methods") or list(func.HttpMethod)
         pattern, precedence = compile_route(route)
         found.append(
             HttpFunction(
-                name=str(function.get_function_name()),
+                target.name,
+                target.binding,
+                target.function,
                 route=route,
                 methods=frozenset(str(getattr(m, "value", m)).upper() for m in methods),
-                binding=str(trigger["name"]),
-                function=function.get_user_function(),
                 pattern=pattern,
                 precedence=precedence,
             )
@@ -175,10 +167,7 @@ class HttpHost:
             body=body,
         )
         try:
-            result = await run_in_threadpool(
-                call_user_function, function.function, function.binding, http_request,
-                function.name,
-            )  # fmt: skip
+            result = await run_in_threadpool(call_user_function, function, http_request)
             response = to_starlette(result)
         except Exception:
             invocation = str(uuid.uuid4())

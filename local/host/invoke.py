@@ -7,14 +7,17 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
 from local.config import ROOT
+from local.host.app import Triggered
 
 log = logging.getLogger("familystory.host")
+
+Invoke = Callable[[Triggered, Any], Awaitable[bool]]
 
 
 class Invocation:
@@ -29,22 +32,21 @@ class Invocation:
         self.thread_local_storage = None
 
 
-def call_user_function(
-    function: Callable[..., Any], binding: str, value: Any, function_name: str
-) -> Any:
-    parameters = inspect.signature(function).parameters
-    arguments: dict[str, Any] = {binding: value}
+def call_user_function(target: Triggered, value: Any) -> Any:
+    parameters = inspect.signature(target.function).parameters
+    arguments: dict[str, Any] = {target.binding: value}
     if "context" in parameters:
-        arguments["context"] = Invocation(function_name)
-    return function(**arguments)
+        arguments["context"] = Invocation(target.name)
+    return target.function(**arguments)
 
 
-async def invoke_logged(name: str, function: Callable[..., Any], binding: str, value: Any) -> bool:
+async def invoke_logged(target: Triggered, value: Any) -> bool:
+    """Runs the function off the event loop; whether it succeeded (a failure is logged)."""
     started = time.perf_counter()
     try:
-        await run_in_threadpool(call_user_function, function, binding, value, name)
+        await run_in_threadpool(call_user_function, target, value)
     except Exception:
-        log.exception("%s failed (%.1f ms)", name, (time.perf_counter() - started) * 1000)
+        log.exception("%s failed (%.1f ms)", target.name, (time.perf_counter() - started) * 1000)
         return False
-    log.info("%s succeeded (%.1f ms)", name, (time.perf_counter() - started) * 1000)
+    log.info("%s succeeded (%.1f ms)", target.name, (time.perf_counter() - started) * 1000)
     return True

@@ -13,21 +13,17 @@ import asyncio
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import azure.functions as func
 from azure.functions.timer import TimerRequest
 
-from local.host.app import resolve_setting_expressions, trigger_of
+from local.host.app import Triggered, resolve_setting_expressions, triggered_by
 from local.host.invoke import invoke_logged
 
 
 @dataclass(frozen=True)
-class TimerFunction:
-    name: str
+class TimerFunction(Triggered):
     schedule: str
-    binding: str
-    function: Callable[..., Any]
     run_on_startup: bool = False
 
 
@@ -37,22 +33,19 @@ def timer_functions(
     from croniter import croniter
 
     found: list[TimerFunction] = []
-    for function in functions:
-        trigger = trigger_of(function)
-        if trigger.get("type") != "timerTrigger":
-            continue
+    for target, trigger in triggered_by("timerTrigger", functions):
         schedule = resolve_setting_expressions(str(trigger["schedule"]), settings)
         if len(schedule.split()) != 6 or not croniter.is_valid(schedule, second_at_beginning=True):
             raise ValueError(
-                f"{function.get_function_name()}: schedule {schedule!r} is not a six-field "
+                f"{target.name}: schedule {schedule!r} is not a six-field "
                 "NCRONTAB expression (seconds first)"
             )
         found.append(
             TimerFunction(
-                name=str(function.get_function_name()),
+                target.name,
+                target.binding,
+                target.function,
                 schedule=schedule,
-                binding=str(trigger["name"]),
-                function=function.get_user_function(),
                 run_on_startup=bool(trigger.get("runOnStartup")),
             )
         )
@@ -86,4 +79,4 @@ async def invoke_timer(timer: TimerFunction, *, past_due: bool, last: datetime |
         schedule_status={"Last": last.isoformat() if last else None},
         schedule={"AdjustForDST": True},
     )
-    await invoke_logged(timer.name, timer.function, timer.binding, request)
+    await invoke_logged(timer, request)
