@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +14,10 @@ from typing import Any
 import azure.functions as func
 
 from local.config import ROOT
+from local.host.rules import UnresolvedSettingError, resolve_settings, setting_lookup
 
 HOST_JSON = ROOT / "host.json"
 DEFAULT_CONNECTION = "AzureWebJobsStorage"
-SETTING_EXPRESSION = re.compile(r"%([A-Za-z0-9_]+)%")
 
 
 @dataclass(frozen=True)
@@ -66,10 +65,12 @@ def extension_settings(name: str, host_json: Path = HOST_JSON) -> dict[str, Any]
 
 
 def resolve_setting_expressions(value: str, settings: Mapping[str, str]) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in settings:
-            raise KeyError(f"setting {name} used in a trigger is not set")
-        return settings[name]
-
-    return SETTING_EXPRESSION.sub(replace, value)
+    """``value`` with each ``%NAME%`` replaced by that app setting, resolved as the registration
+    rules resolve it (``rules.resolve_settings``: names looked up ignoring case, as the runtime
+    does), so the host runs what the rules checked."""
+    try:
+        resolved = resolve_settings(value, setting_lookup(settings))
+    except UnresolvedSettingError as error:
+        raise KeyError(f"{value!r} in a trigger: {error}") from error
+    assert resolved is not None, "resolve_settings answers None only without settings"
+    return resolved

@@ -24,7 +24,7 @@ import binascii
 import contextlib
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,14 @@ from typing import Any
 import azure.functions as func
 from starlette.concurrency import run_in_threadpool
 
-from local.host.app import HOST_JSON, Triggered, connection_of, extension_settings, triggered_by
+from local.host.app import (
+    HOST_JSON,
+    Triggered,
+    connection_of,
+    extension_settings,
+    resolve_setting_expressions,
+    triggered_by,
+)
 from local.host.invoke import Invoke
 
 log = logging.getLogger("familystory.host")
@@ -93,14 +100,14 @@ class QueueFunction(Triggered):
 
 
 def queue_functions(
-    functions: list[func.Function], resolve: Callable[[str], str]
+    functions: list[func.Function], settings: Mapping[str, str]
 ) -> list[QueueFunction]:
     return [
         QueueFunction(
             target.name,
             target.binding,
             target.function,
-            queue=resolve(str(trigger["queueName"])),
+            queue=resolve_setting_expressions(str(trigger["queueName"]), settings),
             connection=connection_of(trigger),
         )
         for target, trigger in triggered_by("queueTrigger", functions)

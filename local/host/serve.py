@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import azure.functions as func
 
-from local.host.app import load_app, resolve_setting_expressions
+from local.host.app import load_app
 from local.host.blobs import BlobWatcher, blob_event_sources, blob_functions
 from local.host.eventgrid import (
     DeliveryRules,
@@ -76,9 +76,7 @@ async def serve(
             QueueOptions.from_host_json(time_scale=rules.time_scale),
             invoke_logged,
         )
-        for function in queue_functions(
-            functions, lambda value: resolve_setting_expressions(value, settings)
-        )
+        for function in queue_functions(functions, settings)
     ]
     served = served_subscriptions(
         subscriptions, functions, [listener.function.queue for listener in listeners]

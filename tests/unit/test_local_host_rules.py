@@ -54,6 +54,12 @@ def test_setting_expressions_are_resolved_and_missing_ones_fail() -> None:
         resolve_setting_expressions("%MISSING%", {})
 
 
+def test_setting_expressions_resolve_as_the_registration_rules_resolve_them() -> None:
+    settings = {"REMINDERS_SCHEDULE": "0 */5 * * * *", "UPLOAD-QUEUE": "uploads"}
+    assert resolve_setting_expressions("%reminders_schedule%", settings) == "0 */5 * * * *"
+    assert resolve_setting_expressions("%Upload-Queue%-poison", settings) == "uploads-poison"
+
+
 def test_ncrontab_schedules_put_seconds_first() -> None:
     start = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
     assert next_occurrence("*/10 * * * * *", start) == datetime(2026, 11, 26, 12, 0, 10, tzinfo=UTC)
