@@ -3,7 +3,7 @@
 Blob-triggered functions fire when a blob matching the declared path (``container/{name}``,
 each ``{token}`` bound to a part of the blob name) appears or changes in Azurite, once per blob
 version (by ETag), retried ``BLOB_RETRIES`` times and then given up on. The function gets what
-its parameter asks for: a ``BlobClient``, the blob's name, or an ``InputStream``. Receipts are
+its parameter asks for: a ``BlobClient``, the blob's path, or an ``InputStream``. Receipts are
 kept as blobs in ``azure-webjobs-hosts``, as the real host keeps them, so a restart does not
 fire again for versions already handled.
 
