@@ -6,7 +6,7 @@ at once, against the app served over HTTP.
 (or ``LOAD_DEVICES``, ``LOAD_SECONDS``, ``LOAD_SEED``, ``LOAD_THINK_MS``).
 
 1. Its own stack: fresh emulators on free ports, the database and containers, and the app served
-   by ``local/host.py`` in its own process.
+   by the local host (``local/host/``) in its own process.
 2. Provisioning through the API: staff profiles (an Admin), families created by a team manager
    and allocated to two social workers each, members, and invitations each family member redeems
    with their own token. Two fifths of the devices are social workers, the rest family members

@@ -17,15 +17,15 @@ from types import FrameType
 
 from local.config import LOCAL, STATE, apply_local_settings, ensure_local_settings
 from local.emulators import Emulators, PortInUseError, Ports, ensure_port_free
-from local.eventgrid import KEYS_FILE_SETTING, SYSTEM_KEY_NAME, host_keys, keys_path
-from local.host import configure_logging, serve
+from local.host.eventgrid import KEYS_FILE_SETTING, SYSTEM_KEY_NAME, host_keys, keys_path
+from local.host.serve import configure_logging, serve
 
 APP_PORT = 7071
 SAMPLE_OID = "8c2d3c5e-3d6a-4a55-9a27-1f1f3a9b0c11"
 
 
 def provision() -> None:
-    from local.queues import provision_queues
+    from local.host.queues import provision_queues
     from shared.adapters.blobs import provision_containers
     from shared.adapters.cosmos import provision_database
     from shared.composition import get_runtime

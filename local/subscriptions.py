@@ -3,8 +3,8 @@
 In Azure, Event Grid system topics deliver events to the app (``infra/app/upload-events.bicep``
 puts the ``uploads`` container's ``Microsoft.Storage.BlobCreated`` events on a Storage queue).
 Azurite raises no events, so the local host raises them for the containers listed here and
-delivers them as Event Grid does (``local.eventgrid``). ``tests/infra`` checks that the Bicep
-subscribes the same container and event type to the same destination.
+delivers them as Event Grid does (``local.host.eventgrid``). ``tests/infra`` checks that the
+Bicep subscribes the same container and event type to the same destination.
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ def _provision(settings: dict[str, str]) -> None:
     os.environ.update(settings)
     reset_runtime()
     try:
-        from local.queues import provision_queues
+        from local.host.queues import provision_queues
         from shared.adapters.blobs import provision_containers
         from shared.adapters.cosmos import provision_database
         from shared.composition import get_runtime

@@ -8,7 +8,7 @@ from typing import Any
 
 import azure.functions as func
 
-from local.host import HttpHost, http_functions, route_prefix
+from local.host.http import HttpHost, http_functions, route_prefix
 
 
 @dataclass

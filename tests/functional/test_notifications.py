@@ -24,8 +24,8 @@ import pytest
 
 from functions import notifications
 from local.emulators import Emulators
-from local.eventgrid import DeliveryRules, EventGrid
-from local.host import build_asgi
+from local.host.eventgrid import DeliveryRules, EventGrid
+from local.host.http import build_asgi
 from local.subscriptions import SMS_DELIVERY_REPORTS
 from shared.composition import get_runtime, reset_runtime
 from shared.reminders.delivery import EVENT_TYPE

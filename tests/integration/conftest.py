@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from local.emulators import Emulators, free_port
-from local.eventgrid import KEYS_FILE_SETTING, SYSTEM_KEY_NAME
+from local.host.eventgrid import KEYS_FILE_SETTING, SYSTEM_KEY_NAME
 from tests.conftest import repo_root
 
 

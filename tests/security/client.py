@@ -15,7 +15,7 @@ from typing import Any
 
 import azure.functions as func
 
-from local.host import HttpHost, http_functions, route_prefix
+from local.host.http import HttpHost, http_functions, route_prefix
 
 # Members of a problem that may differ per request without saying anything about the object.
 VOLATILE_MEMBERS = frozenset({"instance", "traceId", "trace_id", "invocationId", "requestId"})

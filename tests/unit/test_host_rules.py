@@ -7,7 +7,7 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from local.host_rules import RegistrationError, check_registration, registration_errors
+from local.host.rules import RegistrationError, check_registration, registration_errors
 
 RESERVED = "The specified route conflicts with one or more built in routes."
 

@@ -15,7 +15,7 @@ import azure.functions as func
 import httpx
 import pytest
 
-from local.eventgrid import (
+from local.host.eventgrid import (
     ANSWER_SECONDS,
     DeliveryRules,
     EventGrid,
@@ -24,7 +24,7 @@ from local.eventgrid import (
     event_grid_functions,
     host_keys,
 )
-from local.host import build_asgi
+from local.host.http import build_asgi
 from local.subscriptions import BlobCreatedSubscription, FunctionDestination
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)

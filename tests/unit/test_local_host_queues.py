@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from local.queues import QueueOptions, timespan_seconds
+from local.host.queues import QueueOptions, timespan_seconds
 from shared.settings import Settings
 
 

@@ -6,13 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from local.host import (
-    compile_blob_path,
-    compile_route,
-    next_occurrence,
-    resolve_setting_expressions,
-    route_prefix,
-)
+from local.host.app import resolve_setting_expressions
+from local.host.blobs import compile_blob_path
+from local.host.http import compile_route, route_prefix
+from local.host.timers import next_occurrence
 
 
 def test_route_parameters_are_captured() -> None:
@@ -55,6 +52,12 @@ def test_setting_expressions_are_resolved_and_missing_ones_fail() -> None:
     )
     with pytest.raises(KeyError, match="MISSING"):
         resolve_setting_expressions("%MISSING%", {})
+
+
+def test_setting_expressions_resolve_as_the_registration_rules_resolve_them() -> None:
+    settings = {"REMINDERS_SCHEDULE": "0 */5 * * * *", "UPLOAD-QUEUE": "uploads"}
+    assert resolve_setting_expressions("%reminders_schedule%", settings) == "0 */5 * * * *"
+    assert resolve_setting_expressions("%Upload-Queue%-poison", settings) == "uploads-poison"
 
 
 def test_ncrontab_schedules_put_seconds_first() -> None:

@@ -25,9 +25,10 @@ from azure.storage.queue import QueueClient
 
 from functions import media
 from local.emulators import Emulators
-from local.eventgrid import DeliveryRules, EventGrid, blob_created_event
-from local.host import build_asgi, invoke_logged
-from local.queues import QueueFunction, QueueListener, QueueOptions
+from local.host.eventgrid import DeliveryRules, EventGrid, blob_created_event
+from local.host.http import build_asgi
+from local.host.invoke import invoke_logged
+from local.host.queues import QueueFunction, QueueListener, QueueOptions
 from local.subscriptions import BlobCreatedSubscription, QueueDestination
 from shared import media as media_pipeline
 from shared.composition import get_runtime

@@ -23,7 +23,7 @@ documentation describes it (learn.microsoft.com, "Event Grid message delivery an
 - a ``StorageQueue`` destination gets each event alone, as JSON, base64-encoded, one message
   per event.
 
-``LOCAL_HOST_TIME_SCALE`` (default 1) multiplies every wait here and in ``local.queues``, so
+``LOCAL_HOST_TIME_SCALE`` (default 1) multiplies every wait here and in ``queues``, so
 tests can run Event Grid's schedule in seconds. What it cannot imitate: Event Grid keeps
 pending retries across restarts of the host; this stand-in keeps them in memory.
 """
@@ -51,6 +51,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from local.config import STATE
+from local.host.app import Triggered, triggered_by
+from local.host.invoke import Invoke
 from local.subscriptions import EventSubscription, FunctionDestination, QueueDestination
 
 log = logging.getLogger("familystory.host")
@@ -102,31 +104,8 @@ def presented_key(request: Request) -> str:
 # --- the webhook ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class EventGridFunction:
-    name: str
-    binding: str
-    function: Callable[..., Any]
-
-
-Invoke = Callable[[str, Callable[..., Any], str, Any], Any]  # awaitable of bool
-
-
-def event_grid_functions(functions: list[func.Function]) -> list[EventGridFunction]:
-    found: list[EventGridFunction] = []
-    for function in functions:
-        trigger = function.get_trigger()
-        described = {} if trigger is None else dict(trigger.get_dict_repr())
-        if described.get("type") != "eventGridTrigger":
-            continue
-        found.append(
-            EventGridFunction(
-                name=str(function.get_function_name()),
-                binding=str(described["name"]),
-                function=function.get_user_function(),
-            )
-        )
-    return found
+def event_grid_functions(functions: list[func.Function]) -> list[Triggered]:
+    return [target for target, _ in triggered_by("eventGridTrigger", functions)]
 
 
 class BadEventError(ValueError):
@@ -168,7 +147,7 @@ class EventGridWebhook:
 
     def __init__(
         self,
-        functions: list[EventGridFunction],
+        functions: list[Triggered],
         keys: Mapping[str, str],
         invoke: Invoke,
         problem: Problem,
@@ -210,13 +189,13 @@ class EventGridWebhook:
             return 404
         return (await self.run(function, documents)).status_code
 
-    async def run(self, function: EventGridFunction, documents: list[Any]) -> Response:
+    async def run(self, function: Triggered, documents: list[Any]) -> Response:
         try:
             events = [event_grid_event(document) for document in documents]
         except BadEventError as error:
             return self.problem(400, "Bad request", str(error))
         for event in events:
-            if not await self.invoke(function.name, function.function, function.binding, event):
+            if not await self.invoke(function, event):
                 return self.problem(500, "Internal server error", f"{function.name} failed.")
         return Response(status_code=202)
 

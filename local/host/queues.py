@@ -22,10 +22,9 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,15 +32,21 @@ from typing import Any
 import azure.functions as func
 from starlette.concurrency import run_in_threadpool
 
-from local.config import ROOT
+from local.host.app import (
+    HOST_JSON,
+    Triggered,
+    connection_of,
+    extension_settings,
+    resolve_setting_expressions,
+    triggered_by,
+)
+from local.host.invoke import Invoke
 
 log = logging.getLogger("familystory.host")
 
 HOST_LEASE_SECONDS = 600
 POISON_SUFFIX = "-poison"
 TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(?:\.(\d+))?$")
-
-Invoke = Callable[[str, Callable[..., Any], str, Any], Awaitable[bool]]
 
 
 def timespan_seconds(value: Any) -> float:
@@ -68,10 +73,8 @@ class QueueOptions:
     time_scale: float = 1.0
 
     @classmethod
-    def from_host_json(
-        cls, path: Path = ROOT / "host.json", time_scale: float = 1.0
-    ) -> QueueOptions:
-        queues = json.loads(path.read_text()).get("extensions", {}).get("queues", {})
+    def from_host_json(cls, path: Path = HOST_JSON, time_scale: float = 1.0) -> QueueOptions:
+        queues = extension_settings("queues", path)
         options = cls(
             batch_size=int(queues.get("batchSize", 16)),
             max_dequeue_count=int(queues.get("maxDequeueCount", 5)),
@@ -91,33 +94,24 @@ class QueueOptions:
 
 
 @dataclass(frozen=True)
-class QueueFunction:
-    name: str
+class QueueFunction(Triggered):
     queue: str
     connection: str
-    binding: str
-    function: Callable[..., Any]
 
 
 def queue_functions(
-    functions: list[func.Function], resolve: Callable[[str], str]
+    functions: list[func.Function], settings: Mapping[str, str]
 ) -> list[QueueFunction]:
-    found: list[QueueFunction] = []
-    for function in functions:
-        trigger = function.get_trigger()
-        described = {} if trigger is None else dict(trigger.get_dict_repr())
-        if described.get("type") != "queueTrigger":
-            continue
-        found.append(
-            QueueFunction(
-                name=str(function.get_function_name()),
-                queue=resolve(str(described["queueName"])),
-                connection=str(described.get("connection") or "AzureWebJobsStorage"),
-                binding=str(described["name"]),
-                function=function.get_user_function(),
-            )
+    return [
+        QueueFunction(
+            target.name,
+            target.binding,
+            target.function,
+            queue=resolve_setting_expressions(str(trigger["queueName"]), settings),
+            connection=connection_of(trigger),
         )
-    return found
+        for target, trigger in triggered_by("queueTrigger", functions)
+    ]
 
 
 def provision_queues(connection_string: str, names: tuple[str, ...]) -> None:
@@ -219,9 +213,7 @@ class QueueListener:
                     time_next_visible=message.next_visible_on,
                     pop_receipt=message.pop_receipt,
                 )
-                succeeded = await self.invoke(
-                    self.function.name, self.function.function, self.function.binding, argument
-                )
+                succeeded = await self.invoke(self.function, argument)
         finally:
             renewing.cancel()
             with contextlib.suppress(asyncio.CancelledError):

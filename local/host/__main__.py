@@ -1,0 +1,3 @@
+from local.host.serve import main
+
+main()

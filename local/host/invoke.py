@@ -1,0 +1,52 @@
+"""Calling a function as the Python worker does: its trigger's value under the binding name, a
+``context`` when the function asks for one, and a log line with the outcome and duration."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from local.config import ROOT
+from local.host.app import Triggered
+
+log = logging.getLogger("familystory.host")
+
+Invoke = Callable[[Triggered, Any], Awaitable[bool]]
+
+
+class Invocation:
+    """What a function's ``context`` parameter receives."""
+
+    def __init__(self, function_name: str) -> None:
+        self.invocation_id = str(uuid.uuid4())
+        self.function_name = function_name
+        self.function_directory = str(ROOT)
+        self.trace_context = None
+        self.retry_context = None
+        self.thread_local_storage = None
+
+
+def call_user_function(target: Triggered, value: Any) -> Any:
+    parameters = inspect.signature(target.function).parameters
+    arguments: dict[str, Any] = {target.binding: value}
+    if "context" in parameters:
+        arguments["context"] = Invocation(target.name)
+    return target.function(**arguments)
+
+
+async def invoke_logged(target: Triggered, value: Any) -> bool:
+    """Runs the function off the event loop; whether it succeeded (a failure is logged)."""
+    started = time.perf_counter()
+    try:
+        await run_in_threadpool(call_user_function, target, value)
+    except Exception:
+        log.exception("%s failed (%.1f ms)", target.name, (time.perf_counter() - started) * 1000)
+        return False
+    log.info("%s succeeded (%.1f ms)", target.name, (time.perf_counter() - started) * 1000)
+    return True
