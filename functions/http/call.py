@@ -28,11 +28,8 @@ M = TypeVar("M", bound="BaseModel")
 class Call:
     """One invocation of an endpoint; ``location`` is the route of what the endpoint creates."""
 
-    def __init__(
-        self, request: func.HttpRequest, invocation_id: str, location: str | None = None
-    ) -> None:
+    def __init__(self, request: func.HttpRequest, location: str | None = None) -> None:
         self.request = request
-        self.invocation_id = invocation_id
         self.location = location
         self._principal: Principal | None = None
         self._caller: Caller | None = None

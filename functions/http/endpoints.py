@@ -182,7 +182,7 @@ def dispatch(
     spec: EndpointSpec, handler: Handler, req: func.HttpRequest, invocation_id: str
 ) -> func.HttpResponse:
     started = time.perf_counter()
-    call = Call(req, invocation_id, spec.location)
+    call = Call(req, spec.location)
     try:
         if spec.auth:
             call.authenticate()

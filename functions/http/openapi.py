@@ -4,8 +4,9 @@ Every status an operation can answer is declared: its successes with their heade
 single records, ``Location`` on creations), and its errors as ``application/problem+json`` of one
 ``Problem`` schema, with ``WWW-Authenticate`` on 401 and ``Retry-After`` on 429 and 503. Creations
 link to the operations on what they created, so a client (or a stateful test) can follow them.
-The generator is handed the endpoints (``ENDPOINTS``, filled as the app registers them); it
-knows no endpoint by name.
+The generator is handed the endpoints (``ENDPOINTS``, filled as the app registers them) and
+names none of them: what one endpoint alone answers or reads, it declares itself. A list is
+known by its name, ``<feature>_list``; a PUT creates (201) or replaces (200).
 """
 
 from __future__ import annotations
