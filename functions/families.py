@@ -6,9 +6,16 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.case_records import listed_page, listing, not_modified
-from functions.http import Call, Reply, endpoint, record_reply
-from functions.openapi import route_prefix
+from functions.http import (
+    UUID,
+    Call,
+    Reply,
+    endpoint,
+    listed_page,
+    listing,
+    not_modified,
+    record_reply,
+)
 from shared.access import require_role
 from shared.composition import get_runtime
 from shared.lazy import LazyModule
@@ -29,6 +36,11 @@ else:
 
 bp = func.Blueprint()
 
+FAMILY = "families/{familyId}"
+MEMBERS = "families/{familyId}/members"
+MEMBER_ITEM = "families/{familyId}/members/{memberId}"
+LINKS = "families/{familyId}/members/{memberId}/links"
+
 
 @endpoint(
     bp,
@@ -40,13 +52,17 @@ bp = func.Blueprint()
     response=lambda: models.FamilyOut,
     status=201,
     tags=("families",),
+    location=FAMILY,
+    example={
+        "displayName": "The Jones family",
+        "teamId": "north-east",
+        "retentionClass": "child-in-need",
+    },
 )
 def families_create(call: Call) -> Reply:
     result = families.create_family(get_runtime(), call.caller, call.json(models.FamilyIn))
     body = families.present_family(result.document)
-    if result.created:
-        return record_reply(body, 201, f"{route_prefix()}/families/{body['id']}")
-    return record_reply(body, 200)
+    return call.created(body) if result.created else record_reply(body)
 
 
 @endpoint(
@@ -71,7 +87,7 @@ def families_list(call: Call) -> Reply:
 @endpoint(
     bp,
     name="families_get",
-    route="families/{familyId}",
+    route=FAMILY,
     methods=["GET"],
     summary="Read a family",
     response=lambda: models.FamilyOut,
@@ -86,7 +102,7 @@ def families_get(call: Call) -> Reply:
 @endpoint(
     bp,
     name="families_update",
-    route="families/{familyId}",
+    route=FAMILY,
     methods=["PATCH"],
     summary="Change a family; allocation by team managers and head of service",
     body=lambda: models.FamilyPatch,
@@ -107,13 +123,20 @@ def families_update(call: Call) -> Reply:
 @endpoint(
     bp,
     name="members_create",
-    route="families/{familyId}/members",
+    route=MEMBERS,
     methods=["POST"],
     summary="Add a person to the family",
     body=lambda: models.MemberIn,
     response=lambda: models.MemberOut,
     status=201,
     tags=("members",),
+    location=MEMBER_ITEM,
+    example={
+        "displayName": "Pat Jones",
+        "relationship": "mother",
+        "phone": "+447700900123",
+        "smsReminders": True,
+    },
 )
 def members_create(call: Call) -> Reply:
     family_id = call.route_id("familyId")
@@ -121,16 +144,13 @@ def members_create(call: Call) -> Reply:
     result = case.create_member(runtime, call.caller, family_id, call.json(models.MemberIn))
     access = record_service.RecordService(runtime).access(call.caller, family_id, MEMBER)
     body = case.present_for(access, MEMBER, result.document)
-    if result.created:
-        where = f"{route_prefix()}/families/{family_id}/members/{body['id']}"
-        return record_reply(body, 201, where)
-    return record_reply(body, 200)
+    return call.created(body) if result.created else record_reply(body)
 
 
 @endpoint(
     bp,
     name="members_list",
-    route="families/{familyId}/members",
+    route=MEMBERS,
     methods=["GET"],
     summary="People in the family",
     tags=("members",),
@@ -142,7 +162,7 @@ def members_list(call: Call) -> Reply:
 @endpoint(
     bp,
     name="members_update",
-    route="families/{familyId}/members/{memberId}",
+    route=MEMBER_ITEM,
     methods=["PATCH"],
     summary="Change a member (the member: only smsReminders, phone)",
     body=lambda: models.MemberPatch,
@@ -167,7 +187,7 @@ def members_update(call: Call) -> Reply:
 @endpoint(
     bp,
     name="links_list",
-    route="families/{familyId}/members/{memberId}/links",
+    route=LINKS,
     methods=["GET"],
     summary="The sign-ins linked to a member, newest first (staff)",
     response=lambda: models.LinkOut,
@@ -188,11 +208,12 @@ def links_list(call: Call) -> Reply:
 @endpoint(
     bp,
     name="links_revoke",
-    route="families/{familyId}/members/{memberId}/links/{linkId}",
+    route=LINKS + "/{linkId}",
     methods=["DELETE"],
     summary="Revoke a sign-in: it loses the family at once",
     status=204,
     tags=("members",),
+    never=(412,),  # a link has no version: no If-Match
 )
 def links_revoke(call: Call) -> Reply:
     family_links.revoke_link(
@@ -237,6 +258,8 @@ def invitations_create(call: Call) -> Reply:
     body=lambda: models.RedeemIn,
     response=lambda: models.RedeemOut,
     tags=("invitations",),
+    statuses=(404,),
+    example={"code": "K7QZ3MXP2R"},
 )
 def invitations_redeem(call: Call) -> Reply:
     return Reply(
@@ -273,6 +296,8 @@ def audit_list(call: Call) -> Reply:
     body=lambda: models.StaffIn,
     response=lambda: models.StaffOut,
     tags=("staff",),
+    path={"oid": UUID},
+    example={"displayName": "Sam Patel", "teamIds": ["north-east"], "phone": "+447700900321"},
 )
 def staff_put(call: Call) -> Reply:
     require_role(call.caller, "Admin")

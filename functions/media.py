@@ -20,9 +20,17 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.case_records import deleted, listed_page, not_modified, updated
-from functions.http import Call, Reply, endpoint, record_reply
-from functions.openapi import route_prefix
+from functions.http import (
+    Call,
+    Reply,
+    deleted,
+    endpoint,
+    filters,
+    listed_page,
+    not_modified,
+    record_reply,
+    updated,
+)
 from shared.composition import get_runtime
 from shared.lazy import LazyModule
 from shared.records.kinds import MEDIA
@@ -57,6 +65,14 @@ RECHECK_SCHEDULE = "0 */2 * * * *"  # a literal: a %SETTING% the app settings la
     response=lambda: models.MediaView,
     status=201,
     tags=("media",),
+    location=ITEM,
+    example={
+        "kind": "photo",
+        "contentType": "image/jpeg",
+        "sizeBytes": 2400000,
+        "fileName": "garden.jpg",
+        "caption": "The new garden",
+    },
 )
 def media_create(call: Call) -> Reply:
     family_id = call.route_id("familyId")
@@ -66,10 +82,7 @@ def media_create(call: Call) -> Reply:
     body = case.present_for(access, MEDIA, result.document)
     if upload is not None:
         body["upload"] = upload
-    if result.created:
-        where = f"{route_prefix()}/families/{family_id}/media/{body['id']}"
-        return record_reply(body, 201, where)
-    return record_reply(body, 200)
+    return call.created(body) if result.created else record_reply(body)
 
 
 @endpoint(
@@ -79,6 +92,7 @@ def media_create(call: Call) -> Reply:
     methods=["GET"],
     summary="List photos, videos and recordings",
     tags=("media",),
+    query=filters(MEDIA),
 )
 def media_list(call: Call) -> Reply:
     return listed_page(call, MEDIA)

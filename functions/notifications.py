@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.case_records import listing
-from functions.http import Call, Reply, endpoint
+from functions.http import Call, Reply, endpoint, listing
 from shared.composition import get_runtime
 from shared.lazy import LazyModule
 

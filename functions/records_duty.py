@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.case_records import listing
-from functions.http import Call, Reply, endpoint, record_reply
+from functions.http import NEXT_PAGE, Call, Reply, endpoint, listing, record_reply
 from shared.composition import get_runtime
 from shared.lazy import LazyModule
 from shared.records.kinds import NOTE
@@ -96,6 +95,8 @@ def notes_versions_list(call: Call) -> Reply:
     response=lambda: models.NoteOut,
     status=201,
     tags=("notes",),
+    statuses=(412,),
+    example={"statement": "I did not say that the flat was untidy."},
 )
 def notes_disputes_create(call: Call) -> Reply:
     note, access, added = corrections.add_dispute(
@@ -115,6 +116,8 @@ def notes_disputes_create(call: Call) -> Reply:
     methods=["GET"],
     summary="Everything held about the family (managers), or all a family member may see",
     tags=("families",),
+    query=(NEXT_PAGE,),
+    headers=("Content-Disposition",),
 )
 def families_export(call: Call) -> Reply:
     from shared.services.export import Exporter

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.http import Call, Reply, endpoint
+from functions.http import ENDPOINTS, Call, Reply, endpoint
 from shared.composition import get_runtime
 from shared.errors import DependencyUnavailableError
 from shared.lazy import LazyModule
@@ -51,9 +51,12 @@ def system_health(call: Call) -> Reply:
     tags=("system",),
 )
 def system_openapi(call: Call) -> Reply:
-    from functions.openapi import openapi_document
+    """The document of every endpoint the app registered (all of them, once ``function_app``
+    has registered its blueprints, as the host does before the first request)."""
+    from functions.http.openapi import openapi_document
 
-    return Reply(openapi_document(), headers={"Cache-Control": "public, max-age=3600"})
+    document = openapi_document(ENDPOINTS.values())
+    return Reply(document, headers={"Cache-Control": "public, max-age=3600"})
 
 
 @endpoint(
@@ -64,6 +67,7 @@ def system_openapi(call: Call) -> Reply:
     summary="The signed-in caller: roles, teams and the families they may see",
     response=lambda: models.Me,
     tags=("me",),
+    never=(403,),  # any caller with a valid token may ask who they are
 )
 def me_get(call: Call) -> models.Me:
     return me.describe_caller(get_runtime(), call.caller)

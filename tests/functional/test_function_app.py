@@ -7,7 +7,7 @@ import re
 import azure.functions as func
 import pytest
 
-from functions.http import ENDPOINTS
+from functions.http.endpoints import ENDPOINTS
 
 NAME = re.compile(r"^[a-z]+(_[a-z]+)+$")
 

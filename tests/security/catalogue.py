@@ -61,7 +61,8 @@ GLOBAL_OPERATIONS: dict[tuple[str, str], str] = {
 @lru_cache(maxsize=1)
 def served_document() -> dict[str, Any]:
     """The document as ``GET /openapi.json`` serves it, read when tests are collected (the
-    function needs no token and no emulator)."""
+    function needs no token and no emulator). Importing the app registers every endpoint."""
+    import function_app  # noqa: F401
     from functions import system
 
     handler = system.system_openapi.build().get_user_function()

@@ -13,7 +13,7 @@ from azure.core.exceptions import (
 )
 from azure.cosmos.exceptions import CosmosClientTimeoutError, CosmosHttpResponseError
 
-from functions.http import problem_body
+from functions.http.problems import problem_body
 from shared.faults import as_dependency_error
 
 

@@ -9,7 +9,9 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from functions.http import Call, Reply, dispatch, problem_for
+from functions.http import Call, EndpointSpec, Reply
+from functions.http.endpoints import dispatch
+from functions.http.problems import problem_for
 from shared import errors
 from shared.models import InputModel
 from shared.validation import validate
@@ -26,7 +28,8 @@ def request(body: bytes = b"", content_type: str | None = "application/json") ->
 
 
 def run(handler: Any, req: func.HttpRequest) -> tuple[int, dict[str, Any], func.HttpResponse]:
-    response = dispatch("test_fn", handler, req, "inv-1", auth=False, status=201)
+    spec = EndpointSpec("test_fn", "x", ("POST",), "a test", auth=False, status=201)
+    response = dispatch(spec, handler, req, "inv-1")
     payload = json.loads(response.get_body()) if response.get_body() else {}
     return response.status_code, payload, response
 
