@@ -9,12 +9,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import azure.functions as func
 import httpx
 import pytest
 
 from local.emulators import Emulators, free_port
 from local.host.eventgrid import KEYS_FILE_SETTING, SYSTEM_KEY_NAME
+from shared.composition import reset_runtime
 from tests.conftest import repo_root
+from tests.functional.api import InProcessApi
+from tests.functional.world import World, build_world
 
 
 @dataclass
@@ -95,3 +99,20 @@ def host_factory(
         except subprocess.TimeoutExpired:
             host.process.kill()
             host.process.wait()
+
+
+@pytest.fixture(scope="module")
+def world(
+    emulators: Emulators, base_settings: dict[str, str], app_functions: list[func.Function]
+) -> Iterator[World]:
+    """Two teams, two families and every role, seeded in process, for tests that then reach the
+    same emulators through a host."""
+    saved = dict(os.environ)
+    os.environ.update(base_settings)
+    reset_runtime()
+    try:
+        yield build_world(InProcessApi(app_functions))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_runtime()

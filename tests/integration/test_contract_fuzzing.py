@@ -12,17 +12,12 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import azure.functions as func
 import pytest
 
-from local.emulators import Emulators
-from shared.composition import reset_runtime
 from tests.conftest import repo_root
-from tests.functional.api import InProcessApi
-from tests.functional.world import World, build_world
+from tests.functional.world import World
 from tests.integration.conftest import UNLIMITED_RATES, HostFactory, RunningHost
 
 ROLES = ("admin", "family_member", "social_worker")
@@ -51,21 +46,6 @@ CHECKS = ",".join(
 @pytest.fixture(scope="module")
 def host(host_factory: HostFactory) -> RunningHost:
     return host_factory(**UNLIMITED_RATES)
-
-
-@pytest.fixture(scope="module")
-def world(
-    emulators: Emulators, base_settings: dict[str, str], app_functions: list[func.Function]
-) -> Iterator[World]:
-    saved = dict(os.environ)
-    os.environ.update(base_settings)
-    reset_runtime()
-    try:
-        yield build_world(InProcessApi(app_functions))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_runtime()
 
 
 def config(world: World, role: str) -> str:

@@ -10,21 +10,16 @@ as far into the code as it can. An answer passes if it is not a 5xx and, when it
 from __future__ import annotations
 
 import json
-import os
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import azure.functions as func
 import httpx
 import pytest
 
-from local.emulators import Emulators
-from shared.composition import reset_runtime
-from tests.functional.api import InProcessApi
-from tests.functional.world import World, build_world
+from tests.functional.world import World
 from tests.integration.conftest import UNLIMITED_RATES, HostFactory, RunningHost
 
 ROLES = ("team_manager", "family_member", "admin")
@@ -231,21 +226,6 @@ CASES = [
 def host(host_factory: HostFactory) -> RunningHost:
     """Rate limits out of the way: each input must reach the code it is meant for."""
     return host_factory(**UNLIMITED_RATES)
-
-
-@pytest.fixture(scope="module")
-def world(
-    emulators: Emulators, base_settings: dict[str, str], app_functions: list[func.Function]
-) -> Iterator[World]:
-    saved = dict(os.environ)
-    os.environ.update(base_settings)
-    reset_runtime()
-    try:
-        yield build_world(InProcessApi(app_functions))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        reset_runtime()
 
 
 @pytest.fixture(scope="module")
