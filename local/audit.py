@@ -36,11 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     apply_local_settings()
     from shared.audit_chain import verify_chain
     from shared.composition import get_runtime
-    from shared.storage_layout import AUDIT
 
-    runtime = get_runtime()
-    container = runtime.database.get_container_client(AUDIT.name)
-    report = verify_chain(container, str(args.family), args.head)
+    report = verify_chain(get_runtime().audit_store, str(args.family), args.head)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:

@@ -1,1 +1,1 @@
-"""FamilyStory's models, services, access rules and adapters. Never imports azure.functions."""
+"""FamilyStory's models, services, ports and adapters. The Functions library stays at the edge."""

@@ -195,14 +195,3 @@ def refuse_fields(present: set[str], detail: str) -> None:
 def require_role(caller: Caller, *roles: str) -> None:
     if not caller.principal.has_role(*roles):
         raise ForbiddenError("Your role may not do this.")
-
-
-def family_filter(access: FamilyAccess) -> tuple[str, dict[str, Any]]:
-    """A query condition selecting what the caller may see among a family's records."""
-    if access.is_staff:
-        return "c.deleted = false", {}
-    return (
-        "c.deleted = false AND (c.type IN ('family', 'member', 'visit') "
-        "OR c.visibility = 'family')",
-        {},
-    )

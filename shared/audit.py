@@ -25,12 +25,12 @@ from cachetools import LRUCache
 
 from shared.audit_chain import GENESIS, Head, event_hash, event_id, read_head
 from shared.errors import DependencyUnavailableError
-from shared.records.store import QueryPage, first_page, now_iso
-from shared.storage_layout import AUDIT
+from shared.ports.audit import AuditStore
+from shared.ports.errors import AlreadyExistsError
+from shared.ports.records import QueryPage
+from shared.records.store import now_iso
 
 if TYPE_CHECKING:
-    from azure.cosmos import DatabaseProxy
-
     from shared.access import Caller
 
 
@@ -41,8 +41,8 @@ BACKOFF_SECONDS = 0.005
 
 
 class AuditLog:
-    def __init__(self, database: DatabaseProxy, clock: Callable[[], datetime]) -> None:
-        self._container = database.get_container_client(AUDIT.name)
+    def __init__(self, store: AuditStore, clock: Callable[[], datetime]) -> None:
+        self._store = store
         self._clock = clock
         self._heads: LRUCache[str, Head] = LRUCache(HEADS_CACHED)
         self._lock = threading.Lock()
@@ -79,12 +79,10 @@ class AuditLog:
             return self._append_unlocked(family_id, content)
 
     def _append_unlocked(self, family_id: str, content: dict[str, Any]) -> dict[str, Any]:
-        from azure.cosmos.exceptions import CosmosResourceExistsError
-
         with self._lock:
             head = self._heads.get(family_id)
         if head is None:
-            head = read_head(self._container, family_id)
+            head = read_head(self._store, family_id)
         for attempt in range(APPEND_ATTEMPTS):
             if attempt:
                 time.sleep(random.uniform(0, BACKOFF_SECONDS * attempt))  # noqa: S311 - jitter
@@ -97,9 +95,9 @@ class AuditLog:
             }
             event["hash"] = event_hash(event)
             try:
-                created: dict[str, Any] = self._container.create_item(event)
-            except CosmosResourceExistsError:
-                head = read_head(self._container, family_id)
+                created: dict[str, Any] = self._store.append(event)
+            except AlreadyExistsError:
+                head = read_head(self._store, family_id)
                 if head is None or head != Head(seq, event["hash"]):
                     continue
                 created = event
@@ -132,9 +130,4 @@ class AuditLog:
                 future.result()
 
     def page(self, family_id: str, limit: int, continuation: str | None) -> QueryPage:
-        query = (
-            "SELECT * FROM c WHERE c.familyId = @familyId AND c.type = 'audit' "
-            "ORDER BY c.at DESC, c.id DESC"
-        )
-        parameters: list[dict[str, Any]] = [{"name": "@familyId", "value": family_id}]
-        return first_page(self._container, query, parameters, family_id, limit, continuation)
+        return self._store.page(family_id, limit, continuation)

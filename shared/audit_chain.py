@@ -20,12 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from azure.cosmos import ContainerProxy
+from shared.ports.audit import AuditStore
 
 GENESIS = "0" * 64
 NAMESPACE = uuid.UUID("6f1c2d8e-4b7a-5e3c-9a1d-2b8f0c7e6a54")
@@ -43,7 +42,6 @@ CHAINED_FIELDS = (
     "detail",
     "prev",
 )
-PAGE_SIZE = 500
 MAX_PROBLEMS = 100
 
 
@@ -102,38 +100,16 @@ class ChainReport:
         }
 
 
-def read_head(container: ContainerProxy, family_id: str) -> Head | None:
-    rows = list(
-        container.query_items(
-            "SELECT TOP 1 c.seq, c.hash FROM c WHERE c.familyId = @familyId "
-            "AND c.type = 'audit' AND IS_NUMBER(c.seq) ORDER BY c.seq DESC",
-            parameters=[{"name": "@familyId", "value": family_id}],
-            partition_key=family_id,
-        )
-    )
-    return Head(int(rows[0]["seq"]), str(rows[0]["hash"])) if rows else None
+def read_head(store: AuditStore, family_id: str) -> Head | None:
+    found = store.head(family_id)
+    return Head(*found) if found else None
 
 
-def chained_events(container: ContainerProxy, family_id: str) -> Iterator[dict[str, Any]]:
-    """The family's chained events in order, a page at a time."""
-    pages: Any = container.query_items(
-        "SELECT * FROM c WHERE c.familyId = @familyId AND c.type = 'audit' "
-        "AND IS_NUMBER(c.seq) ORDER BY c.seq ASC",
-        parameters=[{"name": "@familyId", "value": family_id}],
-        partition_key=family_id,
-        max_item_count=PAGE_SIZE,
-    ).by_page()
-    for page in pages:
-        yield from page
-
-
-def verify_chain(
-    container: ContainerProxy, family_id: str, expect: Head | None = None
-) -> ChainReport:
+def verify_chain(store: AuditStore, family_id: str, expect: Head | None = None) -> ChainReport:
     """Walk the family's chain once (memory stays flat) and report every break found."""
     report = ChainReport(family_id)
     previous: Head | None = None
-    for event in chained_events(container, family_id):
+    for event in store.chained(family_id):
         seq = int(event["seq"])
         report.events += 1
         expected_seq = previous.seq + 1 if previous else 1
@@ -156,18 +132,7 @@ def verify_chain(
     if expect is not None and (previous is None or previous.seq < expect.seq):
         last = previous.seq if previous else 0
         report.problem(f"the chain ends at event {last} but event {expect.seq} was recorded")
-    for stray in _unchained(container, family_id):
+    for stray in store.unchained_ids(family_id):
         report.events += 1
         report.problem(f"event {stray} is outside the chain")
     return report
-
-
-def _unchained(container: ContainerProxy, family_id: str) -> Iterator[str]:
-    rows = container.query_items(
-        "SELECT VALUE c.id FROM c WHERE c.familyId = @familyId "
-        "AND (NOT IS_NUMBER(c.seq) OR c.type != 'audit')",
-        parameters=[{"name": "@familyId", "value": family_id}],
-        partition_key=family_id,
-    )
-    for row in rows:
-        yield str(row)

@@ -1,9 +1,14 @@
-"""The composition root: builds the real adapters once per process, lazily."""
+"""The composition root: builds the real adapters once per process, lazily, and hands services
+the ports (``shared.ports.Runtime``). Nothing below the edge imports it.
+
+Every adapter, and the SDK under it, is imported the first time something uses it, so a cold
+start pays only for what its first request touches.
+"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -11,17 +16,25 @@ from typing import TYPE_CHECKING, Any
 from cachetools import TTLCache
 
 if TYPE_CHECKING:
-    from azure.cosmos import CosmosClient, DatabaseProxy
-    from azure.storage.blob import BlobServiceClient
-
     from shared.adapters.blob_links import BlobLinks
+    from shared.adapters.blobs import BlobServiceClient
+    from shared.adapters.cosmos import CosmosClient, DatabaseProxy
     from shared.audit import AuditLog
     from shared.caller_limits import CallerLimits
-    from shared.directory import Directory
     from shared.identity import TokenValidator
+    from shared.media.transcription import TranscriptionEngine
     from shared.opaque import TokenSigner
-    from shared.records.store import RecordStore
-    from shared.reminders.cosmos import CosmosClaimStore
+    from shared.ports import (
+        AuditStore,
+        Counters,
+        Directory,
+        Disposals,
+        HealthProbe,
+        MediaBlobs,
+        Operations,
+        RecordStore,
+    )
+    from shared.reminders.ports import ClaimStore, MemberSource, VisitSource
     from shared.settings import Settings
     from shared.sms import SmsSender, SmsTemplates
 
@@ -46,6 +59,8 @@ class Runtime:
         self.sync_cache: TTLCache[str, bool] = TTLCache(4096, 3600)
         self.cache_lock = threading.Lock()
 
+    # --- the edge -----------------------------------------------------------------------------
+
     @cached_property
     def token_validator(self) -> TokenValidator:
         from shared.identity import TokenValidator, entra_issuers
@@ -58,6 +73,16 @@ class Runtime:
         return TokenValidator(issuers, self.settings.token_leeway_seconds)
 
     @cached_property
+    def caller_limits(self) -> CallerLimits:
+        from shared.caller_limits import CallerLimits
+        from shared.rate_limit import RateLimiter
+
+        limiter = RateLimiter(self.counters, lambda: self.clock())
+        return CallerLimits(limiter, self.settings, self.audit)
+
+    # --- SDK clients --------------------------------------------------------------------------
+
+    @cached_property
     def cosmos_client(self) -> CosmosClient:
         from shared.adapters.cosmos import build_cosmos_client
 
@@ -68,55 +93,109 @@ class Runtime:
         return self.cosmos_client.get_database_client(self.settings.cosmos_database)
 
     @cached_property
-    def records(self) -> RecordStore:
-        from shared.records.store import RecordStore
-
-        return RecordStore(self.database)
-
-    @cached_property
-    def directory(self) -> Directory:
-        from shared.directory import Directory
-
-        return Directory(self.database)
-
-    @cached_property
-    def audit(self) -> AuditLog:
-        from shared.audit import AuditLog
-
-        return AuditLog(self.database, lambda: self.clock())
-
-    @cached_property
-    def caller_limits(self) -> CallerLimits:
-        from shared.caller_limits import CallerLimits
-        from shared.rate_limit import CosmosCounters, RateLimiter
-
-        limiter = RateLimiter(CosmosCounters(self.directory.container), lambda: self.clock())
-        return CallerLimits(limiter, self.settings, self.audit)
-
-    @cached_property
-    def signer(self) -> TokenSigner:
-        from shared.opaque import TokenSigner, load_or_create_key
-
-        return TokenSigner(load_or_create_key(self.database))
-
-    @cached_property
     def blob_service(self) -> BlobServiceClient:
         from shared.adapters.blobs import build_blob_service
 
         return build_blob_service(self.settings)
 
+    # --- Cosmos DB ports ----------------------------------------------------------------------
+
+    @cached_property
+    def records(self) -> RecordStore:
+        from shared.adapters.cosmos_records import CosmosRecords
+
+        return CosmosRecords.from_database(self.database)
+
+    @cached_property
+    def audit_store(self) -> AuditStore:
+        from shared.adapters.cosmos_audit import CosmosAudit
+
+        return CosmosAudit.from_database(self.database)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        from shared.audit import AuditLog
+
+        return AuditLog(self.audit_store, lambda: self.clock())
+
+    @cached_property
+    def directory(self) -> Directory:
+        from shared.adapters.cosmos_directory import CosmosDirectory
+
+        return CosmosDirectory.from_database(self.database)
+
+    @cached_property
+    def counters(self) -> Counters:
+        from shared.adapters.cosmos_directory import CosmosCounters
+
+        return CosmosCounters.from_database(self.database)
+
+    @cached_property
+    def operations(self) -> Operations:
+        from shared.adapters.cosmos_operations import CosmosOperations
+
+        return CosmosOperations.from_database(self.database)
+
+    @cached_property
+    def disposals(self) -> Disposals:
+        from shared.adapters.cosmos_disposals import CosmosDisposals
+
+        return CosmosDisposals.from_database(self.database)
+
+    @cached_property
+    def claim_store(self) -> ClaimStore:
+        from shared.adapters.cosmos_claims import CosmosClaimStore
+
+        return CosmosClaimStore.from_database(self.database)
+
+    @cached_property
+    def visits(self) -> VisitSource:
+        from shared.adapters.cosmos_reminder_sources import CosmosVisitSource
+
+        return CosmosVisitSource.from_database(self.database)
+
+    @cached_property
+    def members(self) -> MemberSource:
+        from shared.adapters.cosmos_reminder_sources import CosmosMemberSource
+
+        return CosmosMemberSource.from_database(self.database)
+
+    @cached_property
+    def signer(self) -> TokenSigner:
+        from shared.opaque import TokenSigner, load_or_create_key
+
+        return TokenSigner(load_or_create_key(self.directory))
+
+    # --- Blob Storage ports -------------------------------------------------------------------
+
+    @cached_property
+    def media_blobs(self) -> MediaBlobs:
+        from shared.adapters.blob_media import AzureMediaBlobs
+
+        return AzureMediaBlobs(self.blob_service)
+
     @cached_property
     def blob_links(self) -> BlobLinks:
         from shared.adapters.blob_links import BlobLinks
 
-        return BlobLinks(self.blob_service, self.clock)
+        return BlobLinks(self.blob_service, lambda: self.clock())
+
+    @property
+    def health_probes(self) -> Mapping[str, HealthProbe]:
+        """Cosmos DB and Blob Storage, asked for real; the clients are built on first use."""
+        return {
+            "cosmos": lambda timeout: self.database.read(timeout=timeout),
+            "storage": lambda timeout: self.blob_service.get_service_properties(timeout=timeout),
+        }
+
+    # --- texts and speech ---------------------------------------------------------------------
 
     @cached_property
     def sms_sender(self) -> SmsSender:
         """ACS in Azure (identity), a local ACS test server, or the local outbox file."""
         from pathlib import Path
 
-        from shared.sms import build_sms_sender
+        from shared.adapters.sms import build_sms_sender
 
         settings = self.settings
         return build_sms_sender(
@@ -141,11 +220,31 @@ class Runtime:
             cancellation=settings.sms_cancellation_template or DEFAULT_CANCELLATION,
         )
 
-    @cached_property
-    def claim_store(self) -> CosmosClaimStore:
-        from shared.reminders.cosmos import CosmosClaimStore
+    def transcription_engine(self) -> TranscriptionEngine | None:
+        """A fresh engine per recording: Azure AI Speech, PocketSphinx, or none."""
+        from shared.media import Ffmpeg, PocketsphinxEngine
 
-        return CosmosClaimStore.from_database(self.database)
+        settings = self.settings
+        ffmpeg = Ffmpeg(timeout_seconds=settings.media_ffmpeg_timeout_seconds)
+        if settings.media_transcription_engine == "azure-speech":
+            from shared.adapters.azure_speech import AzureSpeechEngine
+
+            locales = tuple(x.strip() for x in settings.speech_locales.split(",") if x.strip())
+            return AzureSpeechEngine(
+                settings.speech_endpoint,
+                locales=locales or ("en-GB",),
+                managed_identity_client_id=settings.azure_client_id or None,
+                ffmpeg=ffmpeg,
+                max_seconds=settings.media_transcription_max_seconds,
+                timeout_seconds=settings.media_transcription_timeout_seconds,
+            )
+        if settings.media_transcription_engine == "pocketsphinx":
+            return PocketsphinxEngine(
+                ffmpeg,
+                max_seconds=settings.media_transcription_max_seconds,
+                timeout_seconds=settings.media_transcription_timeout_seconds,
+            )
+        return None
 
 
 _lock = threading.Lock()

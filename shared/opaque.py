@@ -13,13 +13,11 @@ import hashlib
 import hmac
 import json
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.errors import BadRequestError
-from shared.storage_layout import DIRECTORY
-
-if TYPE_CHECKING:
-    from azure.cosmos import DatabaseProxy
+from shared.ports.directory import Directory
+from shared.ports.errors import AlreadyExistsError, MissingError
 
 KEY_DOCUMENT_ID = "secret:opaque-token-key"
 MAX_TOKEN_LENGTH = 16_384
@@ -52,18 +50,17 @@ class TokenSigner:
         return _b64encode(digest)
 
 
-def load_or_create_key(database: DatabaseProxy) -> bytes:
-    from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
-
-    container = database.get_container_client(DIRECTORY.name)
-    try:
-        document = container.read_item(KEY_DOCUMENT_ID, KEY_DOCUMENT_ID)
-    except CosmosResourceNotFoundError:
+def load_or_create_key(directory: Directory) -> bytes:
+    """The deployment's key, made by whichever instance first needs it."""
+    document = directory.read(KEY_DOCUMENT_ID)
+    if document is None:
         candidate = {"id": KEY_DOCUMENT_ID, "type": "secret", "key": secrets.token_hex(32)}
         try:
-            document = container.create_item(candidate)
-        except CosmosResourceExistsError:
-            document = container.read_item(KEY_DOCUMENT_ID, KEY_DOCUMENT_ID)
+            document = directory.create(candidate)
+        except AlreadyExistsError:
+            document = directory.read(KEY_DOCUMENT_ID)
+    if document is None:
+        raise MissingError(KEY_DOCUMENT_ID)
     return bytes.fromhex(str(document["key"]))
 
 

@@ -3,12 +3,11 @@
 A counter is one small document per limit, caller and window in the directory container
 (partitioned by ``/id``, so every operation on it is a point operation), with the id
 ``ratelimit:<limit>:<who>:<window index>`` and a TTL of two windows. It is counted with a
-Cosmos DB patch ``incr``, which the database applies atomically and which returns the count
-after it: one request per count, no read first, and no two racing requests ever see the same
-count. (A read followed by a conditional replace also never loses a count, but under a race
-the losers must read and try again, and a limit checked on the read lets racers through.) The
-first count of a window finds no document (404) and creates it; a racing creator's 409 means
-patching again.
+Cosmos DB patch ``incr`` (``shared.adapters.cosmos_directory.CosmosCounters``), which the
+database applies atomically and which returns the count after it: one request per count, no
+read first, and no two racing requests ever see the same count. (A read followed by a
+conditional replace also never loses a count, but under a race the losers must read and try
+again, and a limit checked on the read lets racers through.)
 
 ``RateLimiter.spend`` decides; it is the one mechanism, whatever is limited:
 
@@ -34,48 +33,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
 
 from cachetools import LRUCache
 
-from shared.errors import DependencyUnavailableError, TooManyRequestsError
-
-if TYPE_CHECKING:
-    from azure.cosmos import ContainerProxy
+from shared.errors import TooManyRequestsError
+from shared.ports.directory import Counters
 
 CALLERS_TRACKED = 65_536
-CREATE_ATTEMPTS = 3
 
-
-class Counters(Protocol):
-    def add(self, counter_id: str, amount: int, ttl_seconds: int) -> int:
-        """Add ``amount`` to the counter (created at 0 if missing); the count after, atomically."""
-        ...
-
-
-class CosmosCounters:
-    """Counters in a container partitioned by ``/id`` (the directory container)."""
-
-    def __init__(self, container: ContainerProxy) -> None:
-        self._container = container
-
-    def add(self, counter_id: str, amount: int, ttl_seconds: int) -> int:
-        from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
-
-        increment = [{"op": "incr", "path": "/count", "value": amount}]
-        for _ in range(CREATE_ATTEMPTS):
-            try:
-                patched = self._container.patch_item(counter_id, counter_id, increment)
-                return int(patched["count"])
-            except CosmosResourceNotFoundError:
-                pass
-            document = {"id": counter_id, "type": "ratelimit", "count": amount, "ttl": ttl_seconds}
-            try:
-                self._container.create_item(document)
-                return amount
-            except CosmosResourceExistsError:
-                continue
-        raise DependencyUnavailableError("The rate limit counter", retry_after_seconds=1)
+__all__ = ["Allowance", "Counters", "MemoryCounters", "RateLimitedError", "RateLimiter"]
 
 
 class MemoryCounters:

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from shared.adapters.faults import BLOB_STORAGE, translated
+from shared.ports.media import SignedUrl
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient, UserDelegationKey
@@ -21,12 +23,6 @@ if TYPE_CHECKING:
 CLOCK_SKEW = timedelta(minutes=5)
 DELEGATION_KEY_LIFETIME = timedelta(hours=24)
 DELEGATION_KEY_MARGIN = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class SignedUrl:
-    url: str
-    expires_at: datetime
 
 
 class BlobLinks:
@@ -104,6 +100,7 @@ class BlobLinks:
                 or self._key_expiry - DELEGATION_KEY_MARGIN < expiry
             ):
                 key_expiry = now + DELEGATION_KEY_LIFETIME
-                self._key = self.service.get_user_delegation_key(now - CLOCK_SKEW, key_expiry)
+                with translated(BLOB_STORAGE):
+                    self._key = self.service.get_user_delegation_key(now - CLOCK_SKEW, key_expiry)
                 self._key_expiry = key_expiry
             return self._key

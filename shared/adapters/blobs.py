@@ -13,11 +13,11 @@ from shared.settings import Settings
 from shared.storage_layout import BLOB_CONTAINERS
 
 if TYPE_CHECKING:
-    from azure.storage.blob import BlobServiceClient
+    from azure.storage.blob import BlobServiceClient as BlobServiceClient
 
 
 def build_blob_service(settings: Settings) -> BlobServiceClient:
-    from azure.storage.blob import BlobServiceClient
+    from azure.storage.blob import BlobServiceClient as BlobServiceClient
 
     options: dict[str, Any] = {
         "connection_timeout": settings.storage_connect_timeout_seconds,

@@ -21,7 +21,9 @@ from shared.settings import Settings
 from shared.storage_layout import COSMOS_CONTAINERS
 
 if TYPE_CHECKING:
-    from azure.cosmos import CosmosClient, DatabaseProxy
+    from azure.cosmos import ContainerProxy as ContainerProxy
+    from azure.cosmos import CosmosClient as CosmosClient
+    from azure.cosmos import DatabaseProxy as DatabaseProxy
 
 RETRY_BACKOFF_MAX_SECONDS = 2
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from shared.media.errors import MediaRejectedError, TranscriptionError
 from shared.media.ffmpeg import Ffmpeg
@@ -48,16 +48,13 @@ from shared.media.recordings import (
 from shared.media.sinks import DerivativeSink
 from shared.media.sniff import check_declared_type
 from shared.media.transcription import TranscriptionEngine
+from shared.ports.media import Readable
 
 log = logging.getLogger("familystory.media")
 
 COPY_CHUNK_BYTES = 1024 * 1024
 HASH_CHUNK_BYTES = 1024 * 1024
 UNEXPECTED_FAILURE = "The file could not be processed: it may be damaged."
-
-
-class Readable(Protocol):
-    def read(self, size: int, /) -> bytes: ...
 
 
 @dataclass(frozen=True)

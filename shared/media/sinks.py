@@ -1,23 +1,17 @@
-"""Where derivatives go. The function app writes to the ``derivatives`` blob container; tests
-and local tools keep them in memory or in a folder."""
+"""Where derivatives go. The function app writes to the ``derivatives`` blob container
+(``shared.adapters.blob_media.ContainerSink``); tests and local tools keep them in memory or in
+a folder."""
 
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import BinaryIO
 
-if TYPE_CHECKING:
-    from azure.storage.blob import ContainerClient
+from shared.ports.media import DerivativeSink
 
-UPLOAD_CONCURRENCY = 2
-
-
-class DerivativeSink(Protocol):
-    """Stores one derivative under ``name``, replacing any earlier one of that name."""
-
-    def write(self, name: str, content_type: str, data: BinaryIO, length: int) -> None: ...
+__all__ = ["DerivativeSink", "DirectorySink", "MemorySink", "StoredDerivative"]
 
 
 @dataclass(frozen=True)
@@ -52,22 +46,3 @@ class DirectorySink:
         with target.open("wb") as output:
             shutil.copyfileobj(data, output)
         self.content_types[name] = content_type
-
-
-class ContainerSink:
-    """Uploads each derivative to a blob container, streaming it in blocks."""
-
-    def __init__(self, container: ContainerClient) -> None:
-        self.container = container
-
-    def write(self, name: str, content_type: str, data: BinaryIO, length: int) -> None:
-        from azure.storage.blob import ContentSettings
-
-        self.container.upload_blob(
-            name,
-            data,
-            length=length,
-            overwrite=True,
-            content_settings=ContentSettings(content_type=content_type),
-            max_concurrency=UPLOAD_CONCURRENCY,
-        )

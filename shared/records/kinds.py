@@ -17,12 +17,14 @@ from shared.errors import PayloadTooLargeError, ValidationError
 if TYPE_CHECKING:
     from shared.models import InputModel
     from shared.records.models import RecordOut
+    from shared.settings import Settings
 
-Check = Callable[[Mapping[str, Any]], None]
+Check = Callable[[Mapping[str, Any], "Settings"], None]
+"""A rule a record of the kind must keep, given the app's settings (a size limit, say)."""
 Prepare = Callable[[Mapping[str, Any] | None, dict[str, Any], Mapping[str, str]], None]
 
 
-def _visit_times(document: Mapping[str, Any]) -> None:
+def _visit_times(document: Mapping[str, Any], settings: Settings) -> None:
     if str(document["endsAt"]) <= str(document["startsAt"]):
         raise ValidationError.at(
             ("body", "endsAt"), "ends_before_start", "A visit must end after it starts."
@@ -30,7 +32,7 @@ def _visit_times(document: Mapping[str, Any]) -> None:
 
 
 def _unique_ids(field_name: str) -> Check:
-    def check(document: Mapping[str, Any]) -> None:
+    def check(document: Mapping[str, Any], settings: Settings) -> None:
         ids = [item["id"] for item in document.get(field_name) or []]
         if len(ids) != len(set(ids)):
             raise ValidationError.at(("body", field_name), "duplicate_id", "Ids must be unique.")
@@ -59,10 +61,9 @@ def _as_stored(document: Mapping[str, Any]) -> dict[str, Any]:
     return dict(document)
 
 
-def _media_slot(document: Mapping[str, Any]) -> None:
+def _media_slot(document: Mapping[str, Any], settings: Settings) -> None:
     """An upload slot names an accepted content type for its kind and fits the kind's limit."""
     from shared.media.policy import ALLOWED_CONTENT_TYPES, KIND_NAMES, human_size
-    from shared.settings import get_settings
 
     kind = document["kind"]
     if document["contentType"] not in ALLOWED_CONTENT_TYPES[kind]:
@@ -74,7 +75,6 @@ def _media_slot(document: Mapping[str, Any]) -> None:
         )
     if document.get("status", "awaiting_upload") != "awaiting_upload":
         return
-    settings = get_settings()
     limit = {
         "photo": settings.media_photo_max_bytes,
         "audio": settings.media_audio_max_bytes,
@@ -84,7 +84,7 @@ def _media_slot(document: Mapping[str, Any]) -> None:
         raise PayloadTooLargeError(f"{KIND_NAMES[kind]} can be at most {human_size(limit)}.")
 
 
-def _transcript_approvable(document: Mapping[str, Any]) -> None:
+def _transcript_approvable(document: Mapping[str, Any], settings: Settings) -> None:
     if (
         document.get("transcriptApproved")
         and (document.get("transcript") or {}).get("status") != "draft"

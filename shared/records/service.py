@@ -20,12 +20,10 @@ from shared.access import (
     Caller,
     FamilyAccess,
     can_see,
-    family_filter,
     family_may_see,
     reject_fields,
     require_author,
 )
-from shared.composition import Runtime
 from shared.errors import (
     ConflictError,
     ForbiddenError,
@@ -35,11 +33,13 @@ from shared.errors import (
 )
 from shared.ids import canonical_id, new_id
 from shared.models import InputModel
+from shared.ports.errors import AlreadyExistsError, VersionMismatchError
+from shared.ports.records import Listing
+from shared.ports.runtime import Runtime
 from shared.query import bounded_integer
+from shared.records.family_access import access_family
 from shared.records.kinds import Kind
 from shared.records.store import (
-    AlreadyExistsError,
-    VersionMismatchError,
     content_hash,
     etag_matches,
     now_iso,
@@ -48,7 +48,6 @@ from shared.records.store import (
     with_history,
 )
 from shared.records.versions import keep_version, settled
-from shared.services.callers import access_family
 from shared.validation import validate
 
 MAX_LIMIT = 100
@@ -166,7 +165,7 @@ class RecordService:
             document["visibility"] = kind.staff_visibility if access.is_staff else "family"
         document["everShared"] = shared_with_family(document)
         for check in kind.checks:
-            check(document)
+            check(document, self.runtime.settings)
         try:
             self.check_references(access, kind, document)
         except ValidationError:
@@ -238,32 +237,36 @@ class RecordService:
         limit: int,
         token: str | None,
         filters: Mapping[str, str] | None = None,
-        extra_where: tuple[str, dict[str, Any]] | None = None,
+        extra: Mapping[str, Any] | None = None,
         access: FamilyAccess | None = None,
     ) -> Listed:
+        """A page of the kind's records the caller may see; ``filters`` are the kind's query
+        filters, ``extra`` further fields that must match."""
         access = access or self.access(caller, family_id, kind)
-        where, parameters = family_filter(access)
-        clauses = [f"c.type = '{kind.record_type}'", where]
-        for name, value in (filters or {}).items():
-            if name in kind.filters and value is not None:
-                clauses.append(f"c.{name} = @{name}")
-                parameters[f"@{name}"] = value
-        if extra_where:
-            clauses.append(extra_where[0])
-            parameters.update(extra_where[1])
+        equal = {
+            name: value
+            for name, value in (filters or {}).items()
+            if name in kind.filters and value is not None
+        }
+        equal.update(extra or {})
         scope = "|".join(
             [
                 "list",
                 kind.record_type,
                 access.family_id,
                 caller.principal.key,
-                *[f"{k}={v}" for k, v in sorted(parameters.items())],
+                *[f"@{k}={v}" for k, v in sorted(equal.items())],
             ]
         )
         continuation = self.runtime.signer.open(scope, token)["c"] if token else None
-        page = self.store.query_page(
-            access.family_id, " AND ".join(clauses), parameters, kind.order, limit, continuation
+        listing = Listing(
+            family_id=access.family_id,
+            record_type=kind.record_type,
+            family_view=not access.is_staff,
+            equal=tuple(equal.items()),
+            newest_first=kind.newest_first,
         )
+        page = self.store.list_page(listing, limit, continuation)
         following = (
             self.runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
         )
@@ -307,16 +310,10 @@ class RecordService:
 
     def cascade_visibility(self, access: FamilyAccess, target: Mapping[str, Any]) -> None:
         """Comments share their target's visibility; keep them in step when it changes."""
-        query = (
-            "SELECT * FROM c WHERE c.familyId = @familyId AND c.type = 'comment' "
-            "AND c.targetId = @targetId AND c.visibility != @visibility"
+        comments = self.store.comments_shown_otherwise(
+            access.family_id, str(target["id"]), target.get("visibility")
         )
-        parameters = {
-            "@familyId": access.family_id,
-            "@targetId": target["id"],
-            "@visibility": target.get("visibility"),
-        }
-        for comment in self.store.query_all(query, parameters, family_id=access.family_id):
+        for comment in comments:
             self.align_comment(comment)
 
     def align_comment(self, comment: dict[str, Any]) -> dict[str, Any]:
@@ -356,7 +353,7 @@ class RecordService:
         candidate = {alias: view[alias] for alias in aliases if alias in view and alias != "id"}
         validate(kind.create, candidate, ("body",))
         for check in kind.checks:
-            check(merged)
+            check(merged, self.runtime.settings)
 
     def check_references(
         self,

@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.access import ALWAYS_VISIBLE_TO_FAMILY
-from shared.records.store import SYSTEM_FIELDS, RecordStore, now_iso, version_of
+from shared.ports.errors import AlreadyExistsError
+from shared.ports.records import RecordStore
+from shared.records.store import SYSTEM_FIELDS, now_iso, version_of
 
 SETTLE_AFTER = timedelta(hours=24)
 NAMESPACE = uuid.UUID("0d3f9b1e-7c2a-5b84-a6e1-93c4f5d2e871")
@@ -43,8 +45,6 @@ def keep_version(
     store: RecordStore, current: Mapping[str, Any], actor: Mapping[str, str], now: datetime
 ) -> None:
     """Store ``current`` as a superseded version (idempotent)."""
-    from shared.records.store import AlreadyExistsError
-
     version = version_of(current)
     moment = now_iso(now)
     document = {

@@ -18,6 +18,7 @@ Statuses:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
@@ -155,3 +156,13 @@ class Claim(_Model):
     def document(self) -> dict[str, object]:
         """The JSON document stored for this claim (camelCase, RFC 3339 times)."""
         return self.model_dump(mode="json", by_alias=True)
+
+
+HIDDEN_FIELDS = frozenset({"deleted"})
+
+
+def present_notification(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored claim as staff see it: no message text is ever stored, so none is shown."""
+    claim = Claim.model_validate(dict(document))
+    shown = {k: v for k, v in claim.document().items() if k not in HIDDEN_FIELDS}
+    return {**shown, "version": str(document.get("_etag", "")).strip('"')}

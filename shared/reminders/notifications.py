@@ -17,18 +17,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.access import Caller
-from shared.composition import Runtime
 from shared.errors import ForbiddenError
+from shared.ports.records import Listing
+from shared.ports.runtime import Runtime
+from shared.records.family_access import access_family
 from shared.records.service import Listed
-from shared.records.store import version_of
 from shared.reminders.delivery import record_delivery_report
-from shared.reminders.models import NOTIFICATION_TYPE, Claim
+from shared.reminders.models import NOTIFICATION_TYPE, Claim, present_notification
 from shared.reminders.service import ReminderConfig, ReminderService, RunReport
-from shared.reminders.sources import CosmosMemberSource, CosmosVisitSource
-from shared.services.callers import access_family
 
-NEWEST_FIRST = "c.createdAt DESC, c.id DESC"
-HIDDEN_FIELDS = frozenset({"deleted"})
+__all__ = [
+    "list_notifications",
+    "present_notification",
+    "record_delivery_event",
+    "reminder_config",
+    "reminder_service",
+    "run_reminders",
+]
 
 
 def reminder_config(runtime: Runtime) -> ReminderConfig:
@@ -43,8 +48,8 @@ def reminder_config(runtime: Runtime) -> ReminderConfig:
 
 def reminder_service(runtime: Runtime) -> ReminderService:
     return ReminderService(
-        visits=CosmosVisitSource.from_database(runtime.database),
-        members=CosmosMemberSource.from_database(runtime.database),
+        visits=runtime.visits,
+        members=runtime.members,
         claims=runtime.claim_store,
         sender=runtime.sms_sender,
         templates=runtime.sms_templates,
@@ -70,15 +75,8 @@ def list_notifications(
         raise ForbiddenError("Only staff see the family's notifications.")
     scope = f"list|{NOTIFICATION_TYPE}|{access.family_id}|{caller.principal.key}"
     continuation = runtime.signer.open(scope, token)["c"] if token else None
-    page = runtime.records.query_page(
-        access.family_id, f"c.type = '{NOTIFICATION_TYPE}'", {}, NEWEST_FIRST, limit, continuation
-    )
+    claims = Listing(family_id=access.family_id, record_type=NOTIFICATION_TYPE, live=False)
+    page = runtime.records.list_page(claims, limit, continuation)
     following = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
     runtime.audit.record(caller, "list", access.family_id, NOTIFICATION_TYPE, None)
     return Listed(page.items, following)
-
-
-def present_notification(document: Mapping[str, Any]) -> dict[str, Any]:
-    claim = Claim.model_validate(dict(document))
-    shown = {k: v for k, v in claim.document().items() if k not in HIDDEN_FIELDS}
-    return {**shown, "version": version_of(document)}

@@ -39,20 +39,20 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from shared.audit_chain import verify_chain
-from shared.composition import Runtime
-from shared.records.store import VersionMismatchError, now_iso
+from shared.ports.errors import AlreadyExistsError, StorageError, VersionMismatchError
+from shared.ports.runtime import Runtime
+from shared.records.family_access import forget_family
+from shared.records.store import now_iso
+from shared.retention.purge import purge_tombstones
 from shared.retention.service import retention
-from shared.services.callers import forget_family
-from shared.storage_layout import AUDIT, BLOB_CONTAINERS, DISPOSALS, RECORDS
-
-if TYPE_CHECKING:
-    from azure.cosmos import ContainerProxy
+from shared.sign_ins import family_sign_ins, unlink_family
+from shared.storage_layout import BLOB_CONTAINERS
 
 log = logging.getLogger("familystory.retention")
 
@@ -85,6 +85,14 @@ def _no_checkpoint(family_id: str, stage: str, deleted: int) -> None:
     return None
 
 
+class Partition(Protocol):
+    """A store of one partition per family: the records, or the audit events."""
+
+    def ids_page(self, family_id: str, limit: int, keep: str | None = None) -> list[str]: ...
+
+    def delete(self, family_id: str, record_id: str, /) -> bool: ...
+
+
 class Disposer:
     """``checkpoint(family_id, stage, deleted)`` is called after each batch of deletions (tests
     use it to stop a run midway, as a crash would)."""
@@ -99,38 +107,25 @@ class Disposer:
         self.runtime = runtime
         self.batch_size = batch_size
         self.checkpoint = checkpoint
-        self.records = runtime.database.get_container_client(RECORDS.name)
-        self.audit = runtime.database.get_container_client(AUDIT.name)
-        self.disposals = runtime.database.get_container_client(DISPOSALS.name)
+        self.records = runtime.records
+        self.audit = runtime.audit_store
+        self.disposals = runtime.disposals
+        self.blobs = runtime.media_blobs
 
     def run(self) -> DisposalReport:
-        from shared.retention.purge import purge_tombstones
-
         report = DisposalReport()
         now = self.runtime.clock()
         handled: set[str] = set()
-        for family in self._query(
-            self.records,
-            "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = false "
-            "AND IS_STRING(c.retainUntil) AND c.retainUntil < @today",
-            {"@today": now.date().isoformat()},
-        ):
+        for family in self.records.families_past_retention(now.date()):
             self._withdraw(family, now, report)
-        for family in self._query(
-            self.records,
-            "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = true "
-            "AND IS_STRING(c.disposal.destroyAfter) AND c.disposal.destroyAfter <= @now",
-            {"@now": now_iso(now)},
-        ):
+        for family in self.records.families_to_destroy(now_iso(now)):
             handled.add(str(family["id"]))
             self._destroy(str(family["id"]), family, report)
-        for certificate in self._query(
-            self.disposals, "SELECT * FROM c WHERE c.status = 'destroying'", {}
-        ):
+        for certificate in self.disposals.in_progress():
             if str(certificate["id"]) not in handled:
                 report.resumed += 1
                 self._destroy(str(certificate["id"]), None, report)
-        report.tombstones_purged = purge_tombstones(self.runtime, now)
+        report.tombstones_purged = purge_tombstones(self.records, self.runtime.settings, now)
         log.info("disposal run: %s", report.as_dict(), extra=report.as_dict())
         return report
 
@@ -178,8 +173,6 @@ class Disposer:
     def _destroy(
         self, family_id: str, family: dict[str, Any] | None, report: DisposalReport
     ) -> None:
-        from azure.core.exceptions import AzureError
-
         try:
             certificate = self._certificate(family_id, family)
             if certificate is None or certificate.get("status") == "complete":
@@ -190,7 +183,7 @@ class Disposer:
             self._delete_partition(self.audit, family_id, "audit")
             self._delete_ids(self.records, family_id, [family_id], "family")
             complete = self._complete(certificate)
-        except AzureError:
+        except StorageError:
             report.failed += 1
             log.exception("disposal of a family failed; the next run resumes it")
             return
@@ -203,12 +196,7 @@ class Disposer:
     def _certificate(
         self, family_id: str, family: Mapping[str, Any] | None
     ) -> dict[str, Any] | None:
-        from azure.cosmos.exceptions import CosmosResourceExistsError, CosmosResourceNotFoundError
-
-        try:
-            existing: dict[str, Any] = self.disposals.read_item(family_id, family_id)
-        except CosmosResourceNotFoundError:
-            existing = {}
+        existing = self.disposals.read(family_id) or {}
         if existing or family is None:
             return existing or None
         note = family.get("disposal") or {}
@@ -239,19 +227,16 @@ class Disposer:
             "by": DISPOSAL_ACTOR,
         }
         try:
-            created: dict[str, Any] = self.disposals.create_item(certificate)
-        except CosmosResourceExistsError:
-            created = self.disposals.read_item(family_id, family_id)
-        return created
+            return self.disposals.create(certificate)
+        except AlreadyExistsError:
+            return self.disposals.read(family_id)
 
     def _complete(self, certificate: dict[str, Any]) -> bool:
-        from azure.core import MatchConditions
-
         family_id = str(certificate["id"])
         blobs, _ = self._count_blobs(family_id)
         remaining = {
             "records": sum(self._count_types(family_id).values()),
-            "auditEvents": self._count(self.audit, family_id),
+            "auditEvents": self.audit.count(family_id),
             "blobs": sum(blobs.values()),
         }
         body = {k: v for k, v in certificate.items() if not k.startswith("_")}
@@ -260,12 +245,7 @@ class Disposer:
             "completedAt": now_iso(self.runtime.clock()),
             "remaining": remaining,
         }
-        self.disposals.replace_item(
-            family_id,
-            body,
-            etag=certificate["_etag"],
-            match_condition=MatchConditions.IfNotModified,
-        )
+        self.disposals.replace(body, str(certificate["_etag"]))
         done = not any(remaining.values())
         log.log(
             logging.INFO if done else logging.WARNING,
@@ -275,125 +255,57 @@ class Disposer:
         return done
 
     def _linked_identities(self, family_id: str) -> list[dict[str, Any]]:
-        from shared.services.family_links import family_sign_ins
-
-        return family_sign_ins(self.runtime, family_id)
+        return family_sign_ins(self.runtime.directory, family_id)
 
     def _unlink_members(self, family_id: str) -> None:
         """Take the family out of every sign-in linked to it (directory), whichever member
         each is linked to; a link left with no family would stay harmless."""
-        from shared.services.family_links import unlink_family
-
-        unlink_family(self.runtime, family_id)
+        unlink_family(self.runtime.directory, family_id)
         self.checkpoint(family_id, "links", 0)
 
     def _delete_partition(
-        self, container: ContainerProxy, family_id: str, stage: str, keep: str | None = None
+        self, partition: Partition, family_id: str, stage: str, keep: str | None = None
     ) -> None:
         """Delete the family's documents a batch at a time, always re-reading the first batch,
         so the loop ends exactly when nothing (but ``keep``) is left."""
-        query = "SELECT VALUE c.id FROM c WHERE c.familyId = @familyId"
-        parameters: dict[str, Any] = {"@familyId": family_id}
-        if keep is not None:
-            query += " AND c.id != @keep"
-            parameters["@keep"] = keep
         while True:
-            pages: Any = container.query_items(
-                query,
-                parameters=[{"name": k, "value": v} for k, v in parameters.items()],
-                partition_key=family_id,
-                max_item_count=self.batch_size,
-            ).by_page()
-            batch = [str(row) for row in next(pages, [])]
+            batch = partition.ids_page(family_id, self.batch_size, keep)
             if not batch:
                 return
-            self._delete_ids(container, family_id, batch, stage)
+            self._delete_ids(partition, family_id, batch, stage)
 
-    def _delete_ids(
-        self, container: ContainerProxy, family_id: str, ids: list[str], stage: str
-    ) -> None:
-        from azure.cosmos.exceptions import CosmosResourceNotFoundError
-
+    def _delete_ids(self, partition: Partition, family_id: str, ids: list[str], stage: str) -> None:
         for record_id in ids:
-            try:
-                container.delete_item(record_id, partition_key=family_id)
-            except CosmosResourceNotFoundError:
-                continue
+            partition.delete(family_id, record_id)
         self.checkpoint(family_id, stage, len(ids))
 
     def _delete_blobs(self, family_id: str) -> None:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        for name in BLOB_CONTAINERS:
-            container = self.runtime.blob_service.get_container_client(name)
+        for container in BLOB_CONTAINERS:
             batch: list[str] = []
-            for blob in container.list_blobs(name_starts_with=f"{family_id}/"):
-                batch.append(str(blob.name))
+            for blob in self.blobs.family_blobs(container, family_id):
+                batch.append(blob.name)
                 if len(batch) == self.batch_size:
-                    self._delete_blob_batch(container, family_id, batch, ResourceNotFoundError)
+                    self._delete_blob_batch(container, family_id, batch)
                     batch = []
             if batch:
-                self._delete_blob_batch(container, family_id, batch, ResourceNotFoundError)
+                self._delete_blob_batch(container, family_id, batch)
 
-    def _delete_blob_batch(
-        self, container: Any, family_id: str, names: list[str], missing: type[Exception]
-    ) -> None:
+    def _delete_blob_batch(self, container: str, family_id: str, names: list[str]) -> None:
         for name in names:
-            try:
-                container.delete_blob(name, delete_snapshots="include")
-            except missing:
-                continue
+            self.blobs.delete_blob(container, name)
         self.checkpoint(family_id, "blobs", len(names))
 
     # --- counting -----------------------------------------------------------------------------
 
     def _count_types(self, family_id: str) -> Counter[str]:
-        counts: Counter[str] = Counter()
-        for record_type in self._query(
-            self.records,
-            "SELECT VALUE c.type FROM c WHERE c.familyId = @familyId",
-            {"@familyId": family_id},
-            family_id,
-        ):
-            counts[str(record_type)] += 1
-        return counts
-
-    def _count(self, container: ContainerProxy, family_id: str) -> int:
-        rows: list[Any] = list(
-            container.query_items(
-                "SELECT VALUE COUNT(1) FROM c WHERE c.familyId = @familyId",
-                parameters=[{"name": "@familyId", "value": family_id}],
-                partition_key=family_id,
-            )
-        )
-        return int(rows[0]) if rows else 0
+        return Counter(self.records.record_types(family_id))
 
     def _count_blobs(self, family_id: str) -> tuple[dict[str, int], int]:
         counts: dict[str, int] = {}
         size = 0
-        for name in BLOB_CONTAINERS:
-            container = self.runtime.blob_service.get_container_client(name)
-            counts[name] = 0
-            for blob in container.list_blobs(name_starts_with=f"{family_id}/"):
-                counts[name] += 1
-                size += int(blob.size or 0)
+        for container in BLOB_CONTAINERS:
+            counts[container] = 0
+            for blob in self.blobs.family_blobs(container, family_id):
+                counts[container] += 1
+                size += blob.size
         return counts, size
-
-    def _query(
-        self,
-        container: ContainerProxy,
-        query: str,
-        parameters: Mapping[str, Any],
-        partition_key: str | None = None,
-    ) -> Iterator[Any]:
-        scope: dict[str, Any] = (
-            {"partition_key": partition_key}
-            if partition_key is not None
-            else {"enable_cross_partition_query": True}
-        )
-        yield from container.query_items(
-            query,
-            parameters=[{"name": k, "value": v} for k, v in parameters.items()],
-            max_item_count=self.batch_size,
-            **scope,
-        )

@@ -17,41 +17,27 @@ is disposed of, when it is destroyed with everything else.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from shared.composition import Runtime
-from shared.storage_layout import RECORDS
+if TYPE_CHECKING:
+    from shared.ports.records import RecordStore
+    from shared.settings import Settings
 
 MARGIN_SECONDS = 86_400
-PAGE_SIZE = 100
 
 
-def purge_tombstones(runtime: Runtime, now: datetime) -> int:
-    from azure.cosmos.exceptions import CosmosResourceNotFoundError
-
-    settings = runtime.settings
+def purge_tombstones(records: RecordStore, settings: Settings, now: datetime) -> int:
     lifetime = settings.sync_tombstone_days * 86_400 + settings.sync_overlap_seconds
     cutoff = int(now.timestamp()) - lifetime - MARGIN_SECONDS
-    container = runtime.database.get_container_client(RECORDS.name)
-    rows: Any = container.query_items(
-        "SELECT c.id, c.familyId FROM c WHERE c.deleted = true AND c.deletedAsDraft = true "
-        "AND c.type != 'family' AND c._ts < @cutoff",
-        parameters=[{"name": "@cutoff", "value": cutoff}],
-        enable_cross_partition_query=True,
-        max_item_count=PAGE_SIZE,
-    )
     held: dict[str, bool] = {}
     purged = 0
-    for row in rows:
+    for row in records.purgeable_tombstones(cutoff):
         family_id = str(row["familyId"])
         if family_id not in held:
-            family = runtime.records.read(family_id, family_id)
+            family = records.read(family_id, family_id)
             held[family_id] = family is None or bool(family.get("legalHold"))
         if held[family_id]:
             continue
-        try:
-            container.delete_item(row["id"], partition_key=family_id)
-        except CosmosResourceNotFoundError:
-            continue
-        purged += 1
+        if records.delete(family_id, str(row["id"])):
+            purged += 1
     return purged

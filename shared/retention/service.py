@@ -19,27 +19,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.composition import Runtime
-from shared.records.store import VersionMismatchError
+from shared.ports.errors import VersionMismatchError
+from shared.ports.runtime import Runtime
+from shared.records.family_access import forget_family
 from shared.retention.rules import Retention, add_years, brings_forward, retention_for
-from shared.services.callers import forget_family
 
 FAMILY_FIELDS = frozenset({"retentionClass", "closedAt", "adoptionOrderAt"})
 MEMBER_FIELDS = frozenset({"child", "dateOfBirth", "dateOfDeath"})
 REFRESH_RETRIES = 5
 
 
-def members_of(runtime: Runtime, family_id: str) -> list[dict[str, Any]]:
-    return runtime.records.query_all(
-        "SELECT c.id, c.child, c.dateOfBirth, c.dateOfDeath, c.deleted FROM c "
-        "WHERE c.familyId = @familyId AND c.type = 'member' AND c.deleted = false",
-        {"@familyId": family_id},
-        family_id=family_id,
-    )
-
-
 def retention(runtime: Runtime, family: Mapping[str, Any]) -> Retention:
-    members = members_of(runtime, str(family["id"]))
+    members = runtime.records.members(str(family["id"]))
     return retention_for(family, members, runtime.settings.retention_default_years)
 
 
@@ -49,7 +40,7 @@ def brings_disposal_near(
     """Whether writing ``member`` (new or changed) would keep the family's records for less time
     than now, ending within ``RETENTION_DEFAULT_YEARS`` of today."""
     years = runtime.settings.retention_default_years
-    members = members_of(runtime, str(family["id"]))
+    members = runtime.records.members(str(family["id"]))
     before = retention_for(family, members, years).retain_until
     others = [m for m in members if m.get("id") != member.get("id")]
     after = retention_for(family, [*others, member], years).retain_until

@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from shared.access import Caller, crosses_teams, require_team_move, require_team_staff
-from shared.composition import Runtime
 from shared.directory import staff_profile_id
 from shared.errors import ValidationError
+from shared.ports.runtime import Runtime
 
 
 def check_allocation(
@@ -62,10 +62,4 @@ def staff_entry(runtime: Runtime, oid: str) -> dict[str, Any] | None:
 
 
 def team_known(runtime: Runtime, team_id: str) -> bool:
-    rows = runtime.directory.container.query_items(
-        "SELECT c.id FROM c WHERE c.type = 'staff' AND ARRAY_CONTAINS(c.teamIds, @team)",
-        parameters=[{"name": "@team", "value": team_id}],
-        enable_cross_partition_query=True,
-        max_item_count=1,
-    )
-    return next(iter(rows), None) is not None
+    return runtime.directory.team_has_staff(team_id)

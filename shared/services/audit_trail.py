@@ -6,10 +6,9 @@ from typing import Any
 
 from shared.access import Caller, FamilyAccess
 from shared.audit_chain import verify_chain
-from shared.composition import Runtime
 from shared.errors import ForbiddenError
-from shared.services.callers import access_family
-from shared.storage_layout import AUDIT
+from shared.ports.runtime import Runtime
+from shared.records.family_access import access_family
 
 MANAGERS = ("TeamManager", "HeadOfService")
 
@@ -23,7 +22,6 @@ def require_manager(access: FamilyAccess, what: str) -> None:
 def verify_family_audit(runtime: Runtime, caller: Caller, family_id: str) -> dict[str, Any]:
     access = access_family(runtime, caller, family_id, "audit")
     require_manager(access, "verify the audit trail")
-    container = runtime.database.get_container_client(AUDIT.name)
-    report = verify_chain(container, access.family_id)
+    report = verify_chain(runtime.audit_store, access.family_id)
     runtime.audit.record(caller, "verify", access.family_id, "audit", None)
     return report.as_dict()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from shared.access import Caller, FamilyAccess, can_see, manages, reject_fields
-from shared.composition import Runtime
 from shared.errors import ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
 from shared.ids import canonical_id, new_id
+from shared.ports.runtime import Runtime
 from shared.records import models
+from shared.records.family_access import access_family
 from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEDIA, MEMBER, NOTE, Kind
 from shared.records.service import Created, Listed, RecordService, fields_of, new_fields, present
 from shared.retention.service import MEMBER_FIELDS, brings_disposal_near, refresh_retention
-from shared.services.callers import access_family
 
 MEMBER_SELF_FIELDS = {"smsReminders", "phone"}
 NEARER_DISPOSAL = (
@@ -22,15 +22,23 @@ NEARER_DISPOSAL = (
 APPEND_RETRIES = 5
 
 
-def present_for(access: FamilyAccess, kind: Kind, document: dict[str, Any]) -> dict[str, Any]:
+def present_for(
+    access: FamilyAccess,
+    kind: Kind,
+    document: dict[str, Any],
+    runtime: Runtime | None = None,
+) -> dict[str, Any]:
     """A record as this caller may see it: family members never see others' phone numbers,
-    nor a transcript staff have not approved; ready media carry short-lived links."""
+    nor a transcript staff have not approved; ready media carry short-lived links, issued
+    through ``runtime``.
+
+    The edge calls this without ``runtime`` (its call predates it); for media, that one call
+    path still finds the process's runtime at the composition root."""
     shown = present(kind, document)
     if kind is MEDIA:
-        from shared.composition import get_runtime
         from shared.services.media import media_view
 
-        return media_view(get_runtime(), access, shown, document)
+        return media_view(runtime or _edge_runtime(), access, shown, document)
     if kind is MEMBER:
         shown["linked"] = bool(document.get("identity"))
         if not access.is_staff and document["id"] != access.member_id:
@@ -42,6 +50,12 @@ def present_for(access: FamilyAccess, kind: Kind, document: dict[str, Any]) -> d
         shown["disputes"] = own_disputes(access, shown["disputes"])
         shown["disputed"] = bool(shown["disputes"])
     return shown
+
+
+def _edge_runtime() -> Runtime:
+    from shared.composition import get_runtime
+
+    return get_runtime()
 
 
 # --- Members ----------------------------------------------------------------------------------
@@ -162,13 +176,8 @@ def list_comments(
     service = RecordService(runtime)
     access = service.access(caller, family_id, COMMENT)
     target = comment_target(service, access, target_type, target_id)
-    condition = (
-        "c.targetType = @targetType AND c.targetId = @targetId",
-        {"@targetType": target_type, "@targetId": target["id"]},
-    )
-    return service.list(
-        caller, COMMENT, family_id, limit, token, extra_where=condition, access=access
-    )
+    on_target = {"targetType": target_type, "targetId": target["id"]}
+    return service.list(caller, COMMENT, family_id, limit, token, extra=on_target, access=access)
 
 
 # --- Agenda items -----------------------------------------------------------------------------

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.access import Caller, FamilyAccess
-from shared.composition import Runtime
 from shared.errors import ConflictError, ForbiddenError, PreconditionFailedError
 from shared.ids import new_id
+from shared.ports.records import Listing
+from shared.ports.runtime import Runtime
 from shared.records.kinds import NOTE
 from shared.records.models import DisputeIn
 from shared.records.service import Listed, RecordService
@@ -81,19 +82,15 @@ def list_versions(
         raise ForbiddenError("Only staff see a note's earlier versions.")
     scope = f"versions|{access.family_id}|{note['id']}|{caller.principal.key}"
     continuation = runtime.signer.open(scope, token)["c"] if token else None
-    page = runtime.records.query_page(
-        access.family_id,
-        "c.type = @type AND c.recordId = @recordId AND c.recordVersion != @current",
-        {
-            "@type": version_type(NOTE.record_type),
-            "@recordId": note["id"],
-            "@current": version_of(note),
-        },
-        "c.createdAt DESC, c.id DESC",
-        limit,
-        continuation,
-    )
     kept = version_type(NOTE.record_type)
+    earlier = Listing(
+        family_id=access.family_id,
+        record_type=kept,
+        live=False,
+        equal=(("recordId", note["id"]),),
+        unequal=(("recordVersion", version_of(note)),),
+    )
+    page = runtime.records.list_page(earlier, limit, continuation)
     runtime.audit.record(caller, "list", access.family_id, kept, note["id"])
     sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
     return Listed(page.items, sealed)

@@ -9,25 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from shared.access import Caller, require_role
-from shared.composition import Runtime
+from shared.ports.runtime import Runtime
 from shared.records.service import Listed
-from shared.records.store import SYSTEM_FIELDS, first_page
-from shared.storage_layout import DISPOSALS
+from shared.records.store import SYSTEM_FIELDS
 
 
 def list_certificates(runtime: Runtime, caller: Caller, limit: int, token: str | None) -> Listed:
     require_role(caller, "HeadOfService")
     scope = f"disposals|{caller.principal.key}"
     continuation = runtime.signer.open(scope, token)["c"] if token else None
-    container = runtime.database.get_container_client(DISPOSALS.name)
-    page = first_page(
-        container,
-        "SELECT * FROM c WHERE c.type = 'disposalCertificate' ORDER BY c.destroyStartedAt DESC",
-        [],
-        None,
-        limit,
-        continuation,
-    )
+    page = runtime.disposals.newest_first(limit, continuation)
     sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
     return Listed(page.items, sealed)
 

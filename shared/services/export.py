@@ -33,29 +33,26 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from shared.access import Caller, FamilyAccess, can_see
 from shared.audit_chain import read_head
-from shared.composition import Runtime
+from shared.ports.records import QueryPage
+from shared.ports.runtime import Runtime
+from shared.records.family_access import access_family
 from shared.records.kinds import COMMENT, KINDS, MEDIA
 from shared.records.store import SYSTEM_FIELDS, now_iso, version_of
+from shared.reminders.models import present_notification
 from shared.services.audit_trail import require_manager
-from shared.services.callers import access_family
 from shared.services.families import present_family
-from shared.storage_layout import AUDIT, RECORDS
 
 FORMAT = "familystory-export/1"
 PART_BYTES = 8 * 1024 * 1024
 PAGE_SIZE = 100
 SECTIONS = ("records", "audit")
 HIDDEN = frozenset({*SYSTEM_FIELDS, "requestHash"})
-FAMILY_VISIBLE = (
-    "c.deleted = false AND (c.type IN ('member', 'visit') OR c.visibility = 'family' "
-    "OR (c.type = 'notification' AND c.memberId = @memberId))"
-)
 
 
 @dataclass
@@ -102,7 +99,7 @@ class Exporter:
             detail=f"part {state['part']}",
         )
         if state.get("head") is None and access.is_staff:
-            head = read_head(self.runtime.database.get_container_client(AUDIT.name), family_id)
+            head = read_head(self.runtime.audit_store, family_id)
             state["head"] = head.as_dict() if head else None
         part = Part()
         if state["part"] == 1:
@@ -182,42 +179,28 @@ class Exporter:
         continuation: str | None,
     ) -> str | None:
         """Add pages of ``section`` until the part is full; the continuation left, if any."""
-        container_name = RECORDS.name if section == "records" else AUDIT.name
-        query, parameters = self._query(access, section)
-        pages: Any = (
-            self.runtime.database.get_container_client(container_name)
-            .query_items(
-                query,
-                parameters=[{"name": k, "value": v} for k, v in parameters.items()],
-                partition_key=access.family_id,
-                max_item_count=self.page_size,
-            )
-            .by_page(continuation)
-        )
-        for page in pages:
-            documents = list(page)
+        for page in self._pages(access, section, continuation):
             if section == "records":
-                self._add_records(access, part, documents)
+                self._add_records(access, part, page.items)
             else:
-                self._add_audit(access, part, documents)
-            continuation = pages.continuation_token
+                self._add_audit(access, part, page.items)
+            continuation = page.continuation
             if continuation is None or part.size >= self.part_bytes:
                 return continuation
         return None
 
-    def _query(self, access: FamilyAccess, section: str) -> tuple[str, dict[str, Any]]:
-        parameters: dict[str, Any] = {"@familyId": access.family_id}
+    def _pages(
+        self, access: FamilyAccess, section: str, continuation: str | None
+    ) -> Iterator[QueryPage]:
+        """Everything held (staff), or what the family member may see, and their own events."""
+        family_id = access.family_id
         if section == "audit":
-            query = "SELECT * FROM c WHERE c.familyId = @familyId"
-            if not access.is_staff:
-                query += " AND c.actor.oid = @oid AND c.actor.tid = @tid"
-                parameters |= {"@oid": self.caller.id, "@tid": self.caller.principal.tenant_id}
-            return query, parameters
-        query = "SELECT * FROM c WHERE c.familyId = @familyId AND c.id != @familyId"
-        if not access.is_staff:
-            query += f" AND {FAMILY_VISIBLE}"
-            parameters["@memberId"] = access.member_id or ""
-        return query, parameters
+            actor = None if access.is_staff else (self.caller.principal.tenant_id, self.caller.id)
+            return self.runtime.audit_store.export_pages(
+                family_id, actor, self.page_size, continuation
+            )
+        member = None if access.is_staff else access.member_id or ""
+        return self.runtime.records.export_pages(family_id, member, self.page_size, continuation)
 
     def _add_records(
         self,
@@ -243,7 +226,6 @@ class Exporter:
     def _family_view(
         self, access: FamilyAccess, document: dict[str, Any], targets: set[str]
     ) -> dict[str, Any] | None:
-        from shared.reminders.notifications import present_notification
         from shared.services.case import present_for
 
         record_type = document.get("type")
@@ -254,7 +236,7 @@ class Exporter:
             return None
         if kind is COMMENT and document.get("targetId") not in targets:
             return None
-        return present_for(access, kind, document)
+        return present_for(access, kind, document, self.runtime)
 
     def _add_audit(self, access: FamilyAccess, part: Part, events: list[dict[str, Any]]) -> None:
         out_of_sight: set[str] = set()
@@ -273,16 +255,9 @@ class Exporter:
 
     def _visible_ids(self, access: FamilyAccess, ids: set[str]) -> set[str]:
         """Of these records of the family, those the family member can see (one query)."""
-        wanted = sorted(ids)
-        if not wanted:
-            return set()
-        rows = self.runtime.records.query_all(
-            f"SELECT VALUE c.id FROM c WHERE c.familyId = @familyId "  # noqa: S608
-            f"AND ARRAY_CONTAINS(@ids, c.id) AND {FAMILY_VISIBLE}",
-            {"@familyId": access.family_id, "@ids": wanted, "@memberId": access.member_id or ""},
-            family_id=access.family_id,
+        return self.runtime.records.visible_to_member(
+            access.family_id, sorted(ids), access.member_id or ""
         )
-        return {str(row) for row in rows}
 
     def _with_links(
         self, document: Mapping[str, Any], item: dict[str, Any], part: Part

@@ -15,25 +15,18 @@ from __future__ import annotations
 from typing import Any
 
 from shared.access import Caller, require_manager_for, require_role
-from shared.composition import Runtime
 from shared.errors import ConflictError, ForbiddenError, PreconditionFailedError, ValidationError
 from shared.ids import new_id
+from shared.ports.errors import AlreadyExistsError, VersionMismatchError
+from shared.ports.records import Reach
+from shared.ports.runtime import Runtime
+from shared.records.family_access import access_family, forget_family
 from shared.records.models import FamilyIn, FamilyOut, FamilyPatch
 from shared.records.service import Created, Listed, fields_of, new_fields
-from shared.records.store import (
-    AlreadyExistsError,
-    VersionMismatchError,
-    content_hash,
-    etag_matches,
-    first_page,
-    now_iso,
-    version_of,
-)
+from shared.records.store import content_hash, etag_matches, now_iso, version_of
 from shared.retention.rules import retention_for
 from shared.retention.service import FAMILY_FIELDS, retention
 from shared.services.allocation import check_allocation, check_team
-from shared.services.callers import access_family, forget_family
-from shared.storage_layout import RECORDS
 
 ALLOCATION_FIELDS = {"workerIds", "teamId"}
 MANAGER_FIELDS = {*ALLOCATION_FIELDS, *FAMILY_FIELDS, "legalHold"}
@@ -48,7 +41,6 @@ STAFF_ONLY_FIELDS = (
     "retainUntil",
     "retentionPending",
 )
-ORDER = "c.createdAt DESC, c.id DESC"
 
 
 def present_family(document: dict[str, Any], staff: bool = True) -> dict[str, Any]:
@@ -156,40 +148,30 @@ def update_family(
 
 
 def list_families(runtime: Runtime, caller: Caller, limit: int, token: str | None) -> Listed:
-    condition, parameters = reach_condition(caller)
-    if condition is None:
+    reach = reach_of(caller)
+    if reach is None:
         return Listed([], None)
     scope = f"families|{caller.principal.key}"
     continuation = runtime.signer.open(scope, token)["c"] if token else None
-    query = (
-        "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = false "  # noqa: S608
-        f"AND ({condition}) ORDER BY {ORDER}"
-    )
-    container = runtime.database.get_container_client(RECORDS.name)
-    params = [{"name": k, "value": v} for k, v in parameters.items()]
-    page = first_page(container, query, params, None, limit, continuation)
+    page = runtime.records.families_page(reach, limit, continuation)
     items, following = page.items, page.continuation
     runtime.audit.record_each_family(caller, "list", [str(f["id"]) for f in items], "family")
     return Listed(items, runtime.signer.seal(scope, {"c": following}) if following else None)
 
 
-def reach_condition(caller: Caller) -> tuple[str | None, dict[str, Any]]:
+def reach_of(caller: Caller) -> Reach | None:
+    """The families the caller may see (``shared.access`` decides each one again), or None
+    when they may see none."""
     principal = caller.principal
     if caller.is_family:
-        ids = sorted(caller.memberships)
-        return ("ARRAY_CONTAINS(@ids, c.id)", {"@ids": ids}) if ids else (None, {})
+        ids = tuple(sorted(caller.memberships))
+        return Reach(family_ids=ids) if ids else None
     if principal.has_role("HeadOfService"):
-        return "true", {}
-    clauses: list[str] = []
-    parameters: dict[str, Any] = {"@oid": caller.id}
-    if principal.has_role("SocialWorker", "TeamManager"):
-        clauses.append("ARRAY_CONTAINS(c.workerIds, @oid)")
-    if principal.has_role("TeamManager") and caller.team_ids:
-        clauses.append("ARRAY_CONTAINS(@teams, c.teamId)")
-        parameters["@teams"] = sorted(caller.team_ids)
-    if not clauses:
-        return None, {}
-    return " OR ".join(clauses), parameters
+        return Reach(everyone=True)
+    if not principal.has_role("SocialWorker", "TeamManager"):
+        return None
+    teams = tuple(sorted(caller.team_ids)) if principal.has_role("TeamManager") else ()
+    return Reach(worker_id=caller.id, team_ids=teams)
 
 
 def reachable_families(runtime: Runtime, caller: Caller) -> list[dict[str, Any]]:
@@ -200,14 +182,8 @@ def reachable_families(runtime: Runtime, caller: Caller) -> list[dict[str, Any]]
         cached = runtime.family_cache.get(key)
     if cached is not None:
         return list(cached["families"])
-    condition, parameters = reach_condition(caller)
-    families: list[dict[str, Any]] = []
-    if condition is not None:
-        query = (
-            "SELECT * FROM c WHERE c.type = 'family' AND c.deleted = false "  # noqa: S608
-            f"AND ({condition})"
-        )
-        families = runtime.records.query_all(query, parameters)
+    reach = reach_of(caller)
+    families = runtime.records.families(reach) if reach is not None else []
     with runtime.cache_lock:
         runtime.family_cache[key] = {"families": families}
     return families

@@ -6,22 +6,19 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from shared.composition import Runtime
 from shared.models import HealthReport
+from shared.ports.runtime import Runtime
 
 log = logging.getLogger("familystory.health")
 CHECK_TIMEOUT_SECONDS = 4
 
 
 def check_health(runtime: Runtime) -> HealthReport:
-    probes: dict[str, Callable[[], object]] = {
-        "cosmos": lambda: runtime.database.read(timeout=CHECK_TIMEOUT_SECONDS),
-        "storage": lambda: runtime.blob_service.get_service_properties(
-            timeout=CHECK_TIMEOUT_SECONDS
-        ),
-    }
+    probes = runtime.health_probes
     with ThreadPoolExecutor(max_workers=len(probes)) as pool:
-        futures = {name: pool.submit(probe) for name, probe in probes.items()}
+        futures = {
+            name: pool.submit(probe, CHECK_TIMEOUT_SECONDS) for name, probe in probes.items()
+        }
         checks = {name: _outcome(name, future.result) for name, future in futures.items()}
     healthy = all(value == "ok" for value in checks.values())
     return HealthReport(status="ok" if healthy else "unavailable", checks=checks)

@@ -33,15 +33,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shared.access import Caller
-from shared.composition import Runtime
 from shared.errors import ForbiddenError, NotFoundError
+from shared.ports.errors import VersionMismatchError
+from shared.ports.runtime import Runtime
+from shared.records.family_access import read_family
 from shared.records.kinds import MEMBER
 from shared.records.models import InvitationIn, RedeemIn
 from shared.records.service import RecordService
-from shared.records.store import VersionMismatchError, now_iso
-from shared.services.callers import read_family
-from shared.services.family_links import link_sign_in
+from shared.records.store import now_iso
 from shared.services.redeem_attempts import RedeemAttempts
+from shared.sign_ins import link_sign_in
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
@@ -112,7 +113,7 @@ def create_invitation(
         "ttl": int(LIFETIME.total_seconds()) + 7 * 24 * 3600,
     }
     runtime.audit.record(caller, "invite", family_id, "member", member["id"])
-    runtime.directory.container.upsert_item(
+    runtime.directory.upsert(
         {
             "id": _latest_id(family_id, member["id"]),
             "type": "invitationlatest",
@@ -120,7 +121,7 @@ def create_invitation(
             "ttl": document["ttl"],
         }
     )
-    runtime.directory.container.create_item(document)
+    runtime.directory.create(document)
     if notify is not None and member.get("phone"):
         notify(member, code, expires_at)
     return {"code": code, "expiresAt": expires_at}
@@ -131,7 +132,7 @@ def redeem_invitation(runtime: Runtime, caller: Caller, body: RedeemIn) -> dict[
     at (``RedeemAttempts``), and given back unless it failed on the code."""
     if not caller.is_family:
         raise ForbiddenError("Invitations are redeemed by family members.")
-    attempts = RedeemAttempts(runtime.directory.container, runtime.clock)
+    attempts = RedeemAttempts(runtime.directory, runtime.clock)
     claim = attempts.claim(caller.principal.key)
     wrong_code = False
     try:
@@ -162,15 +163,11 @@ def _redeem(runtime: Runtime, caller: Caller, code: str) -> dict[str, str]:
     claimed = {**invitation, "redeemedAt": now, "redeemedBy": caller.audit_identity()}
     runtime.audit.record(caller, "redeem", family_id, "member", member_id)
     try:
-        runtime.directory.container.replace_item(
-            invitation["id"], _body(claimed), etag=invitation["_etag"], match_condition=_if_match()
-        )
-    except Exception as error:
-        if type(error).__name__ == "CosmosAccessConditionFailedError":
-            runtime.audit.record(caller, "redeem", family_id, "member", member_id, "conflict")
-            raise invalid from None
-        raise
-    link_sign_in(runtime, caller, family_id, member_id)
+        runtime.directory.replace(_body(claimed), str(invitation["_etag"]))
+    except VersionMismatchError:
+        runtime.audit.record(caller, "redeem", family_id, "member", member_id, "conflict")
+        raise invalid from None
+    link_sign_in(runtime.directory, runtime.clock, caller, family_id, member_id)
     _link_member(runtime, caller, member)
     return {"familyId": family_id, "memberId": member_id}
 
@@ -202,9 +199,3 @@ def _link_member(runtime: Runtime, caller: Caller, member: dict[str, Any]) -> No
 
 def _body(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if not k.startswith("_")}
-
-
-def _if_match() -> Any:
-    from azure.core import MatchConditions
-
-    return MatchConditions.IfNotModified

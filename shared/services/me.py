@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from shared.access import Caller
-from shared.composition import Runtime
+from shared.directory import profile_id
 from shared.models import Me
+from shared.ports.runtime import Runtime
 from shared.services.families import visible_family_ids
 
 
 def describe_caller(runtime: Runtime, caller: Caller) -> Me:
-    profile = runtime.directory.profile_of(caller.principal) or {}
+    profile = runtime.directory.read(profile_id(caller.principal)) or {}
     return Me(
         id=caller.id,
         name=str(profile.get("displayName") or caller.principal.name),

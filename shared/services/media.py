@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from shared.access import Caller, FamilyAccess
-from shared.composition import Runtime
+from shared.ports.runtime import Runtime
 from shared.records import models
 from shared.records.kinds import MEDIA
 from shared.records.service import Created, RecordService

@@ -37,25 +37,23 @@ retrying on a version conflict, so a caption edited meanwhile is never lost. ``u
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.composition import Runtime
 from shared.ids import canonical_id
-from shared.records.store import VersionMismatchError, now_iso, with_history
+from shared.ports.errors import StorageError, VersionMismatchError
+from shared.ports.media import BlobInfo, Lease, MediaBlobs
+from shared.ports.runtime import Runtime
+from shared.records.store import now_iso, with_history
 from shared.services.media import FINAL_STATUSES, RECORDINGS, upload_blob_name
-from shared.storage_layout import DERIVATIVES_CONTAINER, ORIGINALS_CONTAINER, UPLOADS_CONTAINER
+from shared.storage_layout import UPLOADS_CONTAINER
 
 if TYPE_CHECKING:
-    from azure.storage.blob import BlobClient, BlobLeaseClient
-
-    from shared.media import MediaOptions, Ready, Rejected, TranscriptionEngine
+    from shared.media import MediaOptions, Ready, Rejected
 
 log = logging.getLogger("familystory.media")
 
@@ -65,8 +63,6 @@ SCAN_RECHECK = timedelta(minutes=1)
 STALL_MARGIN = timedelta(minutes=5)
 LOST_EVENT_AFTER = timedelta(minutes=10)
 UPDATE_RETRIES = 5
-COPY_POLL_SECONDS = 0.5
-COPY_TIMEOUT_SECONDS = 600.0
 LEASE_SECONDS = 60  # the longest finite blob lease
 LEASE_RENEW_SECONDS = 20
 
@@ -133,41 +129,12 @@ def media_options(runtime: Runtime) -> MediaOptions:
     )
 
 
-def transcription_engine(runtime: Runtime) -> TranscriptionEngine | None:
-    from shared.media import AzureSpeechEngine, Ffmpeg, PocketsphinxEngine
-
-    settings = runtime.settings
-    ffmpeg = Ffmpeg(timeout_seconds=settings.media_ffmpeg_timeout_seconds)
-    if settings.media_transcription_engine == "azure-speech":
-        locales = tuple(x.strip() for x in settings.speech_locales.split(",") if x.strip())
-        return AzureSpeechEngine(
-            settings.speech_endpoint,
-            locales=locales or ("en-GB",),
-            managed_identity_client_id=settings.azure_client_id or None,
-            ffmpeg=ffmpeg,
-            max_seconds=settings.media_transcription_max_seconds,
-            timeout_seconds=settings.media_transcription_timeout_seconds,
-        )
-    if settings.media_transcription_engine == "pocketsphinx":
-        return PocketsphinxEngine(
-            ffmpeg,
-            max_seconds=settings.media_transcription_max_seconds,
-            timeout_seconds=settings.media_transcription_timeout_seconds,
-        )
-    return None
-
-
 class MediaProcessor:
-    def __init__(
-        self,
-        runtime: Runtime,
-        engine: Callable[[Runtime], TranscriptionEngine | None] = transcription_engine,
-    ) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
         self.store = runtime.records
-        self.blobs = runtime.blob_service
-        self.engine = engine
+        self.blobs = runtime.media_blobs
 
     # --- entry points -------------------------------------------------------------------------
 
@@ -179,13 +146,12 @@ class MediaProcessor:
             return "ignored"
         family_id, media_id = ids
         name = upload_blob_name(family_id, media_id)
-        upload = self.blobs.get_blob_client(UPLOADS_CONTAINER, name)
         record = self.store.read(family_id, media_id)
         if record is None or record.get("type") != "media" or record.get("deleted"):
-            self._discard(upload, None)
+            self.blobs.discard_upload(name)
             outcome = "no-record"
         else:
-            outcome = self._process(record, upload)
+            outcome = self._process(record, name)
         log.info(
             "media upload %s",
             outcome,
@@ -195,11 +161,7 @@ class MediaProcessor:
 
     def recheck_due(self) -> list[str]:
         """Process again every record waiting for a scan verdict, or whose attempt stalled."""
-        query = (
-            "SELECT c.familyId, c.id FROM c WHERE c.type = 'media' AND c.deleted = false "
-            "AND c.status = 'processing' AND c.processing.recheckAt <= @now"
-        )
-        due = self.store.query_all(query, {"@now": now_iso(self.runtime.clock())})
+        due = self.store.media_to_recheck(now_iso(self.runtime.clock()))
         return [self.process(upload_blob_name(row["familyId"], row["id"])) for row in due]
 
     def sweep_uploads(self) -> list[str]:
@@ -210,9 +172,8 @@ class MediaProcessor:
         Records already ``processing`` are left to ``recheck_due``, which knows when they stall.
         """
         cutoff = self.runtime.clock() - LOST_EVENT_AFTER
-        uploads = self.blobs.get_container_client(UPLOADS_CONTAINER)
         outcomes: list[str] = []
-        for blob in uploads.list_blobs():
+        for blob in self.blobs.uploads():
             ids = parse_upload_name(blob.name)
             if blob.last_modified > cutoff or ids is None:
                 continue
@@ -224,12 +185,9 @@ class MediaProcessor:
 
     # --- one upload ---------------------------------------------------------------------------
 
-    def _process(self, record: dict[str, Any], upload: BlobClient) -> str:
-        from azure.core.exceptions import ResourceNotFoundError
-
-        try:
-            properties = upload.get_blob_properties()
-        except ResourceNotFoundError:
+    def _process(self, record: dict[str, Any], name: str) -> str:
+        upload = self.blobs.upload(name)
+        if upload is None:
             if record.get("status") in FINAL_STATUSES:
                 return "duplicate"
             if record.get("status") == "processing":
@@ -241,11 +199,11 @@ class MediaProcessor:
                 self._finish(record, "", fields)
                 return "rejected"
             return "no-upload"
-        lease = UploadLease(upload)
-        if not lease.acquire(properties.etag):
+        lease = UploadLease(self.blobs, name)
+        if not lease.acquire(upload.etag):
             return "in-progress"
         try:
-            outcome = self._process_leased(record, upload, properties, lease)
+            outcome = self._process_leased(record, upload, lease)
         except Exception:
             lease.release()
             raise
@@ -254,27 +212,22 @@ class MediaProcessor:
         lease.release()
         return outcome
 
-    def _process_leased(
-        self, record: dict[str, Any], upload: BlobClient, properties: Any, lease: UploadLease
-    ) -> str:
-        from azure.core.exceptions import ResourceModifiedError
-
-        etag = str(properties.etag).strip('"')
+    def _process_leased(self, record: dict[str, Any], upload: BlobInfo, lease: UploadLease) -> str:
+        etag = upload.etag.strip('"')
         record = self.store.read(record["familyId"], record["id"]) or record
+        held = lease.held
         if record.get("status") in FINAL_STATUSES:
-            self._discard(upload, properties.etag, lease.client)
+            self.blobs.discard_upload(upload.name, upload.etag, held)
             return "duplicate" if record.get("processedEtag") == etag else "discarded"
-        size = int(properties.size)
-        too_large = self._too_large(record, size)
-        held = lease.client
+        too_large = self._too_large(record, upload.size)
         if too_large:
-            return self._reject(record, upload, properties.etag, too_large, "too-large", held)
+            return self._reject(record, upload, too_large, "too-large", held)
         declared = int(record["sizeBytes"])
-        if size != declared:
-            reason = not_as_declared(size, declared)
-            return self._reject(record, upload, properties.etag, reason, "size-mismatch", held)
+        if upload.size != declared:
+            reason = not_as_declared(upload.size, declared)
+            return self._reject(record, upload, reason, "size-mismatch", held)
         if self.settings.media_malware_scanning:
-            waiting = self._scan_verdict(record, upload, properties.etag, held)
+            waiting = self._scan_verdict(record, upload, held)
             if waiting:
                 return waiting
         attempt = self._begin(record, etag)
@@ -282,17 +235,17 @@ class MediaProcessor:
             return "no-record"
         if attempt > self.settings.media_max_attempts:
             reason = TOO_MANY_ATTEMPTS.format(attempts=attempt - 1)
-            return self._reject(record, upload, properties.etag, reason, "too-many-attempts", held)
+            return self._reject(record, upload, reason, "too-many-attempts", held)
         try:
-            result = self._run_pipeline(record, upload, properties.etag)
-        except ResourceModifiedError:
+            result = self._run_pipeline(record, upload)
+        except VersionMismatchError:
             return "superseded"  # a newer upload replaced it; its own event follows
         if result.status == "rejected":
-            return self._reject(record, upload, properties.etag, result.reason, result.code, held)
+            return self._reject(record, upload, result.reason, result.code, held)
         assert result.status == "ready"
-        self._archive(upload, properties.etag)
+        self._archive(upload)
         self._finish(record, etag, ready_fields(result))
-        self._discard(upload, properties.etag, held)
+        self.blobs.discard_upload(upload.name, upload.etag, held)
         return "ready"
 
     def _too_large(self, record: Mapping[str, Any], size: int) -> str | None:
@@ -307,18 +260,18 @@ class MediaProcessor:
         )
 
     def _scan_verdict(
-        self, record: Mapping[str, Any], upload: BlobClient, etag: str, lease: BlobLeaseClient
+        self, record: Mapping[str, Any], upload: BlobInfo, lease: Lease
     ) -> str | None:
-        verdict = upload.get_blob_tags().get(SCAN_RESULT_TAG)
+        verdict = self.blobs.upload_tags(upload.name).get(SCAN_RESULT_TAG)
         if verdict == CLEAN:
             return None
         if verdict is not None:
-            return self._reject(record, upload, etag, HARMFUL, "malware", lease)
+            return self._reject(record, upload, HARMFUL, "malware", lease)
         now = self.runtime.clock()
         since = (record.get("processing") or {}).get("scanWaitSince") or now_iso(now)
         waited = now - datetime.fromisoformat(since.replace("Z", "+00:00"))
         if waited > timedelta(minutes=self.settings.media_scan_wait_minutes):
-            return self._reject(record, upload, etag, NOT_SCANNED, "not-scanned", lease)
+            return self._reject(record, upload, NOT_SCANNED, "not-scanned", lease)
 
         def wait(current: dict[str, Any]) -> dict[str, Any] | None:
             if current.get("status") in FINAL_STATUSES:
@@ -360,43 +313,29 @@ class MediaProcessor:
             return None
         return attempts[-1]
 
-    def _run_pipeline(
-        self, record: Mapping[str, Any], upload: BlobClient, etag: str
-    ) -> Ready | Rejected:
-        from azure.core import MatchConditions
+    def _run_pipeline(self, record: Mapping[str, Any], upload: BlobInfo) -> Ready | Rejected:
+        from shared.media import process_upload
 
-        from shared.media import ContainerSink, process_upload
-
-        engine = self.engine(self.runtime) if record["kind"] in RECORDINGS else None
-        download = upload.download_blob(
-            etag=etag, match_condition=MatchConditions.IfNotModified, max_concurrency=1
-        )
-        derivatives = self.blobs.get_container_client(DERIVATIVES_CONTAINER)
+        engine = self.runtime.transcription_engine() if record["kind"] in RECORDINGS else None
         return process_upload(
-            download,
+            self.blobs.read_upload(upload.name, upload.etag),
             kind=record["kind"],
             content_type=record["contentType"],
-            sink=ContainerSink(derivatives),
+            sink=self.blobs.derivatives(),
             name_prefix=upload_blob_name(record["familyId"], record["id"]),
             options=media_options(self.runtime),
             engine=engine,
         )
 
     def _reject(
-        self,
-        record: Mapping[str, Any],
-        upload: BlobClient,
-        etag: str,
-        reason: str,
-        code: str,
-        lease: BlobLeaseClient,
+        self, record: Mapping[str, Any], upload: BlobInfo, reason: str, code: str, lease: Lease
     ) -> str:
         self._finish(
             record,
-            etag.strip('"'),
+            upload.etag.strip('"'),
             {"status": "rejected", "rejectedReason": reason, "rejectedCode": code},
         )
-        self._discard(upload, etag, lease)
+        self.blobs.discard_upload(upload.name, upload.etag, lease)
         return "rejected"
 
     def _finish(self, record: Mapping[str, Any], etag: str, fields: Mapping[str, Any]) -> None:
@@ -410,7 +349,11 @@ class MediaProcessor:
 
         self._update(record, finish)
 
-    # --- storage ------------------------------------------------------------------------------
+    def _archive(self, upload: BlobInfo) -> None:
+        """Copy the upload, as it was processed, to ``originals`` (server side)."""
+        self.blobs.archive_upload(upload.name, upload.etag)
+
+    # --- the record ---------------------------------------------------------------------------
 
     def _update(self, record: Mapping[str, Any], change: Change) -> dict[str, Any] | None:
         """Apply ``change`` to the latest version of the record, retrying on a conflict.
@@ -428,97 +371,41 @@ class MediaProcessor:
                 continue
         raise RuntimeError("the media record kept changing; the upload will be retried")
 
-    def _archive(self, upload: BlobClient, etag: str) -> None:
-        """Copy the upload, as it was processed, to ``originals`` (server side)."""
-        from azure.core import MatchConditions
-
-        original = self.blobs.get_blob_client(ORIGINALS_CONTAINER, upload.blob_name)
-        copy = original.start_copy_from_url(
-            upload.url, source_etag=etag, source_match_condition=MatchConditions.IfNotModified
-        )
-        status = copy.get("copy_status")
-        deadline = time.monotonic() + COPY_TIMEOUT_SECONDS
-        while status == "pending" and time.monotonic() < deadline:
-            time.sleep(COPY_POLL_SECONDS)
-            status = original.get_blob_properties().copy.status
-        if status != "success":
-            raise RuntimeError(f"copying the original ended {status}; it will be retried")
-
-    @staticmethod
-    def _discard(
-        upload: BlobClient, etag: str | None, lease: BlobLeaseClient | None = None
-    ) -> None:
-        """Delete the upload (only the version processed, when ``etag`` is given; under the
-        lease this worker holds, when it holds one). An upload leased by another worker stays."""
-        from azure.core import MatchConditions
-        from azure.core.exceptions import (
-            HttpResponseError,
-            ResourceModifiedError,
-            ResourceNotFoundError,
-        )
-
-        condition: dict[str, Any] = (
-            {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
-        )
-        if lease is not None:
-            condition["lease"] = lease
-        try:
-            upload.delete_blob(**condition)
-        except (ResourceNotFoundError, ResourceModifiedError):
-            pass
-        except HttpResponseError as error:
-            if error.status_code != 412:  # leased by a worker processing it
-                raise
-
 
 class UploadLease:
     """A lease on one upload blob, held while one worker processes it and renewed in the
     background every ``LEASE_RENEW_SECONDS``. If the worker dies, renewal stops with it and the
     lease lapses after at most ``LEASE_SECONDS``."""
 
-    def __init__(self, upload: BlobClient) -> None:
-        self.upload = upload
-        self._client: BlobLeaseClient | None = None
+    def __init__(self, blobs: MediaBlobs, name: str) -> None:
+        self.blobs = blobs
+        self.name = name
+        self._lease: Lease | None = None
         self._stop = threading.Event()
         self._renewer: threading.Thread | None = None
 
     @property
-    def client(self) -> BlobLeaseClient:
-        assert self._client is not None, "the lease is not held"
-        return self._client
+    def held(self) -> Lease:
+        assert self._lease is not None, "the lease is not held"
+        return self._lease
 
     def acquire(self, etag: str) -> bool:
         """Take the lease on the version ``etag``; False when another worker holds it."""
-        from azure.core import MatchConditions
-        from azure.core.exceptions import HttpResponseError
-        from azure.storage.blob import BlobLeaseClient
-
-        client = BlobLeaseClient(self.upload)
-        try:
-            client.acquire(
-                lease_duration=LEASE_SECONDS,
-                etag=etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except HttpResponseError as error:
-            if error.status_code in (409, 412):  # leased elsewhere, or replaced meanwhile
-                return False
-            raise
-        self._client = client
+        self._lease = self.blobs.lease_upload(self.name, etag, LEASE_SECONDS)
+        if self._lease is None:
+            return False
         self._renewer = threading.Thread(target=self._renew, name="upload-lease", daemon=True)
         self._renewer.start()
         return True
 
     def _renew(self) -> None:
-        from azure.core.exceptions import AzureError
-
         while not self._stop.wait(LEASE_RENEW_SECONDS):
             try:
-                self.client.renew()
-            except AzureError:
+                self.held.renew()
+            except StorageError:
                 log.warning(
                     "media: lost the lease on an upload being processed",
-                    extra={"blob": self.upload.blob_name},
+                    extra={"blob": self.name},
                 )
                 return
 
@@ -529,12 +416,12 @@ class UploadLease:
 
     def release(self) -> None:
         """Give the lease back (a deleted upload has none left to give)."""
-        from azure.core.exceptions import AzureError
-
-        if self._client is None:
+        if self._lease is None:
             return
-        with contextlib.suppress(AzureError):
-            self._client.release()
+        try:
+            self._lease.release()
+        except StorageError:
+            return
 
 
 def not_as_declared(size: int, declared: int) -> str:

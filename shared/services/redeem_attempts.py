@@ -19,13 +19,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from shared.errors import TooManyRequestsError
+from shared.ports.directory import Directory
+from shared.ports.errors import AlreadyExistsError, MissingError, StorageError, VersionMismatchError
 from shared.records.store import now_iso
-
-if TYPE_CHECKING:
-    from azure.cosmos import ContainerProxy
 
 MAX_ATTEMPTS = 5
 WINDOW = timedelta(hours=1)
@@ -42,12 +41,12 @@ class Claim:
 class RedeemAttempts:
     def __init__(
         self,
-        container: ContainerProxy,
+        directory: Directory,
         clock: Callable[[], datetime],
         limit: int = MAX_ATTEMPTS,
         window: timedelta = WINDOW,
     ) -> None:
-        self._container = container
+        self._directory = directory
         self._clock = clock
         self._limit = limit
         self._window = window
@@ -69,27 +68,12 @@ class RedeemAttempts:
     def give_back(self, claim: Claim) -> None:
         """Forget an attempt that was not a failure, deleting only the claim it made. Best
         effort: a slot left behind costs the caller one attempt, never a failed redemption."""
-        from azure.core import MatchConditions
-        from azure.core.exceptions import AzureError
-
         try:
-            self._container.delete_item(
-                claim.slot_id,
-                claim.slot_id,
-                etag=claim.etag,
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except AzureError as error:
+            self._directory.delete(claim.slot_id, claim.etag)
+        except StorageError as error:
             logger.info("redeem attempt not given back", extra={"reason": type(error).__name__})
 
     def _take(self, slot_id: str, now: datetime, held: list[datetime]) -> Claim | None:
-        from azure.core import MatchConditions
-        from azure.cosmos.exceptions import (
-            CosmosAccessConditionFailedError,
-            CosmosResourceExistsError,
-            CosmosResourceNotFoundError,
-        )
-
         body = {
             "id": slot_id,
             "type": "redeemslot",
@@ -98,25 +82,19 @@ class RedeemAttempts:
         }
         for _ in range(2):
             try:
-                return _claim_of(slot_id, self._container.create_item(body))
-            except CosmosResourceExistsError:
+                return _claim_of(slot_id, self._directory.create(body))
+            except AlreadyExistsError:
                 pass
-            try:
-                current: dict[str, Any] = self._container.read_item(slot_id, slot_id)
-            except CosmosResourceNotFoundError:
+            current = self._directory.read(slot_id)
+            if current is None:
                 continue
             claimed_at = datetime.fromisoformat(str(current["claimedAt"]))
             if claimed_at > now - self._window:
                 held.append(claimed_at)
                 return None
             try:
-                replaced = self._container.replace_item(
-                    slot_id,
-                    body,
-                    etag=current["_etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-            except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
+                replaced = self._directory.replace(body, str(current["_etag"]))
+            except (VersionMismatchError, MissingError):
                 return None
             return _claim_of(slot_id, replaced)
         return None

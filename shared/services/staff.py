@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from shared.access import Caller, require_role
-from shared.composition import Runtime
 from shared.directory import staff_profile_id
 from shared.errors import NotFoundError
 from shared.ids import canonical_id
+from shared.ports.runtime import Runtime
 from shared.records.models import StaffIn, StaffOut
 from shared.records.service import Listed
-from shared.records.store import first_page, now_iso, version_of
+from shared.records.store import now_iso, version_of
 
 
 def present_staff(document: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def put_staff(
     }
     if body.phone is not None:
         document["phone"] = body.phone
-    stored: dict[str, Any] = runtime.directory.container.upsert_item(document)
+    stored = runtime.directory.upsert(document)
     with runtime.cache_lock:
         runtime.profile_cache.pop(document_id, None)
     return stored, not existed
@@ -52,7 +52,6 @@ def list_staff(runtime: Runtime, caller: Caller, limit: int, token: str | None) 
     require_role(caller, "Admin")
     scope = f"staff|{caller.principal.key}"
     continuation = runtime.signer.open(scope, token)["c"] if token else None
-    query = "SELECT * FROM c WHERE c.type = 'staff' ORDER BY c.id ASC"
-    page = first_page(runtime.directory.container, query, [], None, limit, continuation)
+    page = runtime.directory.staff_page(limit, continuation)
     sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
     return Listed(page.items, sealed)

@@ -1,9 +1,10 @@
-"""Text messages: the SMS port, its ACS and local-outbox adapters, numbers and message texts."""
+"""Text messages: the SMS port, the local-outbox sender, numbers and message texts.
+
+The ACS sender is an adapter (``shared.adapters.acs_sms``); ``shared.adapters.sms`` chooses
+between them from the settings.
+"""
 
 from __future__ import annotations
-
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from shared.sms.outbox import DEFAULT_OUTBOX, OutboxSmsSender
 from shared.sms.phone import InvalidPhoneNumberError, normalise_mobile
@@ -17,9 +18,6 @@ from shared.sms.port import (
 )
 from shared.sms.templates import SmsTemplates, TemplateError
 
-if TYPE_CHECKING:
-    from azure.core.credentials import TokenCredential
-
 __all__ = [
     "DEFAULT_OUTBOX",
     "InvalidPhoneNumberError",
@@ -32,32 +30,5 @@ __all__ = [
     "SmsTemplates",
     "SmsTransientError",
     "TemplateError",
-    "build_sms_sender",
     "normalise_mobile",
 ]
-
-
-def build_sms_sender(
-    *,
-    sender_id: str,
-    acs_endpoint: str = "",
-    acs_connection_string: str | None = None,
-    acs_ca_certificate: str | None = None,
-    managed_identity_client_id: str | None = None,
-    outbox_path: Path = DEFAULT_OUTBOX,
-    credential: TokenCredential | None = None,
-) -> SmsSender:
-    """ACS with identity when an endpoint is set (Azure), ACS with a key when a local connection
-    string is set (test servers), else the local outbox."""
-    if acs_endpoint or acs_connection_string:
-        from shared.sms.acs import AcsSmsConfig, AcsSmsSender
-
-        config = AcsSmsConfig(
-            sender_id=sender_id,
-            endpoint=acs_endpoint,
-            connection_string=acs_connection_string,
-            connection_verify=acs_ca_certificate or True,
-            managed_identity_client_id=managed_identity_client_id,
-        )
-        return AcsSmsSender(config, credential)
-    return OutboxSmsSender(outbox_path, sender_id)

@@ -29,17 +29,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.access import Caller, FamilyAccess, can_see, family_access
-from shared.composition import Runtime
 from shared.errors import BadRequestError, GoneError
+from shared.ports.records import QueryPage
+from shared.ports.runtime import Runtime
 from shared.query import bounded_integer
 from shared.records.kinds import KINDS
-from shared.records.store import QueryPage, first_page, version_of
+from shared.records.store import version_of
 from shared.services.case import present_for
 from shared.services.families import present_family, reachable_families
-from shared.storage_layout import OPERATIONS, RECORDS
 
 SYNC_TYPES = ("family", *KINDS)
-TYPE_LIST = ", ".join(f"'{t}'" for t in SYNC_TYPES)
 ALWAYS_VISIBLE = frozenset({"family", "member", "visit"})
 TOKEN_VERSION = 1
 MAX_LIMIT = 1000
@@ -148,10 +147,7 @@ class Puller:
     ) -> QueryPage:
         if not family_ids:
             return QueryPage([], None)
-        query = "SELECT * FROM c WHERE ARRAY_CONTAINS(@families, c.familyId)"
-        container = self.runtime.database.get_container_client(RECORDS.name)
-        parameters = [{"name": "@families", "value": family_ids}]
-        page = first_page(container, query, parameters, None, limit, continuation)
+        page = self.runtime.records.snapshot_page(family_ids, limit, continuation)
         wanted = [r for r in page.items if r.get("type") in SYNC_TYPES and not r.get("deleted")]
         return QueryPage(wanted, page.continuation)
 
@@ -160,20 +156,8 @@ class Puller:
     ) -> list[dict[str, Any]]:
         if not family_ids:
             return []
-        types = ", ".join(f"'{t}'" for t in SYNC_TYPES)
-        where = ["ARRAY_CONTAINS(@families, c.familyId)", f"c.type IN ({types})"]
-        parameters: dict[str, Any] = {"@families": family_ids, "@top": top}
-        if after is None:
-            where.append("c._ts >= @from")
-            parameters["@from"] = lower
-        else:
-            where.append("(c._ts > @ts OR (c._ts = @ts AND c.id > @id))")
-            parameters |= {"@ts": int(after[0]), "@id": str(after[1])}
-        query = (
-            f"SELECT TOP @top * FROM c WHERE {' AND '.join(where)} "  # noqa: S608
-            "ORDER BY c._ts ASC, c.id ASC"
-        )
-        return self.runtime.records.query_all(query, parameters)
+        key = None if after is None else (int(after[0]), str(after[1]))
+        return self.runtime.records.changes(family_ids, SYNC_TYPES, lower, key, top)
 
     def _change(
         self, row: dict[str, Any], access: FamilyAccess, snapshot: bool
@@ -196,34 +180,22 @@ class Puller:
     def _was_visible(row: Mapping[str, Any], access: FamilyAccess) -> bool:
         return access.is_staff or row.get("type") in ALWAYS_VISIBLE or bool(row.get("everShared"))
 
-    @staticmethod
-    def _present(record_type: str, row: dict[str, Any], access: FamilyAccess) -> dict[str, Any]:
+    def _present(
+        self, record_type: str, row: dict[str, Any], access: FamilyAccess
+    ) -> dict[str, Any]:
         if record_type == "family":
             return present_family(row, access.is_staff)
-        return present_for(access, KINDS[record_type], row)
+        return present_for(access, KINDS[record_type], row, self.runtime)
 
     def _lost_families(self, fingerprint: str, current: set[str]) -> list[dict[str, Any]]:
         """Tombstones for every record of the families the caller could see and no longer can."""
-        from azure.cosmos.exceptions import CosmosResourceNotFoundError
-
-        container = self.runtime.database.get_container_client(OPERATIONS.name)
-        try:
-            previous = container.read_item(f"famset:{fingerprint}", f"famset:{fingerprint}")
-        except CosmosResourceNotFoundError:
-            raise GoneError(
-                "This sync token's history has expired; pull a full snapshot."
-            ) from None
-        lost = sorted(set(previous.get("families", [])) - current)
+        previous = self.runtime.operations.family_set(f"famset:{fingerprint}")
+        if previous is None:
+            raise GoneError("This sync token's history has expired; pull a full snapshot.")
+        lost = sorted(set(previous) - current)
         tombstones: list[dict[str, Any]] = []
-        records = self.runtime.database.get_container_client(RECORDS.name)
         for family_id in lost:
-            rows = records.query_items(
-                "SELECT c.id, c.type, c.familyId, c._etag, c.everShared FROM c "  # noqa: S608
-                f"WHERE c.familyId = @f AND c.type IN ({TYPE_LIST})",
-                parameters=[{"name": "@f", "value": family_id}],
-                partition_key=family_id,
-            )
-            for row in rows:
+            for row in self.runtime.records.sync_rows(family_id, SYNC_TYPES):
                 seen_before = (
                     not self.caller.is_family
                     or row["type"] in ALWAYS_VISIBLE
@@ -247,8 +219,7 @@ class Puller:
         with self.runtime.cache_lock:
             if key in self.runtime.sync_cache:
                 return
-        container = self.runtime.database.get_container_client(OPERATIONS.name)
         ttl = (self.settings.sync_tombstone_days + 1) * 86_400
-        container.upsert_item({"id": key, "families": family_ids, "ttl": ttl})
+        self.runtime.operations.remember_family_set(key, family_ids, ttl)
         with self.runtime.cache_lock:
             self.runtime.sync_cache[key] = True

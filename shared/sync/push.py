@@ -24,7 +24,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from shared.access import Caller, can_see
-from shared.composition import Runtime
 from shared.errors import (
     ConflictError,
     DependencyUnavailableError,
@@ -33,15 +32,14 @@ from shared.errors import (
     PreconditionFailedError,
     ValidationError,
 )
-from shared.faults import as_dependency_error
 from shared.ids import canonical_id
 from shared.models import InputModel
+from shared.ports.runtime import Runtime
 from shared.records import models
 from shared.records.kinds import COMMENT, KINDS, Kind
 from shared.records.service import RecordService, fields_of, present
 from shared.records.store import changed_since, version_of
 from shared.services import case
-from shared.storage_layout import OPERATIONS
 from shared.validation import validate
 
 log = logging.getLogger("familystory.sync")
@@ -108,45 +106,30 @@ class Pusher:
         self.caller = caller
         self.encode = encode
         self.service = RecordService(runtime)
-        self.container = runtime.database.get_container_client(OPERATIONS.name)
+        self.operations = runtime.operations
         self.ttl = runtime.settings.sync_operation_days * 86_400
 
     def push(self, request: PushIn) -> list[dict[str, Any]]:
         return [self.one(index, envelope) for index, envelope in enumerate(request.operations)]
 
     def one(self, index: int, envelope: Envelope) -> dict[str, Any]:
-        from azure.cosmos.exceptions import CosmosResourceExistsError
-
         key = f"op:{self.caller.principal.key}:{operation_key(envelope.op_id)}"
-        stored = self._stored(key)
+        stored = self.operations.result(key)
         if stored is not None:
             return stored
-        try:
-            self.container.create_item({"id": key, "state": "in_progress", "ttl": self.ttl})
-        except CosmosResourceExistsError:
-            return self._stored(key) or self._rejected(
+        if not self.operations.claim(key, self.ttl):
+            return self.operations.result(key) or self._rejected(
                 envelope, ConflictError("This operation is being applied; retry shortly.")
             )
         try:
             result = self._apply(index, envelope)
         except Exception as error:
-            self.container.delete_item(key, key)
-            outage = error if isinstance(error, FamilyStoryError) else as_dependency_error(error)
-            if not isinstance(outage, DependencyUnavailableError):
+            self.operations.release(key)
+            if not isinstance(error, DependencyUnavailableError):
                 log.exception("sync operation failed unexpectedly")
-            return self._rejected(envelope, outage or error)
-        self.container.upsert_item({"id": key, "state": "done", "result": result, "ttl": self.ttl})
+            return self._rejected(envelope, error)
+        self.operations.complete(key, result, self.ttl)
         return result
-
-    def _stored(self, key: str) -> dict[str, Any] | None:
-        from azure.cosmos.exceptions import CosmosResourceNotFoundError
-
-        try:
-            document = self.container.read_item(key, key)
-        except CosmosResourceNotFoundError:
-            return None
-        result = document.get("result")
-        return dict(result) if document.get("state") == "done" and result else None
 
     def _rejected(self, envelope: Envelope, error: Exception) -> dict[str, Any]:
         return {

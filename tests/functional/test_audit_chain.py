@@ -72,7 +72,7 @@ def test_events_of_a_family_form_one_chain(world: World, stack: Emulators) -> No
     for earlier, later in itertools.pairwise(events):
         assert later["prev"] == earlier["hash"]
     assert all(e["hash"] == event_hash(e) for e in events)
-    report = verify_chain(audit_container(), family_id)
+    report = verify_chain(get_runtime().audit_store, family_id)
     assert report.ok, report.problems
     assert report.head == Head(events[-1]["seq"], events[-1]["hash"])
 
@@ -82,7 +82,7 @@ def test_racing_writers_on_two_instances_never_fork_the_chain(
 ) -> None:
     family_id = uid()
     runtime = get_runtime()
-    instances = [AuditLog(runtime.database, runtime.clock) for _ in range(2)]
+    instances = [AuditLog(runtime.audit_store, runtime.clock) for _ in range(2)]
     barrier = threading.Barrier(8)
 
     def write(log: AuditLog) -> None:
@@ -97,7 +97,7 @@ def test_racing_writers_on_two_instances_never_fork_the_chain(
         thread.join()
     events = chain(family_id)
     assert [e["seq"] for e in events] == list(range(1, 41))
-    report = verify_chain(audit_container(), family_id)
+    report = verify_chain(get_runtime().audit_store, family_id)
     assert report.ok, report.problems
     assert report.events == 40
 
@@ -129,7 +129,7 @@ def test_a_changed_event_with_a_recomputed_hash_breaks_the_next_link(
     altered["actor"] = {**altered["actor"], "oid": uid()}
     altered["hash"] = event_hash(altered)
     audit_container().replace_item(victim["id"], altered)
-    report = verify_chain(audit_container(), family_id)
+    report = verify_chain(get_runtime().audit_store, family_id)
     assert report.problems == [
         f"event {victim['seq'] + 1} does not follow event {victim['seq']}: its prev hash differs"
     ]
@@ -142,7 +142,7 @@ def test_removed_and_planted_events_are_reported(world: World, stack: Emulators)
     audit_container().create_item(
         {"id": uid(), "familyId": family_id, "type": "audit", "action": "read"}
     )
-    report = verify_chain(audit_container(), family_id)
+    report = verify_chain(get_runtime().audit_store, family_id)
     assert f"events {events[3]['seq']} are missing" in report.problems
     assert any("outside the chain" in problem for problem in report.problems)
 
@@ -154,7 +154,7 @@ def test_events_cut_from_the_end_are_found_against_a_recorded_head(
     events = chain(family_id)
     anchor = f"{events[-1]['seq']}:{events[-1]['hash']}"
     audit_container().delete_item(events[-1]["id"], partition_key=family_id)
-    assert verify_chain(audit_container(), family_id).ok
+    assert verify_chain(get_runtime().audit_store, family_id).ok
     assert audit_command.main(["verify", "--family", family_id, "--head", anchor]) == 1
     assert "was recorded" in capsys.readouterr().out
 
@@ -180,7 +180,7 @@ def test_a_family_write_cut_by_an_outage_leaves_its_audit_event_not_an_unaudited
     """The event goes first: the failed create and update are audited, and nothing changed."""
     from azure.core.exceptions import ServiceRequestError
 
-    from shared.records.store import RecordStore
+    from shared.adapters.cosmos_records import CosmosRecords
 
     def down(*args: object, **kwargs: object) -> None:
         raise ServiceRequestError("Cosmos DB unreachable")
@@ -188,7 +188,7 @@ def test_a_family_write_cut_by_an_outage_leaves_its_audit_event_not_an_unaudited
     family_id = uid()
     body = {"id": family_id, "displayName": "Cut", "teamId": world.team_a}
     with monkeypatch.context() as outage:
-        outage.setattr(RecordStore, "create", down)
+        outage.setattr(CosmosRecords, "create", down)
         assert world.api.post("/families", world.token("social_worker"), body).status == 503
     assert [(e["action"], e["outcome"]) for e in chain(family_id)] == [("create", "ok")]
     assert get_runtime().records.read(family_id, family_id) is None
@@ -196,7 +196,7 @@ def test_a_family_write_cut_by_an_outage_leaves_its_audit_event_not_an_unaudited
     made = world.api.post("/families", world.token("social_worker"), body)  # the retry
     assert made.status == 201, made.body
     with monkeypatch.context() as outage:
-        outage.setattr(RecordStore, "replace", down)
+        outage.setattr(CosmosRecords, "replace", down)
         changed = world.api.patch(
             f"/families/{family_id}", world.token("social_worker"), {"displayName": "Renamed"}
         )
@@ -205,4 +205,4 @@ def test_a_family_write_cut_by_an_outage_leaves_its_audit_event_not_an_unaudited
     stored = get_runtime().records.read(family_id, family_id)
     assert stored is not None
     assert stored["displayName"] == "Cut"
-    assert verify_chain(audit_container(), family_id).ok
+    assert verify_chain(get_runtime().audit_store, family_id).ok

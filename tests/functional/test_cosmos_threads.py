@@ -17,6 +17,7 @@ import pytest
 
 from local.emulators import Emulators
 from shared.composition import get_runtime
+from shared.ports import Listing
 from tests.functional.world import World
 
 
@@ -34,10 +35,8 @@ def another_request_finishes_mid_query(world: World) -> Iterator[None]:
     def unpack(self: Any, block: Any) -> Any:
         if threading.current_thread() is caller and not getattr(self, "interrupted", False):
             self.interrupted = True
-            other = threading.Thread(
-                target=runtime.records.query_page,
-                args=(world.family, "c.type = 'visit'", {}, "c.createdAt DESC", 10, None),
-            )
+            visits = Listing(world.family, "visit", live=False)
+            other = threading.Thread(target=runtime.records.list_page, args=(visits, 10, None))
             other.start()
             other.join()
         return original(self, block)

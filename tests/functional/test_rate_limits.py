@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
+from shared.adapters.cosmos_directory import CosmosCounters
 from shared.composition import get_runtime
-from shared.rate_limit import CosmosCounters
 from shared.settings import get_settings
 from shared.storage_layout import AUDIT
 from tests.functional.api import Response
@@ -74,7 +74,7 @@ def assert_refused(answer: Response, window: int) -> None:
 
 
 def test_forty_racing_adds_to_a_counter_count_to_forty_exactly(stack: Emulators) -> None:
-    counters = CosmosCounters(get_runtime().directory.container)
+    counters = CosmosCounters.from_database(get_runtime().database)
     counter_id = f"ratelimit:test:{uid()}"
     counts: list[int] = []
     barrier = threading.Barrier(RACERS)

@@ -20,11 +20,11 @@ import httpx
 import pytest
 from azure.core.credentials import AccessToken
 
+from shared.adapters.acs_sms import AcsSmsConfig, AcsSmsSender
+from shared.adapters.sms import build_sms_sender
 from shared.reminders.memory import FrozenClock, InMemoryClaimStore, InMemoryFamilies
 from shared.reminders.models import Member, Visit
 from shared.reminders.service import ReminderService
-from shared.sms import build_sms_sender
-from shared.sms.acs import AcsSmsConfig, AcsSmsSender
 from shared.sms.port import SmsOutcomeUnknownError, SmsPermanentError, SmsTransientError
 from shared.sms.templates import SmsTemplates
 from tests.acs_server import AcsSmsServer, sign

@@ -24,10 +24,12 @@ from local.certs import ensure_dev_certificate
 from local.emulators import Emulators, free_ports
 from shared.adapters.blobs import build_blob_service, provision_containers
 from shared.adapters.cosmos import build_cosmos_client, provision_database
+from shared.adapters.cosmos_audit import CosmosAudit
 from shared.audit_chain import verify_chain
-from shared.reminders.cosmos import CosmosClaimStore
+from shared.ports import StorageUnavailableError
 from shared.reminders.memory import FrozenClock, InMemoryFamilies
 from shared.reminders.models import Claim, Member, Visit
+from shared.reminders.ports import ClaimStore
 from shared.reminders.service import ReminderService, RunReport
 from shared.settings import Settings
 from shared.storage_layout import AUDIT, DIRECTORY, RECORDS
@@ -247,7 +249,7 @@ def events_about(faults: FaultStack, family_id: str, record_id: str) -> list[tup
 
 
 def chain_is_intact(faults: FaultStack, family_id: str) -> bool:
-    report = verify_chain(faults.container(AUDIT.name), family_id)
+    report = verify_chain(CosmosAudit(faults.container(AUDIT.name)), family_id)
     assert report.ok, report.problems
     return True
 
@@ -383,7 +385,7 @@ class Reminders:
     clock: FrozenClock
     service: ReminderService
     family_id: str
-    claims: CosmosClaimStore
+    claims: ClaimStore
 
     def run(self) -> RunReport:
         report = self.service.run()
@@ -504,8 +506,10 @@ def test_a_text_sent_while_cosmos_fails_to_record_it_is_never_sent_again(
 ) -> None:
     faults.cosmos.fail(write_to(RECORDS.name, "PUT"), 503, times=None)
 
-    with pytest.raises(CosmosHttpResponseError):
+    with pytest.raises(StorageUnavailableError) as outage:
         reminders.run()
+    assert isinstance(outage.value.__cause__, CosmosHttpResponseError)
+    assert outage.value.__cause__.status_code == 503
     faults.cosmos.clear_rules()
     later = [reminders.run() for _ in range(5)]
 

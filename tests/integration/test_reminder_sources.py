@@ -10,8 +10,12 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
+from shared.adapters.cosmos_reminder_sources import (
+    CosmosMemberSource,
+    CosmosVisitSource,
+    text_range,
+)
 from shared.composition import get_runtime
-from shared.reminders.sources import CosmosMemberSource, CosmosVisitSource, text_range
 from shared.storage_layout import RECORDS
 
 

@@ -83,3 +83,63 @@ def test_shared_does_not_import_heavy_sdks_at_module_level() -> None:
                 )
                 offenders += [f"{path.name}: {n}" for n in names if n.startswith(heavy)]
     assert offenders == []
+
+
+def shared_modules() -> list[Path]:
+    return sorted((ROOT / "shared").rglob("*.py"))
+
+
+def relative(path: Path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def test_only_the_adapters_import_an_azure_sdk() -> None:
+    """Type-checking imports included: a service never names an SDK type or exception."""
+    offenders = [
+        f"{relative(p)}: {name}"
+        for p in shared_modules()
+        if not relative(p).startswith("shared/adapters/")
+        for name in sorted(imported_modules(p))
+        if name == "azure" or name.startswith("azure.")
+    ]
+    assert offenders == []
+
+
+def test_nothing_below_the_edge_imports_the_composition_root() -> None:
+    """Services are given the ports; the one exception is the edge's media presenter, whose
+    call (``case.present_for`` without a runtime) predates the ports."""
+    allowed = {"shared/composition.py", "shared/services/case.py"}
+    offenders = [
+        relative(p)
+        for p in shared_modules()
+        if relative(p) not in allowed and "shared.composition" in imported_modules(p)
+    ]
+    assert offenders == []
+
+
+def test_services_reach_the_adapters_only_through_the_ports() -> None:
+    """Only the composition root builds adapters (and ``shared/faults.py`` hands the edge the
+    adapters' outage check)."""
+    allowed = ("shared/adapters/", "shared/composition.py", "shared/faults.py")
+    offenders = [
+        relative(p)
+        for p in shared_modules()
+        if not relative(p).startswith(allowed)
+        and any(name.startswith("shared.adapters") for name in imported_modules(p))
+    ]
+    assert offenders == []
+
+
+def test_lower_layers_never_import_the_services() -> None:
+    """Records, retention, reminders, sync helpers and ports stay below ``shared/services``:
+    the imports that ran back up the layers (records to callers, retention to callers, export
+    to the reminder notifications) are gone."""
+    lower = ("shared/records/", "shared/retention/", "shared/ports/", "shared/adapters/")
+    offenders = [
+        f"{relative(p)}: {name}"
+        for p in shared_modules()
+        if relative(p).startswith(lower)
+        for name in sorted(imported_modules(p))
+        if name.startswith("shared.services")
+    ]
+    assert offenders == []

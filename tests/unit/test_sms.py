@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.sms import build_sms_sender
-from shared.sms.acs import AcsSmsConfig, AcsSmsSender
+from shared.adapters.acs_sms import AcsSmsConfig, AcsSmsSender
+from shared.adapters.sms import build_sms_sender
 from shared.sms.outbox import OutboxSmsSender
 from shared.sms.phone import InvalidPhoneNumberError, normalise_mobile
 from shared.sms.templates import SmsTemplates, TemplateError, london_time, segments

@@ -22,8 +22,8 @@ import pytest
 from azure.core.credentials import AccessToken
 
 from local.certs import ensure_dev_certificate
-from shared.media import AzureSpeechEngine, MemorySink, Ready, TranscriptionError, process_upload
-from shared.media.azure_speech import SCOPE, parse_transcription
+from shared.adapters.azure_speech import SCOPE, AzureSpeechEngine, parse_transcription
+from shared.media import MemorySink, Ready, TranscriptionError, process_upload
 from tests.unit.media import samples
 
 ANSWER = {

@@ -11,6 +11,7 @@ from shared.errors import PayloadTooLargeError, ValidationError
 from shared.records.kinds import MEDIA
 from shared.services.media import content_disposition, file_stem, transcript_view
 from shared.services.media_processing import parse_upload_name
+from shared.settings import get_settings
 
 FAMILY, MEDIA_ID = str(uuid.uuid4()), str(uuid.uuid4())
 
@@ -68,13 +69,18 @@ def slot(**fields: Any) -> dict[str, Any]:
 
 def test_slots_are_checked_against_the_allowlist_and_the_kind_limits() -> None:
     check_slot, check_approval = MEDIA.checks
-    check_slot(slot())
-    check_slot(slot(kind="video", contentType="video/quicktime", sizeBytes=1024**3))
+    settings = get_settings()
+    check_slot(slot(), settings)
+    check_slot(slot(kind="video", contentType="video/quicktime", sizeBytes=1024**3), settings)
     with pytest.raises(PayloadTooLargeError):
-        check_slot(slot(kind="video", contentType="video/quicktime", sizeBytes=1024**3 + 1))
+        check_slot(
+            slot(kind="video", contentType="video/quicktime", sizeBytes=1024**3 + 1), settings
+        )
     with pytest.raises(ValidationError):
-        check_slot(slot(contentType="audio/wav"))
-    check_slot(slot(sizeBytes=10**12, status="ready"))  # a limit lowered later spares old records
+        check_slot(slot(contentType="audio/wav"), settings)
+    check_slot(
+        slot(sizeBytes=10**12, status="ready"), settings
+    )  # a limit lowered later spares old records
     with pytest.raises(ValidationError):
-        check_approval({"transcriptApproved": True, "transcript": {"status": "failed"}})
-    check_approval({"transcriptApproved": True, "transcript": {"status": "draft"}})
+        check_approval({"transcriptApproved": True, "transcript": {"status": "failed"}}, settings)
+    check_approval({"transcriptApproved": True, "transcript": {"status": "draft"}}, settings)

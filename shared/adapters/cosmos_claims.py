@@ -14,12 +14,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from shared.adapters.cosmos_query import query_all
+from shared.adapters.faults import COSMOS_DB, translated
+from shared.ports.errors import AlreadyExistsError, MissingError, VersionMismatchError
 from shared.reminders.models import NOTIFICATION_TYPE, Claim, Visit, instant
 from shared.reminders.ports import ClaimChangedError, ClaimExistsError
 from shared.storage_layout import RECORDS
 
 if TYPE_CHECKING:
-    from azure.cosmos import ContainerProxy, DatabaseProxy
+    from shared.adapters.cosmos import ContainerProxy, DatabaseProxy
 
 VISITS_PER_QUERY = 100
 
@@ -33,40 +36,35 @@ class CosmosClaimStore:
         return cls(database.get_container_client(RECORDS.name))
 
     def create(self, claim: Claim) -> Claim:
-        from azure.cosmos.exceptions import CosmosResourceExistsError
-
         try:
-            stored = self._container.create_item(body=claim.document())
-        except CosmosResourceExistsError:
+            with translated(COSMOS_DB):
+                stored = self._container.create_item(body=claim.document())
+        except AlreadyExistsError:
             raise ClaimExistsError(claim.id) from None
         return _claim(stored)
 
     def get(self, family_id: str, claim_id: str) -> Claim | None:
-        from azure.cosmos.exceptions import CosmosResourceNotFoundError
-
         try:
-            stored = self._container.read_item(item=claim_id, partition_key=family_id)
-        except CosmosResourceNotFoundError:
+            with translated(COSMOS_DB):
+                stored = self._container.read_item(item=claim_id, partition_key=family_id)
+        except MissingError:
             return None
         return _claim(stored) if stored.get("type") == NOTIFICATION_TYPE else None
 
     def replace(self, claim: Claim) -> Claim:
         from azure.core import MatchConditions
-        from azure.cosmos.exceptions import (
-            CosmosAccessConditionFailedError,
-            CosmosResourceNotFoundError,
-        )
 
         if claim.version is None:
             raise ClaimChangedError(claim.id)
         try:
-            stored = self._container.replace_item(
-                item=claim.id,
-                body=claim.document(),
-                etag=claim.version,
-                match_condition=MatchConditions.IfNotModified,
-            )
-        except (CosmosAccessConditionFailedError, CosmosResourceNotFoundError):
+            with translated(COSMOS_DB):
+                stored = self._container.replace_item(
+                    item=claim.id,
+                    body=claim.document(),
+                    etag=claim.version,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+        except (VersionMismatchError, MissingError):
             raise ClaimChangedError(claim.id) from None
         return _claim(stored)
 
@@ -108,16 +106,8 @@ class CosmosClaimStore:
     def _query(
         self, query: str, parameters: dict[str, Any], partition_key: str | None = None
     ) -> list[Claim]:
-        options: dict[str, Any] = (
-            {"partition_key": partition_key}
-            if partition_key is not None
-            else {"enable_cross_partition_query": True}
-        )
-        items = self._container.query_items(
-            query=query,
-            parameters=[{"name": "@type", "value": NOTIFICATION_TYPE}]
-            + [{"name": name, "value": value} for name, value in parameters.items()],
-            **options,
+        items = query_all(
+            self._container, query, {"@type": NOTIFICATION_TYPE, **parameters}, partition_key
         )
         return [_claim(item) for item in items]
 

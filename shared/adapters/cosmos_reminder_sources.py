@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from shared.adapters.cosmos_query import query
 from shared.reminders.models import Member, Visit
 from shared.storage_layout import RECORDS
 
 if TYPE_CHECKING:
-    from azure.cosmos import ContainerProxy, DatabaseProxy
+    from shared.adapters.cosmos import ContainerProxy, DatabaseProxy
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +62,7 @@ class CosmosVisitSource:
 
     def visits_starting_between(self, start: datetime, end: datetime) -> list[Visit]:
         low, high = text_range(start, end)
-        rows = self._container.query_items(
-            query=DUE_VISITS,
-            parameters=[{"name": "@low", "value": low}, {"name": "@high", "value": high}],
-            enable_cross_partition_query=True,
-        )
+        rows = query(self._container, DUE_VISITS, {"@low": low, "@high": high})
         visits: list[Visit] = []
         for row in rows:
             visit = _visit(row)
@@ -83,11 +80,7 @@ class CosmosMemberSource:
         return cls(database.get_container_client(RECORDS.name))
 
     def members_of(self, family_id: str) -> list[Member]:
-        rows = self._container.query_items(
-            query=MEMBERS,
-            parameters=[{"name": "@familyId", "value": family_id}],
-            partition_key=family_id,
-        )
+        rows = query(self._container, MEMBERS, {"@familyId": family_id}, family_id)
         members: list[Member] = []
         for row in rows:
             member = _member(row)
