@@ -150,11 +150,6 @@ class Kind:
     def has_visibility(self) -> bool:
         return self.staff_visibility is not None
 
-    @property
-    def order(self) -> str:
-        direction = "DESC" if self.newest_first else "ASC"
-        return f"c.createdAt {direction}, c.id {direction}"
-
 
 VISIT = Kind(
     "visit",
