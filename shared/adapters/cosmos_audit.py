@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from shared.adapters.cosmos_query import first_page, pages, query, query_all
+from shared.adapters.cosmos_query import (
+    family_ids_page,
+    first_page,
+    pages,
+    query,
+    query_all,
+)
 from shared.adapters.faults import COSMOS_DB, translated
 from shared.ports.errors import MissingError
 from shared.ports.records import Document, QueryPage
@@ -101,13 +107,7 @@ class CosmosAudit:
         return int(rows[0]) if rows else 0
 
     def ids_page(self, family_id: str, limit: int, keep: str | None = None) -> list[str]:
-        text = "SELECT VALUE c.id FROM c WHERE c.familyId = @familyId"
-        parameters: dict[str, Any] = {"@familyId": family_id}
-        if keep is not None:
-            text += " AND c.id != @keep"
-            parameters["@keep"] = keep
-        first = next(pages(self._container, text, parameters, family_id, limit, None), None)
-        return [str(row) for row in first.items] if first else []
+        return family_ids_page(self._container, family_id, limit, keep)
 
     def delete(self, family_id: str, event_id: str) -> bool:
         try:

@@ -87,3 +87,16 @@ def pages(
         for page in pager:
             items = list(page)
             yield QueryPage(items, pager.continuation_token)
+
+
+def family_ids_page(
+    container: ContainerProxy, family_id: str, limit: int, keep: str | None = None
+) -> list[str]:
+    """Up to ``limit`` ids of one family's partition (``keep`` left out): a page to delete."""
+    text = "SELECT VALUE c.id FROM c WHERE c.familyId = @familyId"
+    parameters: dict[str, Any] = {"@familyId": family_id}
+    if keep is not None:
+        text += " AND c.id != @keep"
+        parameters["@keep"] = keep
+    first = next(pages(container, text, parameters, family_id, limit, None), None)
+    return [str(row) for row in first.items] if first else []
