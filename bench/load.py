@@ -383,7 +383,7 @@ async def read_back(url: str, auditor: Person) -> dict[str, str]:
 
 def server_documents(families: list[str]) -> dict[str, dict[str, Any]]:
     """The raw documents of every family, tombstones included, straight from the database."""
-    from shared.composition import get_runtime, reset_runtime
+    from shared.bootstrap import get_runtime, reset_runtime
     from shared.storage_layout import RECORDS
 
     reset_runtime()
@@ -410,7 +410,7 @@ def keep_host_log(folder: Path) -> Path | None:
 
 
 def run(config: Config) -> Outcome:
-    from shared.composition import reset_runtime
+    from shared.bootstrap import reset_runtime
 
     with bench_stack(COSMOS_DATABASE="load") as folder:
         reset_runtime()

@@ -113,7 +113,7 @@ def record(family: str, kind: str, **fields: Any) -> dict[str, Any]:
 
 def scenario(total: int) -> list[tuple[Reads, float, Any]]:
     from shared.adapters.cosmos import build_cosmos_client, provision_database
-    from shared.composition import get_runtime, reset_runtime
+    from shared.bootstrap import get_runtime, reset_runtime
     from shared.reminders.memory import FrozenClock
     from shared.reminders.notifications import run_reminders
     from shared.sms.memory import MemorySmsSender

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from shared.composition import Runtime
+    from shared.bootstrap import Runtime
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def counting_runtime(counter: RequestCounter) -> Runtime:
     database and containers provisioned."""
     from shared.adapters.blobs import provision_containers
     from shared.adapters.cosmos import build_cosmos_client, provision_database
-    from shared.composition import get_runtime, reset_runtime
+    from shared.bootstrap import get_runtime, reset_runtime
 
     reset_runtime()
     runtime = get_runtime()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from functions.http import Call, Reply, crud, deleted, endpoint, listing, record_reply, updated
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, NOTE, PLAN, VISIT
 
@@ -108,7 +108,7 @@ def agendas_add_item(call: Call) -> Reply:
         runtime, call.caller, family_id, call.route_id("agendaId"), call.json(models.AgendaItemIn)
     )
     access = record_service.RecordService(runtime).access(call.caller, family_id, AGENDA)
-    return record_reply(case.present_for(access, AGENDA, stored), 201 if added else 200)
+    return record_reply(case.present_for(runtime, access, AGENDA, stored), 201 if added else 200)
 
 
 @endpoint(
@@ -137,7 +137,7 @@ def comments_create(call: Call) -> Reply:
         call.json(models.CommentIn),
     )
     access = record_service.RecordService(runtime).access(call.caller, family_id, COMMENT)
-    body = case.present_for(access, COMMENT, result.document)
+    body = case.present_for(runtime, access, COMMENT, result.document)
     return call.created(body) if result.created else record_reply(body)
 
 
@@ -163,7 +163,9 @@ def comments_list(call: Call) -> Reply:
         call.query("next"),
     )
     access = record_service.RecordService(runtime).access(call.caller, family_id, COMMENT)
-    return listing(found.documents, lambda d: case.present_for(access, COMMENT, d), found.next)
+    return listing(
+        found.documents, lambda d: case.present_for(runtime, access, COMMENT, d), found.next
+    )
 
 
 @endpoint(

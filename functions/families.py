@@ -17,7 +17,7 @@ from functions.http import (
     record_reply,
 )
 from shared.access import require_role
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 from shared.records.kinds import MEMBER
 
@@ -143,7 +143,7 @@ def members_create(call: Call) -> Reply:
     runtime = get_runtime()
     result = case.create_member(runtime, call.caller, family_id, call.json(models.MemberIn))
     access = record_service.RecordService(runtime).access(call.caller, family_id, MEMBER)
-    body = case.present_for(access, MEMBER, result.document)
+    body = case.present_for(runtime, access, MEMBER, result.document)
     return call.created(body) if result.created else record_reply(body)
 
 
@@ -181,7 +181,7 @@ def members_update(call: Call) -> Reply:
         call.header("if-match"),
     )
     access = record_service.RecordService(runtime).access(call.caller, family_id, MEMBER)
-    return record_reply(case.present_for(access, MEMBER, stored))
+    return record_reply(case.present_for(runtime, access, MEMBER, stored))
 
 
 @endpoint(

@@ -31,7 +31,7 @@ from functions.http import (
     record_reply,
     updated,
 )
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 from shared.records.kinds import MEDIA
 from shared.storage_layout import UPLOAD_EVENTS_QUEUE
@@ -75,11 +75,12 @@ RECHECK_SCHEDULE = "0 */2 * * * *"  # a literal: a %SETTING% the app settings la
     },
 )
 def media_create(call: Call) -> Reply:
+    runtime = get_runtime()
     family_id = call.route_id("familyId")
     result, access, upload = media_service.create_slot(
-        get_runtime(), call.caller, family_id, call.json(models.MediaIn)
+        runtime, call.caller, family_id, call.json(models.MediaIn)
     )
-    body = case.present_for(access, MEDIA, result.document)
+    body = case.present_for(runtime, access, MEDIA, result.document)
     if upload is not None:
         body["upload"] = upload
     return call.created(body) if result.created else record_reply(body)
@@ -113,7 +114,7 @@ def media_get(call: Call) -> Reply:
     access = service.access(call.caller, family_id, MEDIA)
     document = service.find(access, MEDIA, call.route_id("mediaId"))
     service.audit.record(call.caller, "read", family_id, MEDIA.record_type, document["id"])
-    body = case.present_for(access, MEDIA, document)
+    body = case.present_for(service.runtime, access, MEDIA, document)
     if body["status"] == "ready":  # its links expire: a 304 would leave the caller stale ones
         return record_reply(body)
     return not_modified(call, body) or record_reply(body)

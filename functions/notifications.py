@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from functions.http import Call, Reply, endpoint, listing
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 
 if TYPE_CHECKING:

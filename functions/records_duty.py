@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from functions.http import NEXT_PAGE, Call, Reply, endpoint, listing, record_reply
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 from shared.records.kinds import NOTE
 
@@ -99,14 +99,15 @@ def notes_versions_list(call: Call) -> Reply:
     example={"statement": "I did not say that the flat was untidy."},
 )
 def notes_disputes_create(call: Call) -> Reply:
+    runtime = get_runtime()
     note, access, added = corrections.add_dispute(
-        get_runtime(),
+        runtime,
         call.caller,
         call.route_id("familyId"),
         call.route_id("noteId"),
         call.json(models.DisputeIn),
     )
-    return record_reply(case.present_for(access, NOTE, note), 201 if added else 200)
+    return record_reply(case.present_for(runtime, access, NOTE, note), 201 if added else 200)
 
 
 @endpoint(

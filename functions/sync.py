@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import azure.functions as func
 
 from functions.http import Call, Query, Reply, Schema, endpoint, problem_body
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from functions.http import ENDPOINTS, Call, Reply, endpoint
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.errors import DependencyUnavailableError
 from shared.lazy import LazyModule
 

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
 
     apply_local_settings()
     from shared.audit_chain import verify_chain
-    from shared.composition import get_runtime
+    from shared.bootstrap import get_runtime
 
     report = verify_chain(get_runtime().audit_store, str(args.family), args.head)
     if args.json:

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     from local.config import apply_local_settings
 
     apply_local_settings()
-    from shared.composition import get_runtime
+    from shared.bootstrap import get_runtime
     from shared.retention.disposal import Disposer
 
     report = Disposer(get_runtime()).run()

@@ -28,7 +28,7 @@ def provision() -> None:
     from local.host.queues import provision_queues
     from shared.adapters.blobs import provision_containers
     from shared.adapters.cosmos import provision_database
-    from shared.composition import get_runtime
+    from shared.bootstrap import get_runtime
     from shared.storage_layout import STORAGE_QUEUES
 
     runtime = get_runtime()

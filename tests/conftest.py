@@ -17,7 +17,7 @@ import pytest
 
 from local.config import EXAMPLE, local_values
 from local.emulators import Emulators, free_ports
-from shared.composition import reset_runtime
+from shared.bootstrap import reset_runtime
 
 HOST_LEVEL_SETTINGS = ("FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage")
 
@@ -69,7 +69,7 @@ def _provision(settings: dict[str, str]) -> None:
         from local.host.queues import provision_queues
         from shared.adapters.blobs import provision_containers
         from shared.adapters.cosmos import provision_database
-        from shared.composition import get_runtime
+        from shared.bootstrap import get_runtime
         from shared.storage_layout import STORAGE_QUEUES
 
         runtime = get_runtime()

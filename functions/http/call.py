@@ -9,7 +9,7 @@ import azure.functions as func
 from functions.http.replies import Reply, record_reply
 from functions.http.routes import parameters_of, url
 from shared import errors
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.identity import Principal
 from shared.ids import canonical_id
 

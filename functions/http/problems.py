@@ -11,7 +11,7 @@ import azure.functions as func
 
 from functions.http.replies import to_jsonable
 from shared import errors
-from shared.faults import as_dependency_error
+from shared.bootstrap import as_dependency_error
 
 log = logging.getLogger("familystory.http")
 

@@ -9,7 +9,7 @@ import azure.functions as func
 from functions.http.call import Call
 from functions.http.endpoints import UUID, Example, Query, endpoint
 from functions.http.replies import Reply, listing, record_reply
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 from shared.records.kinds import Kind
 
@@ -50,7 +50,9 @@ def listed_page(call: Call, kind: Kind) -> Reply:
         {name: value for name in kind.filters if (value := call.query_id(name))},
         access=access,
     )
-    return listing(found.documents, lambda d: case.present_for(access, kind, d), found.next)
+    return listing(
+        found.documents, lambda d: case.present_for(service.runtime, access, kind, d), found.next
+    )
 
 
 def created_record(call: Call, kind: Kind) -> Reply:
@@ -60,7 +62,7 @@ def created_record(call: Call, kind: Kind) -> Reply:
     service = record_service.RecordService(get_runtime())
     access = service.access(call.caller, family_id, kind)
     result = service.create(call.caller, kind, family_id, call.json(kind.create), access=access)
-    body = case.present_for(access, kind, result.document)
+    body = case.present_for(service.runtime, access, kind, result.document)
     return call.created(body) if result.created else record_reply(body)
 
 
@@ -71,7 +73,7 @@ def read_record(call: Call, kind: Kind, id_param: str) -> Reply:
     access = service.access(call.caller, family_id, kind)
     document = service.find(access, kind, call.route_id(id_param))
     service.audit.record(call.caller, "read", family_id, kind.record_type, document["id"])
-    body = case.present_for(access, kind, document)
+    body = case.present_for(service.runtime, access, kind, document)
     return not_modified(call, body) or record_reply(body)
 
 
@@ -89,7 +91,7 @@ def updated(call: Call, kind: Kind, id_param: str, patch: type[InputModel]) -> R
         call.header("if-match"),
         access=access,
     )
-    return record_reply(case.present_for(access, kind, stored))
+    return record_reply(case.present_for(service.runtime, access, kind, stored))
 
 
 def deleted(call: Call, kind: Kind, id_param: str) -> Reply:

@@ -7,32 +7,9 @@ wants a different input: PocketSphinx raw 16 kHz mono PCM, Azure a small compres
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
+from shared.ports.media import RecognisedSpeech, SpeechSegment, TranscriptionEngine
 
-
-@dataclass(frozen=True)
-class SpeechSegment:
-    start: float
-    end: float
-    text: str
-
-
-@dataclass(frozen=True)
-class RecognisedSpeech:
-    text: str
-    segments: tuple[SpeechSegment, ...] = field(default_factory=tuple)
-    language: str | None = None
-
-
-class TranscriptionEngine(Protocol):
-    """Transcribes a recording. Raises ``TranscriptionError`` when it cannot."""
-
-    @property
-    def name(self) -> str: ...
-
-    def transcribe(self, path: Path, family: str, *, work_dir: Path) -> RecognisedSpeech: ...
+__all__ = ["RecognisedSpeech", "SpeechSegment", "TranscriptionEngine", "join_segments", "seconds"]
 
 
 def join_segments(segments: tuple[SpeechSegment, ...] | list[SpeechSegment]) -> str:

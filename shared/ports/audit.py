@@ -7,9 +7,12 @@ taken fails (``AlreadyExistsError``): two writers can never both append event ``
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.ports.records import Document, QueryPage
+
+if TYPE_CHECKING:
+    from shared.access import Caller
 
 
 class AuditStore(Protocol):
@@ -50,4 +53,32 @@ class AuditStore(Protocol):
 
     def delete(self, family_id: str, event_id: str) -> bool:
         """Delete one event (the family's disposal only); False when already gone."""
+        ...
+
+
+class AuditTrail(Protocol):
+    """What services record through: who did what to which family's record, and when.
+    ``shared.audit.AuditLog`` chains the events it writes to an ``AuditStore``."""
+
+    def record(
+        self,
+        caller: Caller,
+        action: str,
+        family_id: str,
+        record_type: str,
+        record_id: str | None,
+        outcome: str = "ok",
+        detail: str | None = None,
+    ) -> dict[str, Any]:
+        """Write the event before the change it records; returns the stored event."""
+        ...
+
+    def record_each_family(
+        self, caller: Caller, action: str, family_ids: list[str], record_type: str
+    ) -> None:
+        """One event per family (a list or sync page spanning families)."""
+        ...
+
+    def page(self, family_id: str, limit: int, continuation: str | None) -> QueryPage:
+        """The family's events, newest first."""
         ...

@@ -9,8 +9,9 @@ writes derivatives to ``derivatives``. A read or copy of an upload replaced mean
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 
@@ -105,3 +106,29 @@ class BlobLinks(Protocol):
     ) -> SignedUrl:
         """Read this one blob, served with these headers."""
         ...
+
+
+# --- speech to text ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpeechSegment:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class RecognisedSpeech:
+    text: str
+    segments: tuple[SpeechSegment, ...] = field(default_factory=tuple)
+    language: str | None = None
+
+
+class TranscriptionEngine(Protocol):
+    """Transcribes a recording. Raises ``TranscriptionError`` when it cannot."""
+
+    @property
+    def name(self) -> str: ...
+
+    def transcribe(self, path: Path, family: str, *, work_dir: Path) -> RecognisedSpeech: ...

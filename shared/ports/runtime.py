@@ -1,6 +1,6 @@
 """What every service is given: the ports, the clock, the settings and the instance's caches.
 
-``shared.composition.Runtime`` builds the real ones once per process; tests build in-memory ones
+``shared.bootstrap.Runtime`` builds the real ones once per process; tests build in-memory ones
 (``tests/fakes``). Services take this and nothing global.
 """
 
@@ -12,15 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from shared.audit import AuditLog
-    from shared.media.transcription import TranscriptionEngine
-    from shared.ports.audit import AuditStore
+    from shared.ports.audit import AuditStore, AuditTrail
     from shared.ports.directory import Directory
     from shared.ports.disposals import Disposals
-    from shared.ports.media import BlobLinks, MediaBlobs
+    from shared.ports.media import BlobLinks, MediaBlobs, TranscriptionEngine
     from shared.ports.operations import Operations
     from shared.ports.records import RecordStore
-    from shared.reminders.ports import ClaimStore, MemberSource, VisitSource
     from shared.settings import Settings
     from shared.sms import SmsSender, SmsTemplates
 
@@ -49,7 +46,7 @@ class Runtime(Protocol):
     def records(self) -> RecordStore: ...
 
     @property
-    def audit(self) -> AuditLog: ...
+    def audit(self) -> AuditTrail: ...
 
     @property
     def audit_store(self) -> AuditStore: ...
@@ -77,15 +74,6 @@ class Runtime(Protocol):
 
     @property
     def sms_templates(self) -> SmsTemplates: ...
-
-    @property
-    def claim_store(self) -> ClaimStore: ...
-
-    @property
-    def visits(self) -> VisitSource: ...
-
-    @property
-    def members(self) -> MemberSource: ...
 
     @property
     def health_probes(self) -> Mapping[str, HealthProbe]: ...

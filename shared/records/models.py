@@ -21,7 +21,6 @@ Visibility = Literal["family", "professionals"]
 VisitStatus = Literal["scheduled", "completed", "cancelled"]
 ActionStatus = Literal["open", "in_progress", "done", "dropped"]
 RetentionClass = Literal["looked-after", "adoption", "child-in-need", "default"]
-TargetType = Literal["notes", "agendas", "plans", "media"]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
@@ -498,8 +497,3 @@ class AuditEventOut(ApiModel):
     seq: int | None = None
     prev: str | None = None
     hash: str | None = None
-
-
-class Page(ApiModel):
-    items: list[dict[str, object]]
-    next: str | None = None

@@ -14,7 +14,7 @@ need when a family says no text came); the message text is not stored at all.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from shared.access import Caller
 from shared.errors import ForbiddenError
@@ -24,6 +24,7 @@ from shared.records.family_access import access_family
 from shared.records.service import Listed
 from shared.reminders.delivery import record_delivery_report
 from shared.reminders.models import NOTIFICATION_TYPE, Claim, present_notification
+from shared.reminders.ports import ClaimStore, MemberSource, VisitSource
 from shared.reminders.service import ReminderConfig, ReminderService, RunReport
 
 __all__ = [
@@ -36,6 +37,19 @@ __all__ = [
 ]
 
 
+class ReminderRuntime(Runtime, Protocol):
+    """The runtime with the reminder stores, which only this package uses."""
+
+    @property
+    def claim_store(self) -> ClaimStore: ...
+
+    @property
+    def visits(self) -> VisitSource: ...
+
+    @property
+    def members(self) -> MemberSource: ...
+
+
 def reminder_config(runtime: Runtime) -> ReminderConfig:
     settings = runtime.settings
     return ReminderConfig.parse(
@@ -46,7 +60,7 @@ def reminder_config(runtime: Runtime) -> ReminderConfig:
     )
 
 
-def reminder_service(runtime: Runtime) -> ReminderService:
+def reminder_service(runtime: ReminderRuntime) -> ReminderService:
     return ReminderService(
         visits=runtime.visits,
         members=runtime.members,
@@ -58,11 +72,11 @@ def reminder_service(runtime: Runtime) -> ReminderService:
     )
 
 
-def run_reminders(runtime: Runtime) -> RunReport:
+def run_reminders(runtime: ReminderRuntime) -> RunReport:
     return reminder_service(runtime).run()
 
 
-def record_delivery_event(runtime: Runtime, event: Mapping[str, Any]) -> Claim | None:
+def record_delivery_event(runtime: ReminderRuntime, event: Mapping[str, Any]) -> Claim | None:
     """Raises ``InvalidDeliveryReportError`` for an event that is not a delivery report."""
     return record_delivery_report(runtime.claim_store, event, runtime.clock)
 

@@ -23,22 +23,16 @@ APPEND_RETRIES = 5
 
 
 def present_for(
-    access: FamilyAccess,
-    kind: Kind,
-    document: dict[str, Any],
-    runtime: Runtime | None = None,
+    runtime: Runtime, access: FamilyAccess, kind: Kind, document: dict[str, Any]
 ) -> dict[str, Any]:
     """A record as this caller may see it: family members never see others' phone numbers,
     nor a transcript staff have not approved; ready media carry short-lived links, issued
-    through ``runtime``.
-
-    The edge calls this without ``runtime`` (its call predates it); for media, that one call
-    path still finds the process's runtime at the composition root."""
+    through ``runtime``."""
     shown = present(kind, document)
     if kind is MEDIA:
         from shared.services.media import media_view
 
-        return media_view(runtime or _edge_runtime(), access, shown, document)
+        return media_view(runtime, access, shown, document)
     if kind is MEMBER:
         shown["linked"] = bool(document.get("identity"))
         if not access.is_staff and document["id"] != access.member_id:
@@ -50,12 +44,6 @@ def present_for(
         shown["disputes"] = own_disputes(access, shown["disputes"])
         shown["disputed"] = bool(shown["disputes"])
     return shown
-
-
-def _edge_runtime() -> Runtime:
-    from shared.composition import get_runtime
-
-    return get_runtime()
 
 
 # --- Members ----------------------------------------------------------------------------------

@@ -236,7 +236,7 @@ class Exporter:
             return None
         if kind is COMMENT and document.get("targetId") not in targets:
             return None
-        return present_for(access, kind, document, self.runtime)
+        return present_for(self.runtime, access, kind, document)
 
     def _add_audit(self, access: FamilyAccess, part: Part, events: list[dict[str, Any]]) -> None:
         out_of_sight: set[str] = set()

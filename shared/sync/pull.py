@@ -185,7 +185,7 @@ class Puller:
     ) -> dict[str, Any]:
         if record_type == "family":
             return present_family(row, access.is_staff)
-        return present_for(access, KINDS[record_type], row, self.runtime)
+        return present_for(self.runtime, access, KINDS[record_type], row)
 
     def _lost_families(self, fingerprint: str, current: set[str]) -> list[dict[str, Any]]:
         """Tombstones for every record of the families the caller could see and no longer can."""

@@ -14,7 +14,7 @@ from typing import Any
 from cachetools import TTLCache
 
 from shared.audit import AuditLog
-from shared.composition import FAMILY_CACHE_SECONDS, PROFILE_CACHE_SECONDS
+from shared.bootstrap import FAMILY_CACHE_SECONDS, PROFILE_CACHE_SECONDS
 from shared.media.transcription import TranscriptionEngine
 from shared.opaque import TokenSigner
 from shared.ports.runtime import HealthProbe

@@ -7,7 +7,7 @@ import azure.functions as func
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import reset_runtime
+from shared.bootstrap import reset_runtime
 from tests.functional.api import InProcessApi
 from tests.functional.world import World, build_world
 

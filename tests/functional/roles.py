@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from tests.functional.world import World
 
 MANAGER_ONLY = "Only team managers and the head of service may set these fields."

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from tests.functional.roles import assert_forbidden_fields, assert_invalid, new_family, stored
 from tests.functional.world import Person, World, staff, uid
 

@@ -14,7 +14,7 @@ from local.emulators import Emulators
 from shared.access import Caller
 from shared.audit import AuditLog
 from shared.audit_chain import GENESIS, Head, event_hash, verify_chain
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.identity import Principal
 from shared.storage_layout import AUDIT
 from tests.functional.world import World, uid

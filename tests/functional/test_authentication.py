@@ -121,7 +121,7 @@ def test_dev_issuer_tokens_are_refused_when_the_dev_issuer_is_disabled(
 ) -> None:
     token = staff_token("SocialWorker")
     monkeypatch.setenv("AUTH_DEV_ISSUER_ENABLED", "false")
-    from shared.composition import reset_runtime
+    from shared.bootstrap import reset_runtime
 
     reset_runtime()
     status, _, _ = call(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.storage_layout import AUDIT
 from tests.functional.world import World
 

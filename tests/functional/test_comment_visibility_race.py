@@ -14,7 +14,7 @@ import pytest
 
 from local.emulators import Emulators
 from shared.access import Caller
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.records.kinds import COMMENT, Kind
 from shared.records.service import Created, RecordService
 from tests.functional.world import World

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from tests.functional.world import World, link_family_member, uid
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.ports import Listing
 from tests.functional.world import World
 

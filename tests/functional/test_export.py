@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.records.store import SYSTEM_FIELDS, version_of
 from shared.services.callers import resolve_caller
 from shared.services.export import Exporter

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from tests.functional.test_sync import Device
 from tests.functional.world import World, link_family_member
 from tests.tokens import family_token

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from tests.functional.world import World
 from tests.tokens import family_token
 

@@ -27,7 +27,7 @@ from local.emulators import Emulators
 from local.host.eventgrid import DeliveryRules, EventGrid
 from local.host.http import build_asgi
 from local.subscriptions import SMS_DELIVERY_REPORTS
-from shared.composition import get_runtime, reset_runtime
+from shared.bootstrap import get_runtime, reset_runtime
 from shared.reminders.delivery import EVENT_TYPE
 from shared.reminders.memory import FrozenClock
 from shared.sms.outbox import OutboxSmsSender

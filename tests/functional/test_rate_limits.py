@@ -13,7 +13,7 @@ import pytest
 
 from local.emulators import Emulators
 from shared.adapters.cosmos_directory import CosmosCounters
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.settings import get_settings
 from shared.storage_layout import AUDIT
 from tests.functional.api import Response
@@ -46,7 +46,7 @@ def race(request: Callable[[int], Response]) -> list[Response]:
 def limited(monkeypatch: pytest.MonkeyPatch, **settings: int) -> None:
     for name, value in settings.items():
         monkeypatch.setenv(name, str(value))
-    from shared.composition import reset_runtime
+    from shared.bootstrap import reset_runtime
 
     reset_runtime()
 

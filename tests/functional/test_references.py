@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from tests.functional.world import World, uid
 
 PHOTO: dict[str, Any] = {"kind": "photo", "contentType": "image/jpeg", "sizeBytes": 1000}

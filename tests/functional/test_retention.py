@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.retention.disposal import DisposalReport, Disposer
 from shared.retention.rules import add_years
 from shared.storage_layout import AUDIT, BLOB_CONTAINERS, DIRECTORY, DISPOSALS, RECORDS

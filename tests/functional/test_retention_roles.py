@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from tests.functional.roles import (
     FAMILY_MEMBERS_MAY_NOT,
     assert_forbidden_fields,

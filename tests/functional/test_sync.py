@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.storage_layout import RECORDS
 from tests.functional.api import InProcessApi
 from tests.functional.world import World

@@ -6,7 +6,7 @@ import pytest
 
 from functions import system
 from local.emulators import Emulators, free_port
-from shared.composition import get_runtime, reset_runtime
+from shared.bootstrap import get_runtime, reset_runtime
 from shared.storage_layout import DIRECTORY, RECORDS
 from tests.functional.calls import call
 from tests.tokens import bearer, family_token, staff_token

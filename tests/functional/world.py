@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.storage_layout import DIRECTORY
 from tests.functional.api import InProcessApi
 from tests.tokens import family_token, staff_token

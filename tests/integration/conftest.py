@@ -15,7 +15,7 @@ import pytest
 
 from local.emulators import Emulators, free_port
 from local.host.eventgrid import KEYS_FILE_SETTING, SYSTEM_KEY_NAME
-from shared.composition import reset_runtime
+from shared.bootstrap import reset_runtime
 from tests.conftest import repo_root
 from tests.functional.api import InProcessApi
 from tests.functional.world import World, build_world

@@ -11,7 +11,7 @@ import pytest
 
 from local.emulators import Emulators
 from shared.adapters.cosmos_claims import CosmosClaimStore
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.reminders.delivery import EVENT_TYPE, record_delivery_report
 from shared.reminders.ids import claim_tag
 from shared.reminders.memory import FrozenClock, InMemoryFamilies

@@ -399,7 +399,7 @@ def reminders(
 ) -> Iterator[Reminders]:
     """One visit a day ahead and one member to remind, the real ACS client through a fault
     proxy to the ACS test server, and the claims in Cosmos DB (through its fault proxy)."""
-    from shared.composition import get_runtime, reset_runtime
+    from shared.bootstrap import get_runtime, reset_runtime
     from shared.reminders.notifications import reminder_config
 
     acs = AcsSmsServer(tmp_path / "acs-certs").start()

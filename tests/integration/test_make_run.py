@@ -106,7 +106,7 @@ def test_a_port_in_use_is_named_without_a_traceback(
 def test_token_command_prints_a_token_the_api_accepts(
     arguments: list[str], kind: str, base_settings: dict[str, str]
 ) -> None:
-    from shared.composition import get_runtime
+    from shared.bootstrap import get_runtime
 
     oid = str(uuid.uuid4())
     command = [sys.executable, "-m", "local.token", *arguments[:1], "--oid", oid, *arguments[1:]]

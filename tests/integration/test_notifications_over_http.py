@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.reminders.delivery import EVENT_TYPE
 from shared.reminders.ids import claim_tag
 from tests.claims import reminder_claim

@@ -15,7 +15,7 @@ from shared.adapters.cosmos_reminder_sources import (
     CosmosVisitSource,
     text_range,
 )
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.storage_layout import RECORDS
 
 

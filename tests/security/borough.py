@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from shared.adapters.cosmos_claims import CosmosClaimStore
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.storage_layout import AUDIT, DIRECTORY
 from tests.claims import reminder_claim
 from tests.security.catalogue import (

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
-from shared.composition import reset_runtime
+from shared.bootstrap import reset_runtime
 from tests.security.borough import Borough, build_borough
 from tests.security.catalogue import Catalogue, served_document
 from tests.security.client import Client

@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pytest
 
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.storage_layout import AUDIT
 from tests.security.borough import HEAD_OF_SERVICE, INSIDERS, OUTSIDERS, TWINS, Borough
 from tests.security.catalogue import Catalogue, Operation, Target, served_document

@@ -14,7 +14,7 @@ from azure.core.exceptions import (
 from azure.cosmos.exceptions import CosmosClientTimeoutError, CosmosHttpResponseError
 
 from functions.http.problems import problem_body
-from shared.faults import as_dependency_error
+from shared.bootstrap import as_dependency_error
 
 
 def raised_inside(module: str, error: BaseException) -> BaseException:

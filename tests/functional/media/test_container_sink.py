@@ -9,7 +9,7 @@ from PIL import Image
 
 from local.emulators import Emulators
 from shared.adapters.blob_media import ContainerSink
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.media import Ready, process_upload
 from shared.storage_layout import DERIVATIVES_CONTAINER, UPLOADS_CONTAINER
 from tests.unit.media import samples

@@ -32,7 +32,7 @@ from local.host.queues import QueueFunction, QueueListener, QueueOptions
 from local.subscriptions import BlobCreatedSubscription, QueueDestination
 from shared import media as media_pipeline
 from shared.adapters.blob_media import ContainerSink
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.storage_layout import UPLOADS_CONTAINER
 from tests.functional.media.test_media_flow import fetch, put, slot
 from tests.functional.world import World

@@ -22,7 +22,7 @@ from azure.storage.blob import BlobLeaseClient
 from functions import media
 from local.emulators import Emulators
 from shared.adapters.blob_media import ContainerSink
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.services.media_processing import MediaProcessor
 from shared.storage_layout import DERIVATIVES_CONTAINER, ORIGINALS_CONTAINER, UPLOADS_CONTAINER
 from tests.functional.media.test_media_flow import blob_created, deliver, fetch, put, slot

@@ -28,7 +28,7 @@ from PIL import Image
 from functions import media
 from local.emulators import Emulators
 from shared.adapters.blob_media import ContainerSink
-from shared.composition import get_runtime
+from shared.bootstrap import get_runtime
 from shared.storage_layout import DERIVATIVES_CONTAINER, ORIGINALS_CONTAINER, UPLOADS_CONTAINER
 from tests.functional.world import World
 from tests.unit.media import samples

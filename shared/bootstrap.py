@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from shared.adapters.cosmos import CosmosClient, DatabaseProxy
     from shared.audit import AuditLog
     from shared.caller_limits import CallerLimits
+    from shared.errors import DependencyUnavailableError
     from shared.identity import TokenValidator
     from shared.media.transcription import TranscriptionEngine
     from shared.opaque import TokenSigner
@@ -269,3 +270,12 @@ def reset_runtime() -> None:
     with _lock:
         _runtime = None
     get_settings.cache_clear()
+
+
+def as_dependency_error(error: BaseException) -> DependencyUnavailableError | None:
+    """The outage an exception that reached the edge stands for (503 with Retry-After), or None
+    when it is a bug. Adapters raise outages as ``StorageUnavailableError`` already; this names
+    the rest (an SDK client that could not be built), which only the adapters can recognise."""
+    from shared.adapters.faults import as_dependency_error as outage
+
+    return outage(error)

@@ -1,0 +1,2 @@
+"""Retention: the rules that say when a closed family's records go, and the disposal
+that removes them."""

@@ -1,0 +1,1 @@
+"""Offline sync: the push of queued operations and the pull of changes."""
