@@ -159,6 +159,7 @@ def bench_stack(**settings: str) -> Iterator[Path]:
             os.environ.update(local_values(EXAMPLE))
             os.environ.update(emulators.settings())
             os.environ["AUTH_DEV_ISSUER_KEY_FILE"] = str(folder / "issuer.pem")
+            os.environ["AUDIT_SEAL_KEY_FILE"] = str(folder / "audit-seal.key")
             os.environ["SMS_OUTBOX_PATH"] = str(folder / "outbox.jsonl")
             os.environ.update(settings)
             yield folder

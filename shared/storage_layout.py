@@ -11,6 +11,7 @@ Bicep, so a container, partition key or index is never declared in two places th
   request, so the partition key is the id: point reads, and no hot partition. Per-item TTL
   expires invitations and counters.
 - ``operations``: applied sync operation results kept for replays, expiring by per-item TTL.
+- ``audit`` also holds each family's audit seals (``shared.audit_chain``) beside its events.
 - ``disposals``: disposal certificates, one per disposed family (id = the family id), kept for
   good: they must outlive the family's partition in ``records`` and ``audit``, so they live in
   neither. They hold counts, dates and rules, no personal data.
@@ -111,6 +112,12 @@ UPLOADS_CONTAINER = "uploads"
 ORIGINALS_CONTAINER = "originals"
 DERIVATIVES_CONTAINER = "derivatives"
 BLOB_CONTAINERS: tuple[str, ...] = (UPLOADS_CONTAINER, ORIGINALS_CONTAINER, DERIVATIVES_CONTAINER)
+
+AUDIT_ANCHORS_CONTAINER = "audit-anchors"
+"""One append blob per family and day, a line per audit seal (``shared.audit_seal``). In Azure
+the container has a time-based immutability policy (WORM, appends allowed): nothing in it can be
+changed or deleted while the policy holds, by the app or anyone else. It is not a media
+container: disposal leaves it alone (its lines name no person, only the family's id)."""
 
 UPLOAD_EVENTS_QUEUE = "media-uploads"
 """Event Grid delivers the ``uploads`` container's blob-created events here (endpoint type
