@@ -67,9 +67,9 @@ def test_container_comparison_reports_each_difference() -> None:
         "container audit: defaultTtl is None in the Bicep, 3600 in storage_layout.py",
         "container invitations: missing from the Bicep",
     ]
-    without_operations = [c for c in COSMOS_CONTAINERS if c.name != "operations"]
-    assert cosmos_container_problems(_bicep_containers(), without_operations) == [
-        "container operations: in the Bicep but not in storage_layout.py"
+    without_sync = [c for c in COSMOS_CONTAINERS if c.name != "sync"]
+    assert cosmos_container_problems(_bicep_containers(), without_sync) == [
+        "container sync: in the Bicep but not in storage_layout.py"
     ]
 
 
