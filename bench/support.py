@@ -132,18 +132,25 @@ def missed(rows: list[Row]) -> list[Row]:
 
 
 class RequestCounter:
-    """An SDK response hook counting Cosmos DB requests and the documents they returned."""
+    """An SDK response hook counting Cosmos DB requests and the documents they returned, and of
+    those requests the ones on rate-limit counters."""
 
     def __init__(self) -> None:
         self.requests = 0
         self.items = 0
+        self.rate_limit_requests = 0
         self._lock = threading.Lock()
 
     def __call__(self, response: Any) -> None:
         headers = response.http_response.headers
+        request = response.http_request
+        sent = getattr(request, "body", None) or getattr(request, "content", None) or ""
+        text = f"{getattr(request, 'url', '')} {sent[:200]!s}"
+        counter = "ratelimit" in text
         with self._lock:
             self.requests += 1
             self.items += int(headers.get("x-ms-item-count") or 0)
+            self.rate_limit_requests += counter
 
 
 @contextmanager
@@ -159,6 +166,7 @@ def bench_stack(**settings: str) -> Iterator[Path]:
             os.environ.update(local_values(EXAMPLE))
             os.environ.update(emulators.settings())
             os.environ["AUTH_DEV_ISSUER_KEY_FILE"] = str(folder / "issuer.pem")
+            os.environ["AUDIT_SEAL_KEY_FILE"] = str(folder / "audit-seal.key")
             os.environ["SMS_OUTBOX_PATH"] = str(folder / "outbox.jsonl")
             os.environ.update(settings)
             yield folder

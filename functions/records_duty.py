@@ -1,5 +1,5 @@
-"""Records duty: subject access export, note versions and disputes, audit verification, and the
-disposal run."""
+"""Records duty: subject access export, note versions and disputes, audit sealing and
+verification, and the disposal run."""
 
 from __future__ import annotations
 
@@ -51,12 +51,31 @@ def retention_dispose_due(timer: func.TimerRequest) -> None:
     )
 
 
+@bp.function_name("audit_seal")
+@bp.timer_trigger(arg_name="timer", schedule="%AUDIT_SEAL_SCHEDULE%")
+def audit_seal(timer: func.TimerRequest) -> None:
+    """Seal every family's new audit events into its chain and anchor the seals."""
+    from shared.audit_seal import Sealer
+
+    runtime = get_runtime()
+    run = Sealer(runtime.audit_store, runtime.audit_anchors, runtime.audit_key, runtime.clock).run()
+    log.info(
+        "audit sealing: %d events of %d families in %d seals, %d raced, %d failed",
+        run.events,
+        len(run.sealed),
+        run.seals,
+        run.raced,
+        run.failed,
+        extra={"function": "audit_seal", "pastDue": timer.past_due},
+    )
+
+
 @endpoint(
     bp,
     name="audit_verify",
     route="families/{familyId}/audit/verify",
     methods=["GET"],
-    summary="Check the family's audit trail against its hash chain (managers)",
+    summary="Check the family's sealed audit chain; list events not sealed yet (managers)",
     tags=("audit",),
 )
 def audit_verify(call: Call) -> Reply:

@@ -1,6 +1,7 @@
 // One borough's FamilyStory stack: a resource group holding the Function App (Flex Consumption),
-// storage for the host and for media, Cosmos DB, Communication Services, Azure AI Speech and
-// monitoring, all reached with one user-assigned managed identity and no keys.
+// storage for the host and for media, Cosmos DB, Communication Services, Azure AI Speech, a Key
+// Vault for the audit seal key and monitoring, all reached with one user-assigned managed
+// identity and no keys.
 // Deploy with `azd up`, or `az deployment sub create` with a file from infra/tenants
 // (docs/deploy.md walks through both).
 
@@ -77,6 +78,18 @@ param logRetentionInDays int = 90
 @maxValue(365)
 param blobDeleteRetentionDays int = 30
 
+@description('The key that MACs the audit seals: 32 characters or more, random (docs/deploy.md), kept in the stack\'s Key Vault. Give it on the first deployment only; empty leaves the stored key as it is.')
+@secure()
+param auditSealKey string = ''
+
+@description('Days each audit anchor (one line per audit seal) stays immutable in the media account.')
+@minValue(365)
+@maxValue(146000)
+param auditAnchorRetentionDays int = 3650
+
+@description('Set true once the audit anchors\' retention policy is locked (docs/deploy.md): deployments then leave the locked policy alone.')
+param auditAnchorPolicyLocked bool = false
+
 @description('Maximum number of Function App instances.')
 @minValue(40)
 @maxValue(1000)
@@ -106,6 +119,9 @@ var tags = {
 var deploymentContainerName = 'app-package'
 var deadLetterContainerName = 'upload-events-deadletter'
 var smsDeadLetterContainerName = 'sms-events-deadletter'
+// One append blob per family and day, a line per audit seal; immutable (shared/storage_layout.py).
+var auditAnchorsContainerName = 'audit-anchors'
+var auditSealKeySecretName = 'audit-seal-key'
 var mediaContainerNames = [
   'uploads'
   'originals'
@@ -194,6 +210,24 @@ module mediaStorage 'app/storage.bicep' = {
     privateEndpointSubnetId: enablePrivateNetworking ? network.outputs.privateEndpointSubnetId : ''
     privateDnsZoneIds: enablePrivateNetworking ? network.outputs.dnsZoneIds : {}
     enableMalwareScanning: enableMalwareScanning
+    immutableContainerName: auditAnchorsContainerName
+    immutabilityDays: auditAnchorRetentionDays
+    immutabilityPolicyLocked: auditAnchorPolicyLocked
+  }
+}
+
+module keyVault 'app/keyvault.bicep' = {
+  name: 'key-vault'
+  scope: group
+  params: {
+    name: 'kv-fs-${token}'
+    location: location
+    tags: tags
+    sealKeySecretName: auditSealKeySecretName
+    auditSealKey: auditSealKey
+    allowPublicNetworkAccess: !enablePrivateNetworking
+    privateEndpointSubnetId: enablePrivateNetworking ? network.outputs.privateEndpointSubnetId : ''
+    privateDnsZoneId: enablePrivateNetworking ? network.outputs.dnsZoneIds.keyVault : ''
   }
 }
 
@@ -256,6 +290,7 @@ module rbac 'app/rbac.bicep' = {
     speechName: speech.outputs.name
     communicationServicesName: messaging.outputs.communicationServicesName
     appInsightsName: monitoring.outputs.appInsightsName
+    keyVaultName: keyVault.outputs.name
   }
 }
 
@@ -309,6 +344,8 @@ module api 'app/api.bicep' = {
     speechEndpoint: speech.outputs.endpoint
     speechRegion: speech.outputs.region
     malwareScanningEnabled: enableMalwareScanning
+    keyVaultName: keyVault.outputs.name
+    auditSealKeySecretName: auditSealKeySecretName
   }
   dependsOn: [
     rbac
@@ -350,3 +387,9 @@ output COMMUNICATION_SERVICES_NAME string = messaging.outputs.communicationServi
 
 @description('Name of the Cosmos DB account.')
 output COSMOS_ACCOUNT_NAME string = cosmos.outputs.accountName
+
+@description('Name of the Key Vault that holds the secret the audit seals are MACed with.')
+output AUDIT_VAULT_NAME string = keyVault.outputs.name
+
+@description('Container in the media account holding the immutable audit anchors.')
+output AUDIT_ANCHORS_CONTAINER string = auditAnchorsContainerName

@@ -3,28 +3,26 @@
 Events are append-only through the code: this module creates them and lists them, nothing
 updates or deletes one (the disposal of a whole family at the end of its retention is the one
 exception, in ``shared/retention/disposal.py``). They live in their own container, partitioned
-by family, and are hash-chained per family (``shared/audit_chain.py``).
+by family.
 
-Cost: appending is one ``create`` when this instance knows the family's head (it wrote or saw
-the last event); otherwise one query for the head first. Within an instance, appends to one
-family take turns (a striped lock), so only writers on other instances race for the next
-``seq``; the loser (409) reads the head again and appends after it, after a short jittered
-pause: one query and one create more per lost race.
+Cost on the request path: one ``create``, nothing else. No lock, no read of the chain's head:
+each event gets a unique id from this writer's own id (random, one per process) and its own
+sequence number, so writers on any number of instances never race each other. The hash chain
+is built afterwards, off the request path, by the sealer (``shared/audit_seal.py``), which
+seals each family's new events in a fixed order. A create that the SDK retried after its first
+attempt landed answers 409 for this writer's own id: that event is stored, and is returned.
 """
 
 from __future__ import annotations
 
-import random
-import threading
-import time
+import itertools
+import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cachetools import LRUCache
-
-from shared.audit_chain import GENESIS, Head, event_hash, event_id, read_head
-from shared.errors import DependencyUnavailableError
+from shared.audit_chain import EVENT_TYPE, event_id
 from shared.ports.audit import AuditStore
 from shared.ports.errors import AlreadyExistsError
 from shared.ports.records import QueryPage
@@ -33,20 +31,17 @@ from shared.records.store import now_iso
 if TYPE_CHECKING:
     from shared.access import Caller
 
-
-HEADS_CACHED = 8192
-STRIPES = 64
-APPEND_ATTEMPTS = 25
-BACKOFF_SECONDS = 0.005
+FAMILIES_AT_ONCE = 8
 
 
 class AuditLog:
-    def __init__(self, store: AuditStore, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, store: AuditStore, clock: Callable[[], datetime], writer: str | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
-        self._heads: LRUCache[str, Head] = LRUCache(HEADS_CACHED)
-        self._lock = threading.Lock()
-        self._stripes = [threading.Lock() for _ in range(STRIPES)]
+        self.writer = writer or secrets.token_hex(8)
+        self._sequence = itertools.count(1)
 
     def record(
         self,
@@ -58,70 +53,36 @@ class AuditLog:
         outcome: str = "ok",
         detail: str | None = None,
     ) -> dict[str, Any]:
-        content: dict[str, Any] = {
+        wseq = next(self._sequence)
+        event: dict[str, Any] = {
+            "id": event_id(self.writer, wseq),
             "familyId": family_id,
-            "type": "audit",
+            "type": EVENT_TYPE,
             "at": now_iso(self._clock()),
             "actor": caller.audit_identity(),
             "action": action,
             "recordType": record_type,
             "recordId": record_id,
             "outcome": outcome,
+            "writer": self.writer,
+            "wseq": wseq,
         }
         if detail is not None:
-            content["detail"] = detail
-        return self._append(family_id, content)
-
-    def _append(self, family_id: str, content: dict[str, Any]) -> dict[str, Any]:
-        """One writer per family at a time in this instance (a striped lock), so threads here
-        never race each other for the next ``seq``; only other instances can."""
-        with self._stripes[hash(family_id) % STRIPES]:
-            return self._append_unlocked(family_id, content)
-
-    def _append_unlocked(self, family_id: str, content: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            head = self._heads.get(family_id)
-        if head is None:
-            head = read_head(self._store, family_id)
-        for attempt in range(APPEND_ATTEMPTS):
-            if attempt:
-                time.sleep(random.uniform(0, BACKOFF_SECONDS * attempt))  # noqa: S311 - jitter
-            seq = head.seq + 1 if head else 1
-            event = {
-                "id": event_id(family_id, seq),
-                **content,
-                "seq": seq,
-                "prev": head.hash if head else GENESIS,
-            }
-            event["hash"] = event_hash(event)
-            try:
-                created: dict[str, Any] = self._store.append(event)
-            except AlreadyExistsError:
-                head = read_head(self._store, family_id)
-                if head is None or head != Head(seq, event["hash"]):
-                    continue
-                created = event
-            self._remember(family_id, Head(seq, event["hash"]))
-            return created
-        raise DependencyUnavailableError("The audit log", retry_after_seconds=1)
-
-    def _remember(self, family_id: str, head: Head) -> None:
-        with self._lock:
-            known = self._heads.get(family_id)
-            if known is None or known.seq < head.seq:
-                self._heads[family_id] = head
+            event["detail"] = detail
+        try:
+            return self._store.append(event)
+        except AlreadyExistsError:
+            return event
 
     def record_each_family(
         self, caller: Caller, action: str, family_ids: list[str], record_type: str
     ) -> None:
         """One event per family (e.g. a list or sync page spanning families), written together."""
-        from concurrent.futures import ThreadPoolExecutor
-
         if len(family_ids) <= 1:
             for family_id in family_ids:
                 self.record(caller, action, family_id, record_type, None)
             return
-        with ThreadPoolExecutor(max_workers=min(8, len(family_ids))) as pool:
+        with ThreadPoolExecutor(max_workers=min(FAMILIES_AT_ONCE, len(family_ids))) as pool:
             futures = [
                 pool.submit(self.record, caller, action, family_id, record_type, None)
                 for family_id in family_ids

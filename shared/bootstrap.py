@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from shared.media.transcription import TranscriptionEngine
     from shared.opaque import TokenSigner
     from shared.ports import (
+        AuditAnchors,
         AuditStore,
         Counters,
         Directory,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
         MediaBlobs,
         Operations,
         RecordStore,
+        SealKey,
     )
     from shared.reminders.ports import ClaimStore, MemberSource, VisitSource
     from shared.settings import Settings
@@ -120,6 +122,12 @@ class Runtime:
         return AuditLog(self.audit_store, lambda: self.clock())
 
     @cached_property
+    def audit_key(self) -> SealKey:
+        from shared.audit_seal import load_seal_key
+
+        return load_seal_key(self.settings)
+
+    @cached_property
     def directory(self) -> Directory:
         from shared.adapters.cosmos_directory import CosmosDirectory
 
@@ -174,6 +182,12 @@ class Runtime:
         from shared.adapters.blob_media import AzureMediaBlobs
 
         return AzureMediaBlobs(self.blob_service)
+
+    @cached_property
+    def audit_anchors(self) -> AuditAnchors:
+        from shared.adapters.blob_anchors import BlobAnchors
+
+        return BlobAnchors(self.blob_service)
 
     @cached_property
     def blob_links(self) -> BlobLinks:

@@ -3,16 +3,21 @@ one of reads per window, family members a modest one and staff a generous one (s
 ``RATE_LIMIT_*``). The edge spends one unit per request before the handler runs, so a refused
 request touches nothing; a sync push spends one unit per operation it carries.
 
-- Writes are counted in the database before they happen (one atomic increment each): at most
-  the allowance gets through, however the requests race and over however many instances.
+- Writes are counted ``WRITE_BATCH`` at a time, or ``WRITE_FLUSH_SECONDS`` after the tally was
+  last sent (one atomic increment per five writes of a caller on an instance, at most ten
+  seconds late). A write costs an audit event and its own write already, and a counter request
+  on each made every write half as dear again (a note's ``POST`` was three requests, not two).
+  Batching keeps the limit exact on one instance; across ``n`` instances at most about
+  ``n * WRITE_BATCH`` writes more than the allowance get through in a window (10 more than
+  150 for a family member served by two instances at once).
 - Reads are counted ``READ_BATCH`` at a time (one increment per ten reads of a caller on an
-  instance). Every read appends an audit event, so reads must be limited too; but a read costs
-  a query and an audit append already, and a counter request on each would make every read
-  about half as dear again for everyone. Batching keeps the limit exact on one instance and
-  lets at most about ``READ_BATCH`` reads per instance more through across instances.
-- A refusal is audited once per window (the first; see ``shared.rate_limit``), in the caller's
-  own audit partition (``familyId`` ``caller:<tid>:<oid>``): it concerns the caller, not one
-  family's records. Noting every refused request would let a flood fill the audit log anyway.
+  instance), for the same reason: every read appends an audit event, so reads must be limited
+  too, but a counter request on each would make every read about half as dear again. At most
+  about ``READ_BATCH`` reads per instance more get through across instances.
+- A refusal is audited once per window and instance (the first; see ``shared.rate_limit``), in
+  the caller's own audit partition (``familyId`` ``caller:<tid>:<oid>``): it concerns the
+  caller, not one family's records. Noting every refused request would let a flood fill the
+  audit log anyway.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ if TYPE_CHECKING:
     from shared.settings import Settings
 
 READ_BATCH = 10
+WRITE_BATCH = 5
+WRITE_FLUSH_SECONDS = 10.0
 log = logging.getLogger("familystory.ratelimit")
 
 
@@ -41,7 +48,7 @@ class CallerLimits:
         window = settings.rate_limit_window_seconds
 
         def writes(limit: int) -> Allowance:
-            return Allowance("write", limit, window)
+            return Allowance("write", limit, window, WRITE_BATCH, WRITE_FLUSH_SECONDS)
 
         def reads(limit: int) -> Allowance:
             return Allowance("read", limit, window, READ_BATCH)

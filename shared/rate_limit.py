@@ -11,15 +11,18 @@ again, and a limit checked on the read lets racers through.)
 
 ``RateLimiter.spend`` decides; it is the one mechanism, whatever is limited:
 
-- ``batch == 1`` (writes): every unit is counted in the database before it is spent, and a unit
-  passes only if the count after it is within the limit, so no more than ``limit`` units pass
-  per window across every instance. The request whose count first crosses the limit is the
+- ``batch == 1``: every unit is counted in the database before it is spent, and a unit passes
+  only if the count after it is within the limit, so no more than ``limit`` units pass per
+  window across every instance. The request whose count first crosses the limit is the
   window's first refusal, exactly once across instances (``first_in_window``).
-- ``batch > 1`` (reads, which must stay cheap): units are tallied in this instance and sent to
-  the database ``batch`` at a time; each answer tells this instance a lower bound of what the
-  other instances spent. A unit passes if this instance's tally plus that bound is within the
-  limit. On one instance that is exact; across ``n`` instances, at most about ``n * batch``
-  units more pass. Each instance marks its own first refusal of a window.
+- ``batch > 1`` (reads and writes, which must stay cheap): units are tallied in this instance
+  and sent to the database ``batch`` at a time, or sooner once ``flush_seconds`` have passed
+  since this instance last sent that caller's tally (on the caller's next request); each answer
+  tells this instance a lower bound of what the other instances spent. A unit passes if this
+  instance's tally plus that bound is within the limit. On one instance that is exact; across
+  ``n`` instances, at most about ``n * batch`` units more pass (what the other instances have
+  not sent yet, and what they sent since this one last heard). Each instance marks its own
+  first refusal of a window.
 - Once a caller is refused, this instance refuses them without a database request until the
   window ends, so a flood costs nothing after its first refusal.
 
@@ -59,12 +62,14 @@ class MemoryCounters:
 
 @dataclass(frozen=True)
 class Allowance:
-    """``limit`` units per ``window_seconds`` per caller, counted ``batch`` units at a time."""
+    """``limit`` units per ``window_seconds`` per caller, counted ``batch`` units at a time, or
+    after ``flush_seconds`` whichever comes first."""
 
     name: str
     limit: int
     window_seconds: int
     batch: int = 1
+    flush_seconds: float | None = None
 
 
 class RateLimitedError(TooManyRequestsError):
@@ -89,6 +94,7 @@ class _Local:
     sent: int = 0  # of those, sent
     others: int = 0  # a lower bound of the units other instances spent
     refused: bool = False
+    sent_at: float = 0.0  # when this instance last sent the caller's tally (or began one)
 
 
 class RateLimiter:
@@ -109,6 +115,7 @@ class RateLimiter:
             local = self._local.get((allowance.name, who))
             if local is None or local.window != window.index:
                 local = self._local[(allowance.name, who)] = _Local(window.index)
+                local.sent_at = window.now
             if local.refused:
                 raise window.refusal(first=False)
         counter_id = f"ratelimit:{allowance.name}:{who}:{window.index}"
@@ -133,9 +140,14 @@ class RateLimiter:
             over = local.others + local.spent > allowance.limit
             first = over and not local.refused
             local.refused = local.refused or over
-            amount = local.pending if over or local.pending >= allowance.batch else 0
+            due = allowance.flush_seconds is not None and (
+                window.now - local.sent_at >= allowance.flush_seconds
+            )
+            amount = local.pending if over or due or local.pending >= allowance.batch else 0
             local.pending -= amount
             local.sent += amount
+            if amount:
+                local.sent_at = window.now
         if amount:
             count = self._counters.add(counter_id, amount, window.ttl)
             with self._lock:

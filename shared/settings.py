@@ -181,6 +181,25 @@ class Settings(BaseSettings):
         "RATE_LIMIT_STAFF_READS", 6000, "both", "Reads a staff member may make per window."
     )
 
+    audit_seal_key: str = setting(
+        "AUDIT_SEAL_KEY",
+        "",
+        "azure",
+        "Key of the audit seals' HMAC: a Key Vault reference in Azure.",
+    )
+    audit_seal_key_file: str = setting(
+        "AUDIT_SEAL_KEY_FILE",
+        "",
+        "local",
+        "Stand-in for AUDIT_SEAL_KEY: a key file, generated on first use.",
+    )
+    audit_seal_schedule: str = setting(
+        "AUDIT_SEAL_SCHEDULE",
+        "0 * * * * *",
+        "both",
+        "NCRONTAB schedule of the audit sealing run.",
+    )
+
     retention_default_years: int = setting(
         "RETENTION_DEFAULT_YEARS", 25, "both", "Years after closure a default-class family is kept."
     )

@@ -10,7 +10,13 @@ Bicep, so a container, partition key or index is never declared in two places th
   Each is read by its own id (the caller's ``tid``+``oid``, an invitation code's hash) on every
   request, so the partition key is the id: point reads, and no hot partition. Per-item TTL
   expires invitations and counters.
-- ``operations``: applied sync operation results kept for replays, expiring by per-item TTL.
+- ``sync``: applied sync operations (claims, then results kept for replays) and the family sets
+  sync tokens name, expiring by per-item TTL. Partitioned by ``/pk``: a caller's operations share
+  one partition (``op:<tid>:<oid>``), so a push claims all of its operations in one transactional
+  batch and stores their results in another; a family set is a partition of its own. (It
+  replaced the ``operations`` container, partitioned by ``/id``, whose claims cost one request
+  each: a partition key cannot change, so the container is new.)
+- ``audit`` also holds each family's audit seals (``shared.audit_chain``) beside its events.
 - ``disposals``: disposal certificates, one per disposed family (id = the family id), kept for
   good: they must outlive the family's partition in ``records`` and ``audit``, so they live in
   neither. They hold counts, dates and rules, no personal data.
@@ -82,9 +88,9 @@ DIRECTORY = CosmosContainer(
     default_ttl=-1,
 )
 
-OPERATIONS = CosmosContainer(
-    name="operations",
-    partition_key="/id",
+SYNC = CosmosContainer(
+    name="sync",
+    partition_key="/pk",
     indexing_policy={
         "indexingMode": "consistent",
         "automatic": True,
@@ -105,12 +111,18 @@ DISPOSALS = CosmosContainer(
     },
 )
 
-COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (RECORDS, AUDIT, DIRECTORY, OPERATIONS, DISPOSALS)
+COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (RECORDS, AUDIT, DIRECTORY, SYNC, DISPOSALS)
 
 UPLOADS_CONTAINER = "uploads"
 ORIGINALS_CONTAINER = "originals"
 DERIVATIVES_CONTAINER = "derivatives"
 BLOB_CONTAINERS: tuple[str, ...] = (UPLOADS_CONTAINER, ORIGINALS_CONTAINER, DERIVATIVES_CONTAINER)
+
+AUDIT_ANCHORS_CONTAINER = "audit-anchors"
+"""One append blob per family and day, a line per audit seal (``shared.audit_seal``). In Azure
+the container has a time-based immutability policy (WORM, appends allowed): nothing in it can be
+changed or deleted while the policy holds, by the app or anyone else. It is not a media
+container: disposal leaves it alone (its lines name no person, only the family's id)."""
 
 UPLOAD_EVENTS_QUEUE = "media-uploads"
 """Event Grid delivers the ``uploads`` container's blob-created events here (endpoint type

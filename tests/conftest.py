@@ -24,9 +24,11 @@ HOST_LEVEL_SETTINGS = ("FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage")
 
 @pytest.fixture(scope="session")
 def base_settings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """The example settings with a private development-issuer key and database name."""
+    """The example settings with a private development-issuer key, audit seal key and database
+    name."""
     values = local_values(EXAMPLE)
     values["AUTH_DEV_ISSUER_KEY_FILE"] = str(tmp_path_factory.mktemp("issuer") / "key.pem")
+    values["AUDIT_SEAL_KEY_FILE"] = str(tmp_path_factory.mktemp("seal") / "audit-seal.key")
     values["COSMOS_DATABASE"] = f"test-{uuid.uuid4().hex[:12]}"
     values["SMS_OUTBOX_PATH"] = str(tmp_path_factory.mktemp("outbox") / "sms.jsonl")
     return values

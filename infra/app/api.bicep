@@ -115,6 +115,15 @@ param speechRegion string
 @description('Whether Defender for Storage malware scanning is on for the media account.')
 param malwareScanningEnabled bool
 
+@description('Name of the Key Vault holding the audit seal key.')
+param keyVaultName string
+
+@description('Name of the secret in that vault holding the audit seal key.')
+param auditSealKeySecretName string
+
+@description('Six-field NCRONTAB schedule (seconds first, UTC) of the audit sealing run. The timer reads it as %AUDIT_SEAL_SCHEDULE%, so the host needs it set.')
+param auditSealSchedule string = '0 * * * * *'
+
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
@@ -150,6 +159,10 @@ var appSettings = {
   SPEECH__endpoint: speechEndpoint
   MEDIA_MALWARE_SCANNING: malwareScanningEnabled ? 'true' : 'false'
   DISPOSAL_SCHEDULE: disposalSchedule
+  AUDIT_SEAL_SCHEDULE: auditSealSchedule
+  // A Key Vault reference, resolved by the platform with the app's identity (keyVaultReferenceIdentity
+  // below); the key's value is never in the template or its outputs. Versionless: the latest version.
+  AUDIT_SEAL_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${auditSealKeySecretName})'
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -185,6 +198,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    keyVaultReferenceIdentity: identityId
     // checkov:skip=CKV_AZURE_222:The API serves staff and family devices on the internet; each request must carry an Entra ID token that the code validates.
     publicNetworkAccess: 'Enabled'
     // checkov:skip=CKV_AZURE_17:Callers authenticate with Entra ID bearer tokens; client certificates cannot be issued to family members' devices.

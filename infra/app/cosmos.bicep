@@ -161,10 +161,10 @@ var containers = [
     defaultTtl: -1
   }
   {
-    id: 'operations'
+    id: 'sync'
     partitionKey: {
       paths: [
-        '/id'
+        '/pk'
       ]
       kind: 'Hash'
       version: 2

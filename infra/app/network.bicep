@@ -27,6 +27,7 @@ var zoneNames = {
   table: 'privatelink.table.${storageSuffix}'
   cosmos: 'privatelink.documents.azure.com'
   cognitiveServices: 'privatelink.cognitiveservices.azure.com'
+  keyVault: 'privatelink.vaultcore.azure.net'
 }
 var zoneNameList = [
   zoneNames.blob
@@ -34,6 +35,7 @@ var zoneNameList = [
   zoneNames.table
   zoneNames.cosmos
   zoneNames.cognitiveServices
+  zoneNames.keyVault
 ]
 
 resource appNsg 'Microsoft.Network/networkSecurityGroups@2024-05-01' = {
@@ -115,11 +117,12 @@ output appSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnet
 @description('Resource id of the private endpoint subnet.')
 output privateEndpointSubnetId string = resourceId('Microsoft.Network/virtualNetworks/subnets', vnet.name, 'private-endpoints')
 
-@description('Private DNS zone ids keyed blob, queue, table, cosmos and cognitiveServices.')
+@description('Private DNS zone ids keyed blob, queue, table, cosmos, cognitiveServices and keyVault.')
 output dnsZoneIds object = {
   blob: resourceId('Microsoft.Network/privateDnsZones', zoneNames.blob)
   queue: resourceId('Microsoft.Network/privateDnsZones', zoneNames.queue)
   table: resourceId('Microsoft.Network/privateDnsZones', zoneNames.table)
   cosmos: resourceId('Microsoft.Network/privateDnsZones', zoneNames.cosmos)
   cognitiveServices: resourceId('Microsoft.Network/privateDnsZones', zoneNames.cognitiveServices)
+  keyVault: resourceId('Microsoft.Network/privateDnsZones', zoneNames.keyVault)
 }

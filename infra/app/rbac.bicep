@@ -43,6 +43,9 @@ param communicationServicesName string
 @description('Name of the Application Insights component.')
 param appInsightsName string
 
+@description('Name of the Key Vault holding the audit seal key.')
+param keyVaultName string
+
 // Storage Blob Data Owner: the Functions host keeps keys, leases and the deployment package in
 // blobs; Microsoft documents Owner for an identity-based AzureWebJobsStorage connection.
 var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
@@ -66,6 +69,9 @@ var cognitiveServicesUser = 'a97b65f3-24c7-4388-baec-2e87135dc908'
 var communicationAndEmailServiceOwner = '09976791-48a7-449e-bb21-39d1a415f350'
 // Monitoring Metrics Publisher: send telemetry to an Application Insights with local auth off.
 var monitoringMetricsPublisher = '3913510d-42f4-4e42-8a64-420c390055eb'
+// Key Vault Secrets User: read secret values (the audit seal key, through the app setting's Key
+// Vault reference); no listing of keys, no writing.
+var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 // Cosmos DB Built-in Data Contributor (data plane): read and write items; no account keys,
 // no database or container management.
 var cosmosDataContributor = '00000000-0000-0000-0000-000000000002'
@@ -104,6 +110,10 @@ resource speech 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
 
 resource communicationServices 'Microsoft.Communication/communicationServices@2025-05-01' existing = {
   name: communicationServicesName
+}
+
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' existing = {
+  name: keyVaultName
 }
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -239,6 +249,16 @@ resource telemetryPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01'
   scope: appInsights
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisher)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource sealKeyReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, appPrincipalId, keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsUser)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

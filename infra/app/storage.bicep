@@ -18,6 +18,17 @@ param tags object
 @description('Blob containers to create.')
 param containerNames array
 
+@description('A blob container whose blobs no one can change or delete for immutabilityDays after they were written, appends aside (a time-based WORM policy): the audit anchors. Empty for none.')
+param immutableContainerName string = ''
+
+@description('Days each blob of immutableContainerName stays immutable after it was last written.')
+@minValue(1)
+@maxValue(146000)
+param immutabilityDays int = 3650
+
+@description('Whether the policy of immutableContainerName has been locked: the deployment then leaves it alone (a locked policy can only be extended, by its own action).')
+param immutabilityPolicyLocked bool = false
+
 @description('Storage queues to create. Empty for none.')
 param queueNames array = []
 
@@ -181,6 +192,27 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
     publicAccess: 'None'
   }
 }]
+
+// Time-based retention, appends allowed: a blob (an append blob of audit anchors) can grow and be
+// read, but not be written over or deleted, by the app or anyone, until its period has passed.
+// The policy is made unlocked (a deployment could not lock it, and a locked one can never be
+// shortened or removed): docs/deploy.md says how a borough locks it once it has checked it.
+resource immutableContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = if (!empty(immutableContainerName)) {
+  parent: blobService
+  name: empty(immutableContainerName) ? 'unused' : immutableContainerName
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
+resource immutability 'Microsoft.Storage/storageAccounts/blobServices/containers/immutabilityPolicies@2023-05-01' = if (!empty(immutableContainerName) && !immutabilityPolicyLocked) {
+  parent: immutableContainer
+  name: 'default'
+  properties: {
+    immutabilityPeriodSinceCreationInDays: immutabilityDays
+    allowProtectedAppendWrites: true
+  }
+}
 
 resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   parent: account

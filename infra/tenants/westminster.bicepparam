@@ -10,3 +10,5 @@ param staffTenantId = readEnvironmentVariable('FAMILYSTORY_STAFF_TENANT_ID')
 param staffApiClientId = readEnvironmentVariable('FAMILYSTORY_STAFF_API_CLIENT_ID')
 param familyTenantId = readEnvironmentVariable('FAMILYSTORY_FAMILY_TENANT_ID')
 param familyAppClientId = readEnvironmentVariable('FAMILYSTORY_FAMILY_APP_CLIENT_ID')
+// The audit seal key, given on the first deployment only (docs/deploy.md); empty later.
+param auditSealKey = readEnvironmentVariable('FAMILYSTORY_AUDIT_SEAL_KEY', '')

@@ -1,20 +1,50 @@
-"""``Operations`` on the Cosmos DB ``operations`` container (partitioned by ``/id``, nothing
-indexed, per-item TTL): one point operation each.
+"""``Operations`` on the Cosmos DB ``sync`` container (partitioned by ``/pk``, nothing indexed,
+per-item TTL).
 
-A claim is a conditional create (409 when the operation is claimed or done already); its result
-replaces it. A family set is stored under its fingerprint.
+An owner's operations share one partition (``pk`` = ``op:<owner>``), so a push's claims are one
+transactional batch of creates and its results another: two requests for any number of
+operations (a batch holds at most ``BATCH_OPERATIONS`` and about ``BATCH_BYTES``; more are
+split). A result is a document of its own beside its claim (``result:<owner>:<key>``), created
+rather than written over the claim, because the local emulator's batches take creates only. A
+batch of claims fails whole when one operation was claimed before (a replay): then each is
+claimed alone. Each claim carries a token of the push that made it, so a claim this push already
+made (a batch applied in part, as the local emulator's is) is recognised as its own. A family set
+is stored under its fingerprint, in a partition of its own.
 """
 
 from __future__ import annotations
 
+import json
+import secrets
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from shared.adapters.faults import COSMOS_DB, translated
-from shared.ports.errors import AlreadyExistsError, MissingError
-from shared.storage_layout import OPERATIONS
+from shared.ports.errors import (
+    AlreadyExistsError,
+    MissingError,
+    StorageError,
+    StorageUnavailableError,
+)
+from shared.storage_layout import SYNC
 
 if TYPE_CHECKING:
     from shared.adapters.cosmos import ContainerProxy, DatabaseProxy
+
+BATCH_OPERATIONS = 100
+BATCH_BYTES = 1_500_000
+
+
+def _partition(owner: str) -> str:
+    return f"op:{owner}"
+
+
+def _id(owner: str, key: str) -> str:
+    return f"op:{owner}:{key}"
+
+
+def _result_id(owner: str, key: str) -> str:
+    return f"result:{owner}:{key}"
 
 
 class CosmosOperations:
@@ -23,45 +53,107 @@ class CosmosOperations:
 
     @classmethod
     def from_database(cls, database: DatabaseProxy) -> CosmosOperations:
-        return cls(database.get_container_client(OPERATIONS.name))
+        return cls(database.get_container_client(SYNC.name))
 
-    def claim(self, key: str, ttl_seconds: int) -> bool:
+    def claim(self, owner: str, keys: Sequence[str], ttl_seconds: int) -> set[str]:
+        token = secrets.token_hex(8)
+        pk = _partition(owner)
+        documents = {
+            key: {
+                "id": _id(owner, key),
+                "pk": pk,
+                "state": "in_progress",
+                "claim": token,
+                "ttl": ttl_seconds,
+            }
+            for key in keys
+        }
+        if len(documents) > 1 and self._batch(pk, "create", list(documents.values())):
+            return set(documents)
+        return {key for key, document in documents.items() if self._claim_one(document, token)}
+
+    def _claim_one(self, document: dict[str, Any], token: str) -> bool:
         try:
             with translated(COSMOS_DB):
-                self._container.create_item({"id": key, "state": "in_progress", "ttl": ttl_seconds})
+                self._container.create_item(document)
         except AlreadyExistsError:
-            return False
+            found = self._read(document["pk"], document["id"])
+            return found is not None and found.get("claim") == token
         return True
 
-    def complete(self, key: str, result: dict[str, Any], ttl_seconds: int) -> None:
-        with translated(COSMOS_DB):
-            self._container.upsert_item(
-                {"id": key, "state": "done", "result": result, "ttl": ttl_seconds}
-            )
+    def results(self, owner: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        found = {}
+        for key in keys:
+            document = self._read(_partition(owner), _result_id(owner, key))
+            if document is not None and document.get("result"):
+                found[key] = dict(document["result"])
+        return found
 
-    def release(self, key: str) -> None:
-        with translated(COSMOS_DB):
-            self._container.delete_item(key, key)
+    def complete(self, owner: str, results: Mapping[str, dict[str, Any]], ttl_seconds: int) -> None:
+        pk = _partition(owner)
+        documents = [
+            {"id": _result_id(owner, key), "pk": pk, "result": result, "ttl": ttl_seconds}
+            for key, result in results.items()
+        ]
+        if len(documents) > 1 and self._batch(pk, "create", documents):
+            return
+        for document in documents:
+            with translated(COSMOS_DB):
+                self._container.upsert_item(document)
 
-    def result(self, key: str) -> dict[str, Any] | None:
-        document = self._read(key)
-        if document is None:
-            return None
-        result = document.get("result")
-        return dict(result) if document.get("state") == "done" and result else None
-
-    def remember_family_set(self, key: str, family_ids: list[str], ttl_seconds: int) -> None:
-        with translated(COSMOS_DB):
-            self._container.upsert_item({"id": key, "families": family_ids, "ttl": ttl_seconds})
-
-    def family_set(self, key: str) -> list[str] | None:
-        document = self._read(key)
-        return None if document is None else list(document.get("families", []))
-
-    def _read(self, key: str) -> dict[str, Any] | None:
+    def release(self, owner: str, key: str) -> None:
         try:
             with translated(COSMOS_DB):
-                document: dict[str, Any] = self._container.read_item(key, key)
+                self._container.delete_item(_id(owner, key), partition_key=_partition(owner))
+        except MissingError:
+            return
+
+    def remember_family_set(self, key: str, family_ids: list[str], ttl_seconds: int) -> None:
+        document = {"id": key, "pk": key, "families": family_ids, "ttl": ttl_seconds}
+        with translated(COSMOS_DB):
+            self._container.upsert_item(document)
+
+    def family_set(self, key: str) -> list[str] | None:
+        document = self._read(key, key)
+        return None if document is None else list(document.get("families", []))
+
+    def _batch(self, pk: str, operation: str, documents: list[dict[str, Any]]) -> bool:
+        """Every document in transactional batches; False when a batch failed on an operation
+        (the caller goes one by one), raising only for an outage."""
+        from azure.cosmos.exceptions import CosmosBatchOperationError
+
+        for chunk in _chunks(documents):
+            try:
+                with translated(COSMOS_DB):
+                    self._container.execute_item_batch(
+                        [(operation, (document,)) for document in chunk], partition_key=pk
+                    )
+            except StorageUnavailableError:
+                raise
+            except StorageError as failed:
+                if isinstance(failed.__cause__, CosmosBatchOperationError):
+                    return False
+                raise
+        return True
+
+    def _read(self, pk: str, item_id: str) -> dict[str, Any] | None:
+        try:
+            with translated(COSMOS_DB):
+                document: dict[str, Any] = self._container.read_item(item_id, partition_key=pk)
         except MissingError:
             return None
         return document
+
+
+def _chunks(documents: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    size = 0
+    for document in documents:
+        length = len(json.dumps(document, separators=(",", ":")))
+        if chunk and (len(chunk) == BATCH_OPERATIONS or size + length > BATCH_BYTES):
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(document)
+        size += length
+    if chunk:
+        yield chunk

@@ -5,7 +5,7 @@ Services depend on these Protocols only; ``shared/adapters`` implements them on 
 (``shared.sms.port``, ``shared.reminders.ports``).
 """
 
-from shared.ports.audit import AuditStore
+from shared.ports.audit import AuditAnchors, AuditStore, SealKey
 from shared.ports.directory import Counters, Directory
 from shared.ports.disposals import Disposals
 from shared.ports.errors import (
@@ -30,6 +30,7 @@ from shared.ports.runtime import Clock, HealthProbe, Runtime, Signer
 
 __all__ = [
     "AlreadyExistsError",
+    "AuditAnchors",
     "AuditStore",
     "BlobInfo",
     "BlobLinks",
@@ -50,6 +51,7 @@ __all__ = [
     "Readable",
     "RecordStore",
     "Runtime",
+    "SealKey",
     "SignedUrl",
     "Signer",
     "StorageError",

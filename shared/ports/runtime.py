@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from shared.ports.audit import AuditStore, AuditTrail
+    from shared.ports.audit import AuditAnchors, AuditStore, AuditTrail, SealKey
     from shared.ports.directory import Directory
     from shared.ports.disposals import Disposals
     from shared.ports.media import BlobLinks, MediaBlobs, TranscriptionEngine
@@ -50,6 +50,14 @@ class Runtime(Protocol):
 
     @property
     def audit_store(self) -> AuditStore: ...
+
+    @property
+    def audit_anchors(self) -> AuditAnchors: ...
+
+    @property
+    def audit_key(self) -> SealKey:
+        """The seals' key (sealing and verifying only); a 503 error when it is unavailable."""
+        ...
 
     @property
     def directory(self) -> Directory: ...

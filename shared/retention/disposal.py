@@ -10,9 +10,10 @@ A family is disposed of in two stages, each safe to repeat and to resume after a
    destroyed yet: devices must first learn that the family is gone, and they all have by the
    end of the sync tombstone lifetime (``SYNC_TOMBSTONE_DAYS``; a device offline longer must
    start again from a snapshot, which no longer includes it).
-2. **Destroyed**, once that lifetime has passed. The certificate is written *first* in
-   ``disposals`` (status ``destroying``), with what is about to be destroyed counted per type,
-   the audit chain's head and whether it verified. Then the family is taken out of its
+2. **Destroyed**, once that lifetime has passed. The family's audit events are sealed
+   (``shared.audit_seal``), then the certificate is written *first* in ``disposals`` (status
+   ``destroying``), with what is about to be destroyed counted per type, the sealed audit
+   chain's head and whether it verified. Then the family is taken out of its
    members' sign-in links in the directory, and, in batches: every blob under
    ``<familyId>/`` in every media container (uploads, originals, derivatives), every document
    of the family's ``records`` partition but the family document, every audit event of the
@@ -24,10 +25,11 @@ A family is disposed of in two stages, each safe to repeat and to resume after a
 
 Audit events are destroyed with the family: they name the people who read and changed the
 child's record, and keeping them would keep personal data past its retention. The certificate
-keeps their number and the chain's last hash, so an export taken earlier can still be shown to
-match what was destroyed. Copies outside the app's reach expire on their own: Cosmos DB's
-continuous backup (30 days), soft-deleted blobs and previous blob versions (the storage
-account's restore period, then its lifecycle rule). Applied sync operation results and
+keeps their number and the sealed chain's head, so an export taken earlier can still be shown to
+match what was destroyed; the family's audit anchors (immutable, naming no one but the family's
+id) outlive it. Copies outside the app's reach expire on their own: Cosmos DB's continuous
+backup (30 days), soft-deleted blobs and previous blob versions (the storage account's restore
+period, then its lifecycle rule). Applied sync operation results and
 invitations expire by their TTL (``SYNC_OPERATION_DAYS``, days) well within the withdrawal
 period.
 
@@ -45,6 +47,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from shared.audit_chain import verify_chain
+from shared.audit_seal import Sealer
 from shared.ports.errors import AlreadyExistsError, StorageError, VersionMismatchError
 from shared.ports.runtime import Runtime
 from shared.records.family_access import forget_family
@@ -200,7 +203,10 @@ class Disposer:
         if existing or family is None:
             return existing or None
         note = family.get("disposal") or {}
-        chain = verify_chain(self.audit, family_id)
+        runtime = self.runtime
+        key = runtime.audit_key
+        Sealer(self.audit, runtime.audit_anchors, key, runtime.clock).seal_family(family_id)
+        chain = verify_chain(self.audit, runtime.audit_anchors, key, family_id)
         blobs, blob_bytes = self._count_blobs(family_id)
         certificate = {
             "id": family_id,
@@ -214,7 +220,7 @@ class Disposer:
             "destroyStartedAt": now_iso(self.runtime.clock()),
             "destroyed": {
                 "records": dict(sorted(self._count_types(family_id).items())),
-                "auditEvents": chain.events,
+                "auditEvents": chain.events + chain.pending,
                 "blobs": blobs,
                 "blobBytes": blob_bytes,
                 "memberLinks": len(self._linked_identities(family_id)),
@@ -223,6 +229,7 @@ class Disposer:
                 "head": chain.head.as_dict() if chain.head else None,
                 "verified": chain.ok,
                 "breaks": chain.problem_count,
+                "pending": chain.pending,
             },
             "by": DISPOSAL_ACTOR,
         }

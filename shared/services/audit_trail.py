@@ -1,4 +1,5 @@
-"""The audit trail's integrity, checked on demand by team managers and the head of service."""
+"""The audit trail's integrity, checked on demand by team managers and the head of service: the
+sealed chain intact (``ok``, ``problems``), and the events not sealed yet listed as pending."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ def require_manager(access: FamilyAccess, what: str) -> None:
 def verify_family_audit(runtime: Runtime, caller: Caller, family_id: str) -> dict[str, Any]:
     access = access_family(runtime, caller, family_id, "audit")
     require_manager(access, "verify the audit trail")
-    report = verify_chain(runtime.audit_store, access.family_id)
+    report = verify_chain(
+        runtime.audit_store, runtime.audit_anchors, runtime.audit_key, access.family_id
+    )
     runtime.audit.record(caller, "verify", access.family_id, "audit", None)
     return report.as_dict()

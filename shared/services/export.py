@@ -15,8 +15,9 @@ audited (``export``).
 
 Shape: one JSON document ``{manifest, family, records, audit, next}``. ``manifest`` says who
 asked and when, the scope, counts per type in this part and in total so far, the audit chain's
-head (staff; an anchor ``python -m local.audit verify --head`` can check later) and when the
-media links expire. Media records carry short-lived read links for their sanitised files
+sealed head and how many of the family's events were not sealed yet (staff; the head is an
+anchor ``python -m local.audit verify --head`` can check later) and when the media links
+expire. Media records carry short-lived read links for their sanitised files
 (``links``); the uploaded original is held but never served.
 
 Memory: the Functions Python worker hands the host a response body whole, so the body cannot
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.access import Caller, FamilyAccess, can_see
-from shared.audit_chain import read_head
+from shared.audit_chain import Head
 from shared.ports.records import QueryPage
 from shared.ports.runtime import Runtime
 from shared.records.family_access import access_family
@@ -99,8 +100,13 @@ class Exporter:
             detail=f"part {state['part']}",
         )
         if state.get("head") is None and access.is_staff:
-            head = read_head(self.runtime.audit_store, family_id)
+            store = self.runtime.audit_store
+            last = store.last_seal(access.family_id)
+            head = Head.of(last)
             state["head"] = head.as_dict() if head else None
+            state["pending"] = store.count_events_after(
+                access.family_id, int(last["through"]) if last else 0
+            )
         part = Part()
         if state["part"] == 1:
             part.counts["family"] += 1
@@ -135,6 +141,7 @@ class Exporter:
             "counts": dict(sorted(part.counts.items())),
             "totals": dict(sorted(totals.items())),
             "auditHead": state.get("head"),
+            "auditPending": state.get("pending"),
             "linksExpireAt": part.links_expire_at,
         }
         family = self._family(access)

@@ -2,9 +2,16 @@
 
 - Every operation goes through the same services as the REST endpoints (same validation, same
   access rules).
-- An ``opId`` is claimed before it is applied (a conditional create in ``operations``); its
-  result is stored and returned again for any replay, for ``SYNC_OPERATION_DAYS`` (TTL). A
-  replay therefore never creates a duplicate or reports a false conflict.
+- Every ``opId`` of the push is claimed first, all at once (conditional creates in ``sync``, one
+  transactional batch), before any is applied; the stored result is read only for an ``opId``
+  whose claim found it taken (a replay). The results of the operations applied are stored
+  together at the end (one batch) and returned again for any replay, for
+  ``SYNC_OPERATION_DAYS`` (TTL). A replay therefore never creates a duplicate or reports a false
+  conflict, and a push of N operations costs their own writes plus two requests. An ``opId``
+  sent twice in one push is applied once; its second place gets the first one's result. An
+  operation that fails unexpectedly gives up its claim, so a retry applies it; a push that dies
+  before storing its results leaves their claims in progress, and their replays are refused
+  for now (``rejected``, a conflict) rather than applied twice.
 - ``update`` and ``delete`` need ``baseVersion``. When the server's copy moved on, the fields it
   changed since that version are known from the record's change log: if they do not overlap the
   fields the device changed, the device's change is applied on top (the fields are independent
@@ -110,26 +117,43 @@ class Pusher:
         self.ttl = runtime.settings.sync_operation_days * 86_400
 
     def push(self, request: PushIn) -> list[dict[str, Any]]:
-        return [self.one(index, envelope) for index, envelope in enumerate(request.operations)]
-
-    def one(self, index: int, envelope: Envelope) -> dict[str, Any]:
-        key = f"op:{self.caller.principal.key}:{operation_key(envelope.op_id)}"
-        stored = self.operations.result(key)
-        if stored is not None:
-            return stored
-        if not self.operations.claim(key, self.ttl):
-            return self.operations.result(key) or self._rejected(
-                envelope, ConflictError("This operation is being applied; retry shortly.")
-            )
+        owner = self.caller.principal.key
+        keys = [operation_key(envelope.op_id) for envelope in request.operations]
+        claimed = self.operations.claim(owner, list(dict.fromkeys(keys)), self.ttl)
+        taken = [key for key in dict.fromkeys(keys) if key not in claimed]
+        stored = self.operations.results(owner, taken) if taken else {}
+        applied: dict[str, dict[str, Any]] = {}
+        results = []
         try:
-            result = self._apply(index, envelope)
+            for index, (envelope, key) in enumerate(zip(request.operations, keys, strict=True)):
+                if key in applied or key in stored:
+                    results.append(applied.get(key) or stored[key])
+                elif key in claimed:
+                    result, kept = self._apply_claimed(index, envelope, owner, key)
+                    if kept:
+                        applied[key] = result
+                    else:
+                        claimed.discard(key)
+                    results.append(result)
+                else:
+                    busy = ConflictError("This operation is being applied; retry shortly.")
+                    results.append(self._rejected(envelope, busy))
+        finally:
+            self.operations.complete(owner, applied, self.ttl)
+        return results
+
+    def _apply_claimed(
+        self, index: int, envelope: Envelope, owner: str, key: str
+    ) -> tuple[dict[str, Any], bool]:
+        """The operation's result, and whether it is kept for replays: not when the operation
+        failed unexpectedly (an outage, a bug), whose claim is released for a retry."""
+        try:
+            return self._apply(index, envelope), True
         except Exception as error:
-            self.operations.release(key)
+            self.operations.release(owner, key)
             if not isinstance(error, DependencyUnavailableError):
                 log.exception("sync operation failed unexpectedly")
-            return self._rejected(envelope, error)
-        self.operations.complete(key, result, self.ttl)
-        return result
+            return self._rejected(envelope, error), False
 
     def _rejected(self, envelope: Envelope, error: Exception) -> dict[str, Any]:
         return {

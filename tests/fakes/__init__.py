@@ -5,7 +5,7 @@ taken id, continuation paging, TTLs, blob leases. ``FakeRuntime`` wires them tog
 frozen clock.
 """
 
-from tests.fakes.audit import InMemoryAudit
+from tests.fakes.audit import InMemoryAnchors, InMemoryAudit
 from tests.fakes.blobs import FakeBlobLinks, InMemoryMediaBlobs
 from tests.fakes.directory import InMemoryCounters, InMemoryDirectory
 from tests.fakes.disposals import InMemoryDisposals
@@ -16,6 +16,7 @@ from tests.fakes.runtime import FakeRuntime
 __all__ = [
     "FakeBlobLinks",
     "FakeRuntime",
+    "InMemoryAnchors",
     "InMemoryAudit",
     "InMemoryCounters",
     "InMemoryDirectory",

@@ -1,43 +1,66 @@
-"""``AuditStore`` in memory: the ``audit`` container, one partition per family."""
+"""``AuditStore`` in memory (the ``audit`` container: events and seals, one partition per
+family, and the sealer's cursor), and ``AuditAnchors`` in memory (append-only lines)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import copy
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.ports.errors import MissingError
+from shared.audit_chain import seal_order
+from shared.ports.errors import AlreadyExistsError, MissingError, VersionMismatchError
 from shared.ports.records import Document, QueryPage
 from tests.fakes.documents import Documents, page_of, pages_of, store_order, text, utc_now
 
+CURSOR = ("audit-sealer", "cursor")
 
-def _chained(doc: Document) -> bool:
-    return doc.get("type") == "audit" and isinstance(doc.get("seq"), int)
+
+def _event(doc: Document) -> bool:
+    return doc.get("type") == "audit"
+
+
+def _seal(doc: Document) -> bool:
+    return doc.get("type") == "auditSeal"
 
 
 class InMemoryAudit:
     def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
         self.documents = Documents(clock)
 
+    # --- events -------------------------------------------------------------------------------
+
     def append(self, event: Document) -> Document:
         return self.documents.create(str(event["familyId"]), event)
 
-    def head(self, family_id: str) -> tuple[int, str] | None:
-        chained = [d for d in self.documents.all(family_id) if _chained(d)]
-        if not chained:
-            return None
-        last = max(chained, key=lambda d: int(d["seq"]))
-        return int(last["seq"]), str(last["hash"])
+    def event(self, family_id: str, event_id: str) -> Document | None:
+        return self.documents.read(family_id, event_id)
 
-    def chained(self, family_id: str) -> Iterator[Document]:
-        found = [d for d in self.documents.all(family_id) if _chained(d)]
-        return iter(sorted(found, key=lambda d: int(d["seq"])))
+    def events_between(
+        self, family_id: str, after: int, through: int | None, limit: int | None = None
+    ) -> list[Document]:
+        found = [
+            d
+            for d in self.documents.all(family_id)
+            if _event(d) and after < int(d["_ts"]) and (through is None or d["_ts"] <= through)
+        ]
+        return sorted(found, key=seal_order)[:limit]
 
-    def unchained_ids(self, family_id: str) -> Iterator[str]:
-        return (str(d["id"]) for d in self.documents.all(family_id) if not _chained(d))
+    def count_events_after(self, family_id: str, after: int) -> int:
+        return len(self.events_between(family_id, after, None))
+
+    def families_with_events(self, after: int, through: int) -> list[str]:
+        return sorted(
+            {
+                str(d["familyId"])
+                for d in self.documents.all()
+                if _event(d) and after < int(d["_ts"]) <= through
+            }
+        )
 
     def page(self, family_id: str, limit: int, continuation: str | None) -> QueryPage:
-        events = [d for d in self.documents.all(family_id) if d.get("type") == "audit"]
+        events = [d for d in self.documents.all(family_id) if _event(d)]
 
         def newest(doc: Document) -> tuple[Any, ...]:
             return (text(doc.get("at")), str(doc["id"]))
@@ -55,8 +78,41 @@ class InMemoryAudit:
             who = doc.get("actor") or {}
             return actor is None or (who.get("tid"), who.get("oid")) == actor
 
-        rows = [d for d in self.documents.all(family_id) if by(d)]
+        rows = [d for d in self.documents.all(family_id) if _event(d) and by(d)]
         return pages_of(rows, store_order, page_size, continuation)
+
+    # --- seals --------------------------------------------------------------------------------
+
+    def add_seal(self, seal: Document) -> Document:
+        return self.documents.create(str(seal["familyId"]), seal)
+
+    def last_seal(self, family_id: str) -> Document | None:
+        return max(self.seals(family_id), key=lambda d: int(d["seal"]), default=None)
+
+    def seals(self, family_id: str) -> Iterator[Document]:
+        found = [d for d in self.documents.all(family_id) if _seal(d)]
+        return iter(sorted(found, key=lambda d: int(d["seal"])))
+
+    def stray_ids(self, family_id: str) -> Iterator[str]:
+        return (
+            str(d["id"]) for d in self.documents.all(family_id) if not _event(d) and not _seal(d)
+        )
+
+    def sealer_cursor(self) -> Document | None:
+        return self.documents.read(*CURSOR)
+
+    def move_sealer_cursor(self, through: int, etag: str | None) -> None:
+        partition, cursor_id = CURSOR
+        document = {"id": cursor_id, "familyId": partition, "through": through}
+        try:
+            if etag is None:
+                self.documents.create(partition, document)
+            else:
+                self.documents.replace(partition, document, etag)
+        except (AlreadyExistsError, VersionMismatchError, MissingError):
+            return
+
+    # --- the whole partition ------------------------------------------------------------------
 
     def count(self, family_id: str) -> int:
         return len(self.documents.all(family_id))
@@ -72,5 +128,25 @@ class InMemoryAudit:
         return True
 
     def events(self, family_id: str) -> list[Document]:
-        """Every event of the family, in ``seq`` order (for assertions)."""
-        return list(self.chained(family_id))
+        """Every event of the family, in the order written (for assertions)."""
+        return [d for d in self.documents.all(family_id) if _event(d)]
+
+
+class InMemoryAnchors:
+    """Lines appended per family and day; nothing here changes or removes one."""
+
+    def __init__(self) -> None:
+        self._lines: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def append(self, family_id: str, day: str, line: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._lines.setdefault((family_id, day), []).append(copy.deepcopy(dict(line)))
+
+    def days(self, family_id: str) -> list[str]:
+        with self._lock:
+            return sorted(day for family, day in self._lines if family == family_id)
+
+    def lines(self, family_id: str, day: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._lines.get((family_id, day), []))

@@ -17,13 +17,14 @@ from shared.audit import AuditLog
 from shared.bootstrap import FAMILY_CACHE_SECONDS, PROFILE_CACHE_SECONDS
 from shared.media.transcription import TranscriptionEngine
 from shared.opaque import TokenSigner
+from shared.ports.audit import SealKey
 from shared.ports.runtime import HealthProbe
 from shared.reminders.memory import FrozenClock, InMemoryClaimStore
 from shared.reminders.models import Member, Visit
 from shared.settings import Settings, get_settings
 from shared.sms.memory import MemorySmsSender
 from shared.sms.templates import SmsTemplates
-from tests.fakes.audit import InMemoryAudit
+from tests.fakes.audit import InMemoryAnchors, InMemoryAudit
 from tests.fakes.blobs import FakeBlobLinks, InMemoryMediaBlobs
 from tests.fakes.directory import InMemoryCounters, InMemoryDirectory
 from tests.fakes.disposals import InMemoryDisposals
@@ -62,6 +63,8 @@ class FakeRuntime:
         self.records = InMemoryRecords(self.clock)
         self.audit_store = InMemoryAudit(self.clock)
         self.audit = AuditLog(self.audit_store, self.clock)
+        self.audit_anchors = InMemoryAnchors()
+        self.audit_key = SealKey(b"fake-runtime-audit-seal-key-32-bytes")
         self.directory = InMemoryDirectory(self.clock)
         self.counters = InMemoryCounters(self.clock)
         self.operations = InMemoryOperations(self.clock)

@@ -1,36 +1,64 @@
-"""The audit trail is a hash chain per family: racing writers cannot fork it, and tampering with
-an event in Cosmos DB directly is reported by the verifier (command and endpoint)."""
+"""The audit trail on the real stores: events written with one request each, by any number of
+writers at once, sealed afterwards into one chain per family and anchored in Blob Storage; and
+tampering in Cosmos DB directly reported by the verifier (command and endpoint)."""
 
 from __future__ import annotations
 
-import itertools
-import threading
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
+import azure.functions as func
 import pytest
 
+from functions import records_duty
 from local import audit as audit_command
 from local.emulators import Emulators
-from shared.access import Caller
-from shared.audit import AuditLog
-from shared.audit_chain import GENESIS, Head, event_hash, verify_chain
+from shared.audit_chain import Head, event_hash, seal_mac, seal_order, verify_chain
 from shared.bootstrap import get_runtime
-from shared.identity import Principal
 from shared.storage_layout import AUDIT
+from tests.functional.sealing import next_second, seal_now
 from tests.functional.world import World, uid
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def audit_container() -> Any:
     return get_runtime().database.get_container_client(AUDIT.name)
 
 
-def chain(family_id: str) -> list[dict[str, Any]]:
+def documents(family_id: str, kind: str) -> list[dict[str, Any]]:
     return list(
         audit_container().query_items(
-            "SELECT * FROM c WHERE c.familyId = @f ORDER BY c.seq ASC",
-            parameters=[{"name": "@f", "value": family_id}],
+            "SELECT * FROM c WHERE c.familyId = @f AND c.type = @t",
+            parameters=[{"name": "@f", "value": family_id}, {"name": "@t", "value": kind}],
             partition_key=family_id,
         )
+    )
+
+
+def events(family_id: str) -> list[dict[str, Any]]:
+    """The family's events in the order the sealer seals them."""
+    return sorted(documents(family_id, "audit"), key=seal_order)
+
+
+def seals(family_id: str) -> list[dict[str, Any]]:
+    return sorted(documents(family_id, "auditSeal"), key=lambda s: int(s["seal"]))
+
+
+def verify(family_id: str, expect: Head | None = None) -> Any:
+    runtime = get_runtime()
+    return verify_chain(
+        runtime.audit_store, runtime.audit_anchors, runtime.audit_key, family_id, expect
+    )
+
+
+def rewrite(document: dict[str, Any]) -> None:
+    audit_container().replace_item(
+        document["id"], {k: v for k, v in document.items() if not k.startswith("_")}
     )
 
 
@@ -53,108 +81,155 @@ def new_family(world: World) -> str:
     return family_id
 
 
-def a_caller() -> Caller:
-    principal = Principal(
-        kind="staff",
-        tenant_id="t",
-        object_id=uid(),
-        name="Writer",
-        roles=frozenset({"SocialWorker"}),
-    )
-    return Caller(principal)
-
-
-def test_events_of_a_family_form_one_chain(world: World, stack: Emulators) -> None:
+def sealed_family(world: World) -> str:
     family_id = new_family(world)
-    events = chain(family_id)
-    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-    assert events[0]["prev"] == GENESIS
-    for earlier, later in itertools.pairwise(events):
-        assert later["prev"] == earlier["hash"]
-    assert all(e["hash"] == event_hash(e) for e in events)
-    report = verify_chain(get_runtime().audit_store, family_id)
-    assert report.ok, report.problems
-    assert report.head == Head(events[-1]["seq"], events[-1]["hash"])
+    assert seal_now(family_id) == len(events(family_id))
+    return family_id
 
 
-def test_racing_writers_on_two_instances_never_fork_the_chain(
+def test_events_of_a_family_are_sealed_into_one_chain_and_anchored(
     world: World, stack: Emulators
 ) -> None:
-    family_id = uid()
-    runtime = get_runtime()
-    instances = [AuditLog(runtime.audit_store, runtime.clock) for _ in range(2)]
-    barrier = threading.Barrier(8)
+    family_id = new_family(world)
+    written = events(family_id)
+    assert seals(family_id) == []
+    assert verify(family_id).pending == len(written)
 
-    def write(log: AuditLog) -> None:
-        barrier.wait()
-        for _ in range(5):
-            log.record(a_caller(), "read", family_id, "note", None)
+    assert seal_now(family_id) == len(written)
+    world.api.get(f"/families/{family_id}", world.token("team_manager"))
+    assert seal_now(family_id) == 1
 
-    threads = [threading.Thread(target=write, args=(instances[i % 2],)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    events = chain(family_id)
-    assert [e["seq"] for e in events] == list(range(1, 41))
-    report = verify_chain(get_runtime().audit_store, family_id)
+    (first, second) = seals(family_id)
+    assert (first["first"], first["last"]) == (1, len(written))
+    assert (second["first"], second["last"]) == (len(written) + 1, len(written) + 1)
+    assert second["prev"] == first["mac"]
+    key = get_runtime().audit_key
+    assert first["mac"] == seal_mac(key, first)
+    assert second["mac"] == seal_mac(key, second)
+    assert first["events"] == [[e["id"], event_hash(e)] for e in written]
+    report = verify(family_id)
     assert report.ok, report.problems
-    assert report.events == 40
+    assert (report.events, report.seals, report.pending) == (len(written) + 1, 2, 0)
+    assert report.head == Head(len(written) + 1, second["mac"])
+    assert report.anchored == 2
+    day = get_runtime().audit_anchors.days(family_id)[-1]
+    anchored = get_runtime().audit_anchors.lines(family_id, day)
+    assert [(line["seal"], line["mac"]) for line in anchored] == [
+        (1, first["mac"]),
+        (2, second["mac"]),
+    ]
+
+
+def test_two_writer_processes_on_one_family_never_conflict_or_lose_an_event(
+    stack: Emulators,
+) -> None:
+    """Two processes, four threads each, all writing to one family at once: every create
+    succeeds the first time, every event is stored, and the sealed chain verifies."""
+    family_id = uid()
+    command = [sys.executable, "-m", "tests.functional.audit_writer", family_id, "25", "4"]
+    writers = [
+        subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=dict(os.environ),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [writer.communicate("go\n", timeout=120) for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], [err for _, err in outputs]
+    results = [json.loads(out) for out, _ in outputs]
+    assert [r["conflicts"] for r in results] == [0, 0]
+    assert results[0]["writer"] != results[1]["writer"]
+    written = {event_id for r in results for event_id in r["ids"]}
+    assert len(written) == 200
+    assert {e["id"] for e in events(family_id)} == written
+
+    assert seal_now(family_id) == 200
+    report = verify(family_id)
+    assert report.ok, report.problems
+    assert (report.events, report.pending) == (200, 0)
+
+
+def test_events_not_sealed_yet_are_pending_in_the_verifier_not_breaks(
+    world: World, stack: Emulators
+) -> None:
+    family_id = sealed_family(world)
+    world.api.get(f"/families/{family_id}", world.token("team_manager"))
+    report = verify(family_id)
+    assert report.ok
+    assert report.pending == 1
+    assert report.pending_ids == [events(family_id)[-1]["id"]]
 
 
 def test_an_event_changed_in_cosmos_is_reported_by_the_verifier_command(
     world: World, stack: Emulators, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    family_id = new_family(world)
+    family_id = sealed_family(world)
     assert audit_command.main(["verify", "--family", family_id]) == 0
     assert "intact" in capsys.readouterr().out
 
-    events = chain(family_id)
-    victim = events[2]
-    altered = {k: v for k, v in victim.items() if not k.startswith("_")}
-    altered["action"] = "list"
-    audit_container().replace_item(victim["id"], altered)
+    victim = events(family_id)[2]
+    rewrite({**victim, "action": "list"})
 
     assert audit_command.main(["verify", "--family", family_id]) == 1
-    out = capsys.readouterr().out
-    assert f"BREAK: event {victim['seq']} was changed after it was written" in out
+    assert "BREAK: event 3 was changed after it was sealed" in capsys.readouterr().out
 
 
-def test_a_changed_event_with_a_recomputed_hash_breaks_the_next_link(
+def test_a_changed_event_whose_hash_is_rewritten_in_its_seal_breaks_the_seal(
     world: World, stack: Emulators
 ) -> None:
-    family_id = new_family(world)
-    victim = chain(family_id)[1]
-    altered = {k: v for k, v in victim.items() if not k.startswith("_")}
-    altered["actor"] = {**altered["actor"], "oid": uid()}
-    altered["hash"] = event_hash(altered)
-    audit_container().replace_item(victim["id"], altered)
-    report = verify_chain(get_runtime().audit_store, family_id)
-    assert report.problems == [
-        f"event {victim['seq'] + 1} does not follow event {victim['seq']}: its prev hash differs"
+    """Without the key, a seal changed to match a changed event no longer matches its MAC."""
+    family_id = sealed_family(world)
+    victim = events(family_id)[1]
+    altered = {**victim, "actor": {**victim["actor"], "oid": uid()}}
+    rewrite(altered)
+    (seal,) = seals(family_id)
+    listed = [
+        [entry[0], event_hash(altered)] if entry[0] == victim["id"] else entry
+        for entry in seal["events"]
     ]
+    rewrite({**seal, "events": listed})
+    problems = verify(family_id).problems
+    assert "seal 1 was changed after it was made" in problems
+    assert "event 2 was changed after it was sealed" in problems
 
 
-def test_removed_and_planted_events_are_reported(world: World, stack: Emulators) -> None:
-    family_id = new_family(world)
-    events = chain(family_id)
-    audit_container().delete_item(events[3]["id"], partition_key=family_id)
-    audit_container().create_item(
-        {"id": uid(), "familyId": family_id, "type": "audit", "action": "read"}
-    )
-    report = verify_chain(get_runtime().audit_store, family_id)
-    assert f"events {events[3]['seq']} are missing" in report.problems
-    assert any("outside the chain" in problem for problem in report.problems)
+def test_removed_reordered_and_planted_documents_are_reported(
+    world: World, stack: Emulators
+) -> None:
+    family_id = sealed_family(world)
+    written = events(family_id)
+    audit_container().delete_item(written[3]["id"], partition_key=family_id)
+    (seal,) = seals(family_id)
+    swapped = [seal["events"][1], seal["events"][0], *seal["events"][2:]]
+    rewrite({**seal, "events": swapped})
+    audit_container().create_item({"id": uid(), "familyId": family_id, "type": "note"})
+    problems = verify(family_id).problems
+    assert "event 4 is missing" in problems
+    assert "seal 1 was changed after it was made" in problems
+    assert any("is neither an event nor a seal" in problem for problem in problems)
 
 
-def test_events_cut_from_the_end_are_found_against_a_recorded_head(
+def test_seals_cut_from_the_end_are_found_by_their_anchor_and_a_recorded_head(
     world: World, stack: Emulators, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    family_id = new_family(world)
-    events = chain(family_id)
-    anchor = f"{events[-1]['seq']}:{events[-1]['hash']}"
-    audit_container().delete_item(events[-1]["id"], partition_key=family_id)
-    assert verify_chain(get_runtime().audit_store, family_id).ok
+    family_id = sealed_family(world)
+    world.api.get(f"/families/{family_id}", world.token("team_manager"))
+    seal_now(family_id)
+    head = verify(family_id).head
+    assert head is not None
+    last = seals(family_id)[-1]
+    for listed_id, _ in last["events"]:
+        audit_container().delete_item(listed_id, partition_key=family_id)
+    audit_container().delete_item(last["id"], partition_key=family_id)
+
+    assert audit_command.main(["verify", "--family", family_id]) == 1
+    assert "seals 2 are anchored but missing" in capsys.readouterr().out
+    anchor = f"{head.seq}:{head.hash}"
     assert audit_command.main(["verify", "--family", family_id, "--head", anchor]) == 1
     assert "was recorded" in capsys.readouterr().out
 
@@ -162,16 +237,36 @@ def test_events_cut_from_the_end_are_found_against_a_recorded_head(
 def test_managers_verify_the_trail_over_http_and_others_may_not(
     world: World, stack: Emulators
 ) -> None:
+    seal_now(world.family)
     path = f"/families/{world.family}/audit/verify"
     checked = world.api.get(path, world.token("team_manager"))
     assert checked.status == 200, checked.body
     assert checked.body["ok"] is True
     assert checked.body["events"] == checked.body["head"]["seq"]
+    assert checked.body["pending"]["count"] == 0
+    again = world.api.get(path, world.token("team_manager")).body
+    assert again["pending"]["count"] == 1  # the first check's own event, not sealed yet
+    assert again["head"] == checked.body["head"]
     assert world.api.get(path, world.token("head_of_service")).status == 200
     assert world.api.get(path, world.token("social_worker")).status == 403
     assert world.api.get(path, world.token("family_member")).status == 403
     assert world.api.get(path, world.token("other_team_manager")).status == 404
     assert world.api.get(path, world.token("admin")).status == 404
+
+
+def test_the_sealing_timer_seals_every_family_with_new_events(
+    world: World, stack: Emulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared import audit_seal
+
+    monkeypatch.setattr(audit_seal, "SETTLE_SECONDS", 1)
+    family_id = new_family(world)
+    next_second()
+    timer = func.timer.TimerRequest(past_due=False)
+    records_duty.audit_seal.build().get_user_function()(timer)
+    report = verify(family_id)
+    assert report.ok, report.problems
+    assert (report.events, report.pending) == (len(events(family_id)), 0)
 
 
 def test_a_family_write_cut_by_an_outage_leaves_its_audit_event_not_an_unaudited_change(
@@ -190,7 +285,7 @@ def test_a_family_write_cut_by_an_outage_leaves_its_audit_event_not_an_unaudited
     with monkeypatch.context() as outage:
         outage.setattr(CosmosRecords, "create", down)
         assert world.api.post("/families", world.token("social_worker"), body).status == 503
-    assert [(e["action"], e["outcome"]) for e in chain(family_id)] == [("create", "ok")]
+    assert [(e["action"], e["outcome"]) for e in events(family_id)] == [("create", "ok")]
     assert get_runtime().records.read(family_id, family_id) is None
 
     made = world.api.post("/families", world.token("social_worker"), body)  # the retry
@@ -201,8 +296,9 @@ def test_a_family_write_cut_by_an_outage_leaves_its_audit_event_not_an_unaudited
             f"/families/{family_id}", world.token("social_worker"), {"displayName": "Renamed"}
         )
         assert changed.status == 503
-    assert [e["action"] for e in chain(family_id)][-1] == "update"
+    assert [e["action"] for e in events(family_id)][-1] == "update"
     stored = get_runtime().records.read(family_id, family_id)
     assert stored is not None
     assert stored["displayName"] == "Cut"
-    assert verify_chain(get_runtime().audit_store, family_id).ok
+    seal_now(family_id)
+    assert verify(family_id).ok

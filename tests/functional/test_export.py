@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 
 from local.emulators import Emulators
+from shared.audit_chain import Head, verify_chain
 from shared.bootstrap import get_runtime
 from shared.records.store import SYSTEM_FIELDS, version_of
 from shared.services.callers import resolve_caller
 from shared.services.export import Exporter
 from shared.storage_layout import AUDIT, RECORDS
+from tests.functional.sealing import seal_now
 from tests.functional.world import Person, World, link_family_member, uid
 
 URL_FIELDS = ("downloadUrl", "posterUrl", "thumbnails")
@@ -224,12 +226,13 @@ def seeded(world: World, stack: Emulators) -> Seeded:
 
 
 def test_a_manager_exports_exactly_everything_held(world: World, seeded: Seeded) -> None:
+    sealed = seal_now(seeded.family_id)
     response = export(world, seeded.family_id, world.token("team_manager"))
     assert response.status == 200, response.body
     assert response.header("Content-Disposition").startswith("attachment")
     document = response.body
     records = held(RECORDS.name, seeded.family_id)
-    events = held(AUDIT.name, seeded.family_id)
+    events = {k: v for k, v in held(AUDIT.name, seeded.family_id).items() if v["type"] == "audit"}
 
     assert document["family"] == as_held(records.pop(seeded.family_id))
     exported = {item["id"]: item for item in document["records"]}
@@ -256,7 +259,12 @@ def test_a_manager_exports_exactly_everything_held(world: World, seeded: Seeded)
     assert document["next"] is None
     assert manifest["requestedBy"]["id"] == world.people["team_manager"].oid
     assert manifest["requestedBy"]["roles"] == ["TeamManager"]
-    assert manifest["auditHead"]["seq"] == len(events)
+    assert manifest["auditHead"]["seq"] == sealed == len(events) - 1
+    assert manifest["auditPending"] == 1  # the export's own event, written before the head read
+    runtime = get_runtime()
+    head = Head(**manifest["auditHead"])
+    store, anchors, key = runtime.audit_store, runtime.audit_anchors, runtime.audit_key
+    assert verify_chain(store, anchors, key, seeded.family_id, head).ok
     assert manifest["linksExpireAt"]
 
     gone = exported[seeded.ids["gone"]]
@@ -322,6 +330,7 @@ def test_a_family_member_exports_exactly_what_they_may_see(world: World, seeded:
     manifest = document["manifest"]
     assert manifest["scope"] == "visible-to-family-member"
     assert manifest["auditHead"] is None
+    assert manifest["auditPending"] is None
     types = [item["type"] for item in document["records"]]
     assert manifest["counts"] == {t: types.count(t) for t in set(types)} | {
         "family": 1,

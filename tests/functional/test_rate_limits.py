@@ -60,7 +60,7 @@ def refusals_noted(person: Person) -> list[dict[str, Any]]:
     container = get_runtime().database.get_container_client(AUDIT.name)
     return list(
         container.query_items(
-            "SELECT * FROM c WHERE c.familyId = @p",
+            "SELECT * FROM c WHERE c.familyId = @p AND c.type = 'audit'",
             parameters=[{"name": "@p", "value": partition}],
             partition_key=partition,
         )

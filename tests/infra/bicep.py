@@ -463,6 +463,7 @@ BUILT_IN_ROLES = {
     "Cognitive Services User": "a97b65f3-24c7-4388-baec-2e87135dc908",
     "Communication and Email Service Owner": "09976791-48a7-449e-bb21-39d1a415f350",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
 }
 
 

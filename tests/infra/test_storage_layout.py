@@ -13,6 +13,7 @@ from shared.services.media_processing import (
     uploaded_blob_name,
 )
 from shared.storage_layout import (
+    AUDIT_ANCHORS_CONTAINER,
     BLOB_CONTAINERS,
     COSMOS_CONTAINERS,
     STORAGE_QUEUES,
@@ -67,9 +68,9 @@ def test_container_comparison_reports_each_difference() -> None:
         "container audit: defaultTtl is None in the Bicep, 3600 in storage_layout.py",
         "container invitations: missing from the Bicep",
     ]
-    without_operations = [c for c in COSMOS_CONTAINERS if c.name != "operations"]
-    assert cosmos_container_problems(_bicep_containers(), without_operations) == [
-        "container operations: in the Bicep but not in storage_layout.py"
+    without_sync = [c for c in COSMOS_CONTAINERS if c.name != "sync"]
+    assert cosmos_container_problems(_bicep_containers(), without_sync) == [
+        "container sync: in the Bicep but not in storage_layout.py"
     ]
 
 
@@ -84,6 +85,22 @@ def test_every_container_resource_comes_from_the_checked_list() -> None:
 def test_media_blob_containers_match_the_storage_layout() -> None:
     main = parse(INFRA / "main.bicep")
     assert tuple(main["variables"]["mediaContainerNames"]["value"]) == BLOB_CONTAINERS
+
+
+def test_the_audit_anchors_container_is_the_code_s_and_immutable_with_appends_allowed() -> None:
+    """Its blobs can grow by a line per seal, never be written over or deleted while the policy
+    holds: what makes an anchor something the database's writers cannot rewrite."""
+    main = parse(INFRA / "main.bicep")
+    assert main["variables"]["auditAnchorsContainerName"]["value"] == AUDIT_ANCHORS_CONTAINER
+    assert AUDIT_ANCHORS_CONTAINER not in BLOB_CONTAINERS  # disposal leaves it alone
+    params = body(main["modules"]["mediaStorage"])["params"]
+    assert params["immutableContainerName"] == "auditAnchorsContainerName"
+    storage = parse(INFRA / "app" / "storage.bicep")
+    (_, policy) = _declared(storage, "blobServices/containers/immutabilityPolicies")[0]
+    properties = body(policy)["properties"]
+    assert properties["allowProtectedAppendWrites"] is True
+    assert properties["immutabilityPeriodSinceCreationInDays"] == "immutabilityDays"
+    assert body(policy)["parent"] == "immutableContainer"
 
 
 def _main() -> dict[str, Any]:

@@ -11,9 +11,8 @@
 - Every text written into family A carries a marker, and everything family A holds is listed
   (from its export) as ``secrets``: an answer to an outsider that contains one has leaked.
 - Family A has ``TWINS``: families with the same story, allocated alike. Every refusal of an
-  existing family is audited, and a family's audit trail is one hash chain, appended one event
-  at a time; spreading the outsiders over three copies of the story spreads their refusals
-  over three chains, which is most of what the suite's run time is.
+  existing family is audited; spreading the outsiders over three copies of the story spreads
+  their requests, and the checks of each copy's audit trail, over three families.
 """
 
 from __future__ import annotations
@@ -127,7 +126,7 @@ class Story:
     pending_code: str = ""
     phones: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
-    audit_mark: int = 0  # the last audit event of the family written while building it
+    audit_mark: frozenset[str] = frozenset()  # the family's audit events written while building it
     revoked_since: str = ""  # the revoked sign-in's sync token from before it was revoked
 
     def caller(self, name: str) -> Caller:
@@ -398,7 +397,7 @@ def build_borough(client: Client, catalogue: Catalogue) -> Borough:
         revoke_a_sign_in(borough, next(phones))
     for story in stories:
         collect_secrets(story)
-        story.audit_mark = last_audit_seq(story.family_a)
+        story.audit_mark = audit_event_ids(story.family_a)
     borough.secrets = set().union(*(story.secrets for story in stories))
     return borough
 
@@ -481,13 +480,11 @@ def collect_secrets(story: Story) -> None:
     story.secrets = {*ids, story.marker, *story.phones, *national, story.pending_code}
 
 
-def last_audit_seq(family: str) -> int:
+def audit_event_ids(family: str) -> frozenset[str]:
     container = get_runtime().database.get_container_client(AUDIT.name)
-    newest = list(
-        container.query_items(
-            "SELECT TOP 1 c.seq FROM c WHERE c.familyId = @family ORDER BY c.seq DESC",
-            parameters=[{"name": "@family", "value": family}],
-            partition_key=family,
-        )
+    ids = container.query_items(
+        "SELECT VALUE c.id FROM c WHERE c.familyId = @family AND c.type = 'audit'",
+        parameters=[{"name": "@family", "value": family}],
+        partition_key=family,
     )
-    return int(newest[0]["seq"]) if newest else 0
+    return frozenset(str(event_id) for event_id in ids)

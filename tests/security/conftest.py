@@ -4,7 +4,7 @@ The suite sends a few thousand requests at a world nothing here changes, so the 
 ``clean_environment`` (a fresh runtime for every test) is replaced for this package: the
 example settings and the emulators' are set once, the runtime is reset once before and once
 after, and the environment is restored when the package ends. Keeping the runtime keeps the
-app's own per-instance caches (families, callers' profiles, audit chain heads), as a Functions
+app's own per-instance caches (families, callers' profiles, rate-limit tallies), as a Functions
 instance does between requests, and makes the suite several times faster.
 """
 

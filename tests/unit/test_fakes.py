@@ -99,14 +99,15 @@ def test_a_page_resumes_after_its_last_item_whatever_was_written_between() -> No
 def test_documents_with_a_ttl_are_gone_once_it_has_passed() -> None:
     runtime = FakeRuntime()
     operations = runtime.operations
-    assert operations.claim("op:1", ttl_seconds=60)
-    operations.complete("op:1", {"status": "applied"}, ttl_seconds=60)
-    assert not operations.claim("op:1", ttl_seconds=60)
+    assert operations.claim("me", ["op1"], ttl_seconds=60) == {"op1"}
+    operations.complete("me", {"op1": {"status": "applied"}}, ttl_seconds=60)
+    assert operations.claim("me", ["op1", "op2"], ttl_seconds=60) == {"op2"}
+    assert operations.results("me", ["op1", "op2"]) == {"op1": {"status": "applied"}}
 
     runtime.clock.advance(timedelta(seconds=60))
 
-    assert operations.result("op:1") is None
-    assert operations.claim("op:1", ttl_seconds=60)
+    assert operations.results("me", ["op1"]) == {}
+    assert operations.claim("me", ["op1"], ttl_seconds=60) == {"op1"}
 
 
 def test_a_leased_upload_is_deleted_only_under_its_lease() -> None:

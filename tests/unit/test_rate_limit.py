@@ -9,6 +9,7 @@ import pytest
 
 from shared.errors import TooManyRequestsError
 from shared.rate_limit import Allowance, MemoryCounters, RateLimitedError, RateLimiter
+from tests.fakes import FakeRuntime
 
 START = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
 WRITES = Allowance("write", limit=3, window_seconds=60)
@@ -27,9 +28,11 @@ class CountingCounters(MemoryCounters):
     def __init__(self) -> None:
         super().__init__()
         self.requests = 0
+        self.amounts: list[int] = []
 
     def add(self, counter_id: str, amount: int, ttl_seconds: int) -> int:
         self.requests += 1
+        self.amounts.append(amount)
         return super().add(counter_id, amount, ttl_seconds)
 
 
@@ -149,3 +152,37 @@ def test_forty_racing_requests_get_no_more_than_the_limit_through(
     for thread in threads:
         thread.join()
     assert len(passed) == allowance.limit
+
+
+def test_a_batched_tally_is_also_sent_once_its_flush_time_has_passed(
+    limiter: RateLimiter, counters: CountingCounters, clock: Clock
+) -> None:
+    timed = Allowance("write", limit=100, window_seconds=300, batch=5, flush_seconds=10)
+    for _ in range(3):
+        limiter.spend("t:o", timed)
+    assert counters.requests == 0
+    clock.now += timedelta(seconds=10)
+    limiter.spend("t:o", timed)
+    assert counters.amounts == [4]
+    for _ in range(5):
+        limiter.spend("t:o", timed)
+    assert counters.amounts == [4, 5]
+
+
+def test_the_callers_writes_cost_one_counter_request_per_batch_and_stop_at_the_allowance(
+    counters: CountingCounters, clock: Clock
+) -> None:
+    from shared.caller_limits import WRITE_BATCH, CallerLimits
+    from shared.identity import Principal
+    from shared.settings import get_settings
+
+    settings = get_settings().model_copy(update={"rate_limit_family_writes": 12})
+    audit = FakeRuntime().audit
+    limits = CallerLimits(RateLimiter(counters, clock), settings, audit)
+    member = Principal(kind="family", tenant_id="t", object_id="o", name="M", roles=frozenset())
+    for _ in range(10):
+        limits.spend(member, writing=True)
+    assert counters.requests == 10 // WRITE_BATCH
+    limits.spend(member, writing=True, cost=2)
+    with pytest.raises(TooManyRequestsError):
+        limits.spend(member, writing=True)

@@ -55,13 +55,68 @@ def test_a_replayed_operation_returns_its_first_outcome_and_writes_nothing(
 
 def test_an_operation_claimed_by_another_push_is_rejected_for_now(book: Casebook) -> None:
     create = op("create", uid(), familyId=book.family_id, data={"body": "x"})
-    key = f"op:{book.worker.principal.key}:{create['opId']}"
-    book.runtime.operations.claim(key, 60)
+    book.runtime.operations.claim(book.worker.principal.key, [create["opId"]], 60)
 
     [result] = push(book, create)
 
     assert result["status"] == "rejected"
     assert result["problem"]["title"] == "ConflictError"
+
+
+def test_a_push_claims_all_its_operations_at_once_and_stores_their_results_at_once(
+    book: Casebook,
+) -> None:
+    operations = book.runtime.operations
+    creates = [
+        op("create", uid(), familyId=book.family_id, data={"body": f"Offline {n}."})
+        for n in range(5)
+    ]
+    before = operations.requests
+    first = push(book, *creates)
+    assert [r["status"] for r in first] == ["applied"] * 5
+    assert operations.requests - before == 2  # one claim, one store of the results
+
+    fresh = op("create", uid(), familyId=book.family_id, data={"body": "New."})
+    before = operations.requests
+    second = push(book, creates[0], fresh, creates[1])
+    assert (second[0], second[2]) == (first[0], first[1])
+    assert second[1]["status"] == "applied"
+    assert operations.requests - before == 4  # the claim, a read of each replay's result, the store
+
+
+def test_an_operation_sent_twice_in_one_push_is_applied_once(book: Casebook) -> None:
+    note_id = uid()
+    create = op("create", note_id, familyId=book.family_id, data={"body": "Once."})
+    first, second = push(book, create, create)
+    assert first == second
+    assert first["status"] == "applied"
+    notes = [d for d in book.runtime.records.documents.all(book.family_id) if d["id"] == note_id]
+    assert len(notes) == 1
+
+
+def test_an_operation_that_fails_unexpectedly_gives_up_its_claim_and_the_rest_are_kept(
+    book: Casebook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shared.errors import DependencyUnavailableError
+
+    good = op("create", uid(), familyId=book.family_id, data={"body": "Fine."})
+    bad = op("create", uid(), familyId=book.family_id, data={"body": "Unlucky."})
+    original = Pusher._apply
+
+    def flaky(self: Pusher, index: int, envelope: Any) -> dict[str, Any]:
+        if envelope.op_id == bad["opId"]:
+            raise DependencyUnavailableError("Cosmos DB")
+        return original(self, index, envelope)
+
+    with monkeypatch.context() as outage:
+        outage.setattr(Pusher, "_apply", flaky)
+        kept, failed = push(book, good, bad)
+    assert kept["status"] == "applied"
+    assert failed["status"] == "rejected"
+
+    again_kept, again_failed = push(book, good, bad)
+    assert again_kept == kept
+    assert again_failed["status"] == "applied"
 
 
 def test_changes_to_other_fields_since_the_base_version_are_merged(book: Casebook) -> None:
