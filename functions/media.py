@@ -29,6 +29,7 @@ from functions.http import (
     listed_page,
     not_modified,
     record_reply,
+    traced,
     updated,
 )
 from shared.bootstrap import get_runtime
@@ -149,7 +150,11 @@ def media_delete(call: Call) -> Reply:
 
 @bp.function_name("media_process_upload")
 @bp.queue_trigger(arg_name="message", queue_name=UPLOAD_EVENTS_QUEUE, connection="MEDIA_STORAGE")
-def media_process_upload(message: func.QueueMessage) -> None:
+@traced("datasource")
+def media_process_upload(
+    message: func.QueueMessage,
+    context: func.Context = None,  # type: ignore[assignment]
+) -> None:
     """Bad files end ``rejected``; only our own storage or database failing raises, and the
     message is then delivered again (after ``maxDequeueCount`` failures, to the poison queue,
     where the recheck timer's sweep still finds the upload)."""
@@ -167,7 +172,11 @@ def media_process_upload(message: func.QueueMessage) -> None:
 
 @bp.function_name("media_recheck")
 @bp.timer_trigger(arg_name="timer", schedule=RECHECK_SCHEDULE)
-def media_recheck(timer: func.TimerRequest) -> None:
+@traced("timer")
+def media_recheck(
+    timer: func.TimerRequest,
+    context: func.Context = None,  # type: ignore[assignment]
+) -> None:
     """Uploads waiting for a malware-scan verdict, attempts that stalled, and uploads whose event
     was lost, go again."""
     from shared.services.media_processing import MediaProcessor
