@@ -54,6 +54,9 @@ log = logging.getLogger("familystory.media")
 COLLECTION = "families/{familyId}/media"
 ITEM = f"{COLLECTION}/{{mediaId}}"
 RECHECK_SCHEDULE = "0 */2 * * * *"  # a literal: a %SETTING% the app settings lack stops the host
+# host.json's queues.maxDequeueCount: the run that fails with this many dequeues is the last one
+# before the host moves the message to the poison queue (a test keeps the two equal).
+POISON_AFTER = 5
 
 
 @endpoint(
@@ -167,7 +170,15 @@ def media_process_upload(
             extra={"message_id": message.id, "dequeue_count": message.dequeue_count},
         )
         return
-    MediaProcessor(get_runtime()).process(name)
+    try:
+        MediaProcessor(get_runtime()).process(name)
+    except Exception:
+        if (message.dequeue_count or 0) >= POISON_AFTER:
+            log.error(
+                "media: upload message goes to the poison queue",
+                extra={"message_id": message.id, "dequeue_count": message.dequeue_count},
+            )
+        raise
 
 
 @bp.function_name("media_recheck")

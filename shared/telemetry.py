@@ -189,10 +189,8 @@ def invocation(
     fields = {INVOCATION_ID: invocation_id, FUNCTION: function}
     token = _fields.set(fields)
     try:
-        if not enabled():
-            yield Invocation()
-            return
-        install_now()
+        if enabled():
+            install_now()
         if not _installed:
             yield Invocation()
             return
@@ -200,9 +198,13 @@ def invocation(
             run = Invocation(span)
             try:
                 yield run
-            except BaseException as error:
+            except Exception as error:
                 run.failed(error)
                 raise
+    except Exception:
+        if _installed:  # exported with the run's fields: failures counted by function
+            log.exception("%s failed", function)
+        raise
     finally:
         _fields.reset(token)
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from azure.cosmos import ContainerProxy, DatabaseProxy
     from azure.storage.blob import BlobServiceClient, ContainerClient
 
+
 def readiness_probes(
     database: DatabaseProxy, blob_service: BlobServiceClient
 ) -> dict[str, Callable[[float], Any]]:

@@ -380,3 +380,29 @@ def test_log_records_carry_the_invocation_fields_and_no_exception_message() -> N
     assert attributes["exception.message"] == "KeyError"
     assert "displayName" not in attributes
     assert NAME not in json.dumps(attributes, default=str)
+
+
+def test_the_poison_queue_warning_counts_dequeues_as_the_host_does() -> None:
+    from functions.media import POISON_AFTER
+
+    host = json.loads((ROOT / "host.json").read_text())
+    assert host["extensions"]["queues"]["maxDequeueCount"] == POISON_AFTER
+    assert host["telemetryMode"] == "OpenTelemetry"
+
+
+def test_an_escaping_error_is_logged_once_with_the_function_for_the_failure_alert(
+    spans: InMemorySpanExporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    @traced("datasource")
+    def media_process_upload(message: object, context: object = None) -> None:
+        raise OSError("disk")
+
+    with (
+        caplog.at_level(logging.ERROR, "familystory.telemetry"),
+        pytest.raises(OSError, match="disk"),
+    ):
+        media_process_upload(message=None)
+    [record] = [r for r in caplog.records if r.name == "familystory.telemetry"]
+    assert record.getMessage() == "media_process_upload failed"
+    assert record.exc_info is not None
+    assert telemetry.current_fields() == {}
