@@ -4,8 +4,8 @@
 ``install`` runs once per process, at the first invocation (``shared.telemetry``). It builds:
 
 - a tracer provider recording every span, whose spans reach the exporters only through
-  ``ExportPolicy``: a trace is kept whole when anything in it failed (a span marked as an error,
-  or a 5xx answer), and otherwise with the probability ``TELEMETRY_SAMPLING_RATIO`` (decided
+  ``ExportPolicy``: a trace is kept whole when its invocation failed (its span marked as an
+  error, or a 5xx answer), and otherwise with the probability ``TELEMETRY_SAMPLING_RATIO`` (decided
   from the trace id, so every instance decides alike; App Insights scales its counts by the
   sample rate set on kept spans);
 - a logger provider fed by a handler on the root logger, which takes the levels
@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk._logs import LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from shared import telemetry
 
@@ -223,6 +223,9 @@ def local_root(span: ReadableSpan) -> bool:
 
 
 def failed(span: ReadableSpan) -> bool:
+    """Whether an invocation's span says it failed: marked as an error (an error escaped, or the
+    edge answered 5xx). Only the function's own span counts: a dependency call that failed and
+    was handled (a 404 read, a retried 429) is part of a request that went well."""
     if span.status.status_code is StatusCode.ERROR:
         return True
     status = (span.attributes or {}).get(telemetry.STATUS_CODE)
@@ -236,8 +239,8 @@ def kept_by_ratio(trace_id: int, ratio: float) -> bool:
 
 
 class ExportPolicy(SpanProcessor):
-    """Holds each trace's spans until its local root ends, then passes the whole trace on
-    (scrubbed) when it failed or is sampled, and drops it otherwise.
+    """Holds each trace's spans until its local root (the function's span) ends, then passes the
+    whole trace on (scrubbed) when the invocation failed or is sampled, and drops it otherwise.
 
     Memory is bounded: at most ``MAX_OPEN_TRACES`` traces wait at once and a trace holds at most
     ``MAX_SPANS_PER_TRACE`` spans; past either bound the trace is decided at once as kept, so
@@ -278,7 +281,7 @@ class ExportPolicy(SpanProcessor):
     def _decide(self, trace_id: int, forced: bool) -> list[tuple[ReadableSpan, float]]:
         spans = self._open.pop(trace_id)
         rate: float | None = 100.0
-        if not forced and not any(failed(span) for span in spans):
+        if not forced and not any(failed(span) for span in spans if local_root(span)):
             rate = self.ratio * 100 if kept_by_ratio(trace_id, self.ratio) else None
         self._decided[trace_id] = rate
         while len(self._decided) > DECISIONS_KEPT:
@@ -299,6 +302,9 @@ def scrubbed(span: ReadableSpan, sample_rate: float) -> ReadableSpan:
     if sample_rate < 100.0:
         attributes[SAMPLE_RATE] = sample_rate
     events = [Event(event.name, scrub(event.attributes), event.timestamp) for event in span.events]
+    status = span.status
+    if status.description:  # azure-core writes "<error type>: <message>"; keep the type only
+        status = Status(status.status_code, status.description.split(":", 1)[0])
     return ReadableSpan(
         name=scrub_text(span.name),
         context=span.context,
@@ -308,7 +314,7 @@ def scrubbed(span: ReadableSpan, sample_rate: float) -> ReadableSpan:
         events=events,
         links=span.links,
         kind=span.kind,
-        status=span.status,
+        status=status,
         start_time=span.start_time,
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,

@@ -265,25 +265,36 @@ def _policy(ratio: float) -> tuple[TracerProvider, InMemorySpanExporter, ExportP
     return provider, exporter, policy
 
 
-def _request(provider: TracerProvider, *, child_fails: bool = False, status: int = 200) -> int:
+def _request(
+    provider: TracerProvider, *, fails: bool = False, child_fails: bool = False, status: int = 200
+) -> int:
     tracer = provider.get_tracer("test")
     with tracer.start_as_current_span("fn", kind=SpanKind.INTERNAL) as root:
         with tracer.start_as_current_span("ContainerProxy.read_item") as child:
             if child_fails:
-                child.set_status(Status(StatusCode.ERROR))
+                child.set_status(Status(StatusCode.ERROR, "CosmosResourceNotFoundError: gone"))
         root.set_attribute("http.response.status_code", status)
+        if fails:
+            root.set_status(Status(StatusCode.ERROR))
     return root.get_span_context().trace_id
 
 
-def test_with_no_sampling_every_failed_trace_is_still_exported_whole() -> None:
+def test_with_no_sampling_every_failed_invocation_is_still_exported_whole() -> None:
     provider, exporter, _ = _policy(0.0)
     _request(provider)
+    _request(provider, child_fails=True)  # a 404 read the code handled: the request went well
     assert exporter.get_finished_spans() == ()
-    _request(provider, child_fails=True)
+    _request(provider, fails=True, child_fails=True)
     _request(provider, status=503)
-    names = [span.name for span in exporter.get_finished_spans()]
-    assert names == ["ContainerProxy.read_item", "fn", "ContainerProxy.read_item", "fn"]
-    assert all(SAMPLE_RATE not in (s.attributes or {}) for s in exporter.get_finished_spans())
+    exported = exporter.get_finished_spans()
+    assert [span.name for span in exported] == [
+        "ContainerProxy.read_item",
+        "fn",
+        "ContainerProxy.read_item",
+        "fn",
+    ]
+    assert all(SAMPLE_RATE not in (s.attributes or {}) for s in exported)
+    assert exported[0].status.description == "CosmosResourceNotFoundError"  # not its message
 
 
 def test_sampled_traces_are_kept_whole_by_trace_id_and_weighted() -> None:
