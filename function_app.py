@@ -1,11 +1,14 @@
-"""The Functions app: one Blueprint per feature module, at the log levels LOG_LEVEL asks for."""
+"""The Functions app: one Blueprint per feature module, at the log levels LOG_LEVEL asks for, with
+telemetry when a destination is configured (set up by the first invocation, not here)."""
 
 import azure.functions as func
 
 from functions import case_records, families, media, notifications, records_duty, sync, system
+from shared.bootstrap import start_telemetry
 from shared.log_levels import configure_log_levels
 
 configure_log_levels()
+start_telemetry()
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 app.register_functions(system.bp)

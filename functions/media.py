@@ -29,6 +29,7 @@ from functions.http import (
     listed_page,
     not_modified,
     record_reply,
+    traced,
     updated,
 )
 from shared.bootstrap import get_runtime
@@ -51,6 +52,9 @@ log = logging.getLogger("familystory.media")
 COLLECTION = "families/{familyId}/media"
 ITEM = f"{COLLECTION}/{{mediaId}}"
 RECHECK_SCHEDULE = "0 */2 * * * *"  # a literal: a %SETTING% the app settings lack stops the host
+# host.json's queues.maxDequeueCount: the run that fails with this many dequeues is the last one
+# before the host moves the message to the poison queue (a test keeps the two equal).
+POISON_AFTER = 5
 
 
 @endpoint(
@@ -142,7 +146,11 @@ def media_delete(call: Call) -> Reply:
 
 @bp.function_name("media_process_upload")
 @bp.queue_trigger(arg_name="message", queue_name=UPLOAD_EVENTS_QUEUE, connection="MEDIA_STORAGE")
-def media_process_upload(message: func.QueueMessage) -> None:
+@traced("datasource")
+def media_process_upload(
+    message: func.QueueMessage,
+    context: func.Context = None,  # type: ignore[assignment]
+) -> None:
     """Bad files end ``rejected``; only our own storage or database failing raises, and the
     message is then delivered again (after ``maxDequeueCount`` failures, to the poison queue,
     where the recheck timer's sweep still finds the upload)."""
@@ -155,12 +163,24 @@ def media_process_upload(message: func.QueueMessage) -> None:
             extra={"message_id": message.id, "dequeue_count": message.dequeue_count},
         )
         return
-    MediaProcessor(get_runtime()).process(name)
+    try:
+        MediaProcessor(get_runtime()).process(name)
+    except Exception:
+        if (message.dequeue_count or 0) >= POISON_AFTER:
+            log.error(
+                "media: upload message goes to the poison queue",
+                extra={"message_id": message.id, "dequeue_count": message.dequeue_count},
+            )
+        raise
 
 
 @bp.function_name("media_recheck")
 @bp.timer_trigger(arg_name="timer", schedule=RECHECK_SCHEDULE)
-def media_recheck(timer: func.TimerRequest) -> None:
+@traced("timer")
+def media_recheck(
+    timer: func.TimerRequest,
+    context: func.Context = None,  # type: ignore[assignment]
+) -> None:
     """Uploads waiting for a malware-scan verdict, attempts that stalled, and uploads whose event
     was lost, go again."""
     from shared.services.media_processing import MediaProcessor

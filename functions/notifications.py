@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.http import Call, Reply, endpoint, listing
+from functions.http import Call, Reply, endpoint, listing, traced
 from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 
@@ -24,7 +24,11 @@ log = logging.getLogger("familystory.notifications")
 
 @bp.function_name("reminders_send_due")
 @bp.timer_trigger(arg_name="timer", schedule="%REMINDER_SCHEDULE%")
-def reminders_send_due(timer: func.TimerRequest) -> None:
+@traced("timer")
+def reminders_send_due(
+    timer: func.TimerRequest,
+    context: func.Context = None,  # type: ignore[assignment]
+) -> None:
     from shared.reminders import notifications
 
     report = notifications.run_reminders(get_runtime())
@@ -43,31 +47,35 @@ def reminders_send_due(timer: func.TimerRequest) -> None:
 
 @bp.function_name("reminders_delivery_report")
 @bp.event_grid_trigger(arg_name="event")
-def reminders_delivery_report(event: func.EventGridEvent) -> None:
+@traced("pubsub")
+def reminders_delivery_report(
+    event: func.EventGridEvent,
+    context: func.Context = None,  # type: ignore[assignment]
+) -> None:
     """Delivered or undeliverable onto the claim. Anything else is logged and dropped; a store
     that is down raises, so Event Grid delivers the event again."""
     from shared.reminders import notifications
     from shared.reminders.delivery import EVENT_TYPE, InvalidDeliveryReportError
 
-    context = {"function": "reminders_delivery_report", "eventId": event.id}
+    fields = {"function": "reminders_delivery_report", "eventId": event.id}
     data = event.get_json()
     if event.event_type != EVENT_TYPE or not isinstance(data, Mapping):
-        log.warning("ignored an event that is not an SMS delivery report", extra=context)
+        log.warning("ignored an event that is not an SMS delivery report", extra=fields)
         return
     try:
         claim = notifications.record_delivery_event(
             get_runtime(), {"eventType": event.event_type, "data": data}
         )
     except InvalidDeliveryReportError:
-        log.warning("ignored an SMS delivery report without its fields", extra=context)
+        log.warning("ignored an SMS delivery report without its fields", extra=fields)
         return
     if claim is None:
-        log.info("delivery report for no notification of ours", extra=context)
+        log.info("delivery report for no notification of ours", extra=fields)
         return
     log.info(
         "delivery report recorded: %s",
         claim.status,
-        extra={**context, "claimId": claim.id, "familyId": claim.family_id},
+        extra={**fields, "claimId": claim.id, "familyId": claim.family_id},
     )
 
 

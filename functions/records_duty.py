@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.http import NEXT_PAGE, Call, Reply, endpoint, listing, record_reply
+from functions.http import NEXT_PAGE, Call, Reply, endpoint, listing, record_reply, traced
 from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 from shared.records.kinds import NOTE
@@ -32,7 +32,11 @@ log = logging.getLogger("familystory.retention")
 
 @bp.function_name("retention_dispose_due")
 @bp.timer_trigger(arg_name="timer", schedule="%DISPOSAL_SCHEDULE%")
-def retention_dispose_due(timer: func.TimerRequest) -> None:
+@traced("timer")
+def retention_dispose_due(
+    timer: func.TimerRequest,
+    context: func.Context = None,  # type: ignore[assignment]
+) -> None:
     """Withdraw and destroy families past their retention; purge draft tombstones."""
     from shared.retention.disposal import Disposer
 

@@ -13,11 +13,9 @@ from shared.lazy import LazyModule
 
 if TYPE_CHECKING:
     from shared import models
-    from shared.services import health as health_service
     from shared.services import me
 else:
     models = LazyModule("shared.models")
-    health_service = LazyModule("shared.services.health")
     me = LazyModule("shared.services.me")
 
 bp = func.Blueprint()
@@ -28,13 +26,33 @@ bp = func.Blueprint()
     name="system_health",
     route="health",
     methods=["GET"],
-    summary="Readiness of the API and its dependencies",
+    summary="Whether the API's dependencies answer (no token; checked at most every few seconds)",
     auth=False,
     response=lambda: models.HealthReport,
     tags=("system",),
 )
 def system_health(call: Call) -> Reply:
-    health = health_service.check_health(get_runtime())
+    return _answer(get_runtime().health.report())
+
+
+@endpoint(
+    bp,
+    name="system_ready",
+    route="health/ready",
+    methods=["GET"],
+    summary="Whether every container the API uses answers reads (the availability test's)",
+    auth=False,
+    response=lambda: models.HealthReport,
+    tags=("system",),
+)
+def system_ready(call: Call) -> Reply:
+    """Deeper than ``/health``: a read of each Cosmos DB container and each blob container,
+    each with its own timeout. No token, as an availability test sends none; the answer names
+    dependencies only, and rounds are shared and reused as ``/health``'s are."""
+    return _answer(get_runtime().readiness.report())
+
+
+def _answer(health: models.HealthReport) -> Reply:
     if health.status == "ok":
         return Reply(health)
     failing = ", ".join(name for name, state in health.checks.items() if state != "ok")

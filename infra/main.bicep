@@ -111,6 +111,14 @@ param instanceMemoryMB int = 2048
 ])
 param logLevel string = 'INFO'
 
+@description('E-mail address of the borough\'s on-call engineers, whom every alert notifies (docs/operations.md is their runbook).')
+@minLength(6)
+param alertEmailAddress string
+
+@description('HTTPS webhook every alert also calls, in the common alert schema (Teams, PagerDuty, a ticketing system). Empty for none.')
+@secure()
+param alertWebhookUrl string = ''
+
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
   'azd-env-name': environmentName
@@ -350,6 +358,23 @@ module api 'app/api.bicep' = {
   dependsOn: [
     rbac
   ]
+}
+
+// Alerts, the action group and the availability test of /health/ready: in every borough's stack.
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: group
+  params: {
+    namePrefix: 'familystory-${environmentName}'
+    location: location
+    tags: tags
+    appInsightsName: monitoring.outputs.appInsightsName
+    functionHostName: api.outputs.defaultHostName
+    cosmosAccountName: cosmos.outputs.accountName
+    mediaEventsTopicName: messaging.outputs.systemTopicName
+    alertEmailAddress: alertEmailAddress
+    alertWebhookUrl: alertWebhookUrl
+  }
 }
 
 @description('Name of the resource group holding the stack.')

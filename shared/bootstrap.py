@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         SealKey,
     )
     from shared.reminders.ports import ClaimStore, MemberSource, VisitSource
+    from shared.services.health import HealthMonitor
     from shared.settings import Settings
     from shared.sms import SmsSender, SmsTemplates
 
@@ -203,6 +204,25 @@ class Runtime:
             "storage": lambda timeout: self.blob_service.get_service_properties(timeout=timeout),
         }
 
+    @cached_property
+    def health(self) -> HealthMonitor:
+        """What ``/health`` answers: the accounts answer (one round per instance per
+        ``HEALTH_CACHE_SECONDS`` at most)."""
+        from shared.services.health import HealthMonitor
+
+        return HealthMonitor(lambda: self.health_probes, self.settings.health_cache_seconds)
+
+    @cached_property
+    def readiness(self) -> HealthMonitor:
+        """What ``/health/ready`` answers: every container the app uses answers its reads."""
+        from shared.adapters.health import readiness_probes
+        from shared.services.health import HealthMonitor
+
+        return HealthMonitor(
+            lambda: readiness_probes(self.database, self.blob_service),
+            self.settings.health_cache_seconds,
+        )
+
     # --- texts and speech ---------------------------------------------------------------------
 
     @cached_property
@@ -284,6 +304,18 @@ def reset_runtime() -> None:
     with _lock:
         _runtime = None
     get_settings.cache_clear()
+
+
+def start_telemetry() -> None:
+    """Telemetry on when a destination is configured; installed by the first invocation."""
+    from shared import telemetry
+
+    def install(destination: telemetry.Destination) -> None:
+        from shared.adapters.telemetry import install as install_pipeline
+
+        install_pipeline(destination)
+
+    telemetry.start(install)
 
 
 def as_dependency_error(error: BaseException) -> DependencyUnavailableError | None:

@@ -267,6 +267,33 @@ class Settings(BaseSettings):
     )
     log_level: str = setting("LOG_LEVEL", "INFO", "both", "Python log level of the app's loggers.")
 
+    # Read straight from the environment by shared.telemetry (a cold start loads no pydantic);
+    # declared here so that they are documented and checked against the Bicep like the rest.
+    appinsights_connection_string: str = setting(
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
+        "",
+        "azure",
+        "Application Insights the host and the app send telemetry to (managed identity auth).",
+    )
+    otlp_endpoint: str = setting(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "",
+        "both",
+        "OTLP/HTTP collector that also receives the telemetry; empty: none (locally: off).",
+    )
+    telemetry_sampling_ratio: float = setting(
+        "TELEMETRY_SAMPLING_RATIO",
+        0.25,
+        "both",
+        "Share of successful invocations whose trace is exported; failed ones always are.",
+    )
+    health_cache_seconds: float = setting(
+        "HEALTH_CACHE_SECONDS",
+        10.0,
+        "both",
+        "How long an instance reuses its dependency checks for /health and /health/ready.",
+    )
+
     @property
     def dev_issuer_key_path(self) -> Path:
         return Path(self.dev_issuer_key_file)

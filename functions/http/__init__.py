@@ -2,7 +2,8 @@
 
 ``endpoint`` declares an HTTP function, its route, models and OpenAPI facts in one place
 (``endpoints``); a handler gets a ``Call`` and answers a ``Reply``; errors become problem+json
-in ``problems`` only; ``records`` holds the routes every kind of case record shares; ``openapi``
+in ``problems`` only; ``runs`` makes every function run (HTTP or not) one traced invocation;
+``records`` holds the routes every kind of case record shares; ``openapi``
 builds the document from the declarations. Feature modules import from here and from the
 services, never from one another.
 """
@@ -20,6 +21,7 @@ from functions.http.endpoints import (
 from functions.http.problems import PROBLEM_TYPE_BASE, problem_body
 from functions.http.records import crud, deleted, filters, listed_page, not_modified, updated
 from functions.http.replies import Reply, listing, record_reply
+from functions.http.runs import traced
 
 __all__ = [
     "ENDPOINTS",
@@ -40,5 +42,6 @@ __all__ = [
     "not_modified",
     "problem_body",
     "record_reply",
+    "traced",
     "updated",
 ]

@@ -22,6 +22,9 @@ import azure.functions as func
 from functions.http.call import Call
 from functions.http.problems import problem_response
 from functions.http.replies import NO_STORE, Reply, encode
+from functions.http.runs import trace_context_of
+from shared import telemetry
+from shared.ids import canonical_id
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -166,7 +169,9 @@ def endpoint(
             context: func.Context = None,  # type: ignore[assignment]
         ) -> func.HttpResponse:
             invocation_id = context.invocation_id if context is not None else str(uuid.uuid4())
-            return dispatch(spec, handler, req, invocation_id)
+            parent, state = trace_context_of(context)
+            with telemetry.invocation(name, invocation_id, "http", parent, state) as run:
+                return dispatch(spec, handler, req, invocation_id, run)
 
         http_function.__name__ = name
         http_function.__qualname__ = name
@@ -179,10 +184,20 @@ def endpoint(
 
 
 def dispatch(
-    spec: EndpointSpec, handler: Handler, req: func.HttpRequest, invocation_id: str
+    spec: EndpointSpec,
+    handler: Handler,
+    req: func.HttpRequest,
+    invocation_id: str,
+    run: telemetry.Invocation | None = None,
 ) -> func.HttpResponse:
+    """Answer one request; an error becomes problem+json here, and one answered with a 5xx is
+    recorded on the invocation's span too (the host sees only the status)."""
     started = time.perf_counter()
+    run = run or telemetry.Invocation()
     call = Call(req, spec.location)
+    family_id = canonical_id(str(req.route_params.get("familyId", "")).lower())
+    if family_id is not None:
+        run.set(telemetry.FAMILY_ID, family_id)
     try:
         if spec.auth:
             call.authenticate()
@@ -193,8 +208,11 @@ def dispatch(
         response = encode(reply)
     except Exception as error:  # noqa: BLE001 - the one place every error becomes a response
         response = problem_response(error, invocation_id, spec.name)
+        if response.status_code >= 500:
+            run.failed(error)
     if "cache-control" not in response.headers:
         response.headers["Cache-Control"] = NO_STORE
+    run.answered(response.status_code)
     log.info(
         "http %s %s -> %s",
         req.method,

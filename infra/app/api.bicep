@@ -136,6 +136,13 @@ var appSettings = {
   // Functions host: telemetry, authenticated with the identity (the component has local auth off).
   APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // Python worker: it passes each invocation's trace context to the code and leaves the app's
+  // logs to the app's own exporter (shared/adapters/telemetry.py), which signs in with the
+  // identity. Not PYTHON_APPLICATIONINSIGHTS_ENABLE_TELEMETRY: the worker would then set up
+  // Azure Monitor itself, with no credential, which the component (local auth off) refuses.
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
+  // The exporter's own usage statistics, sent to Microsoft: off.
+  APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL: 'true'
   // Functions host: the upload queue trigger's connection, through the managed identity (with
   // the media account's queue endpoint, below).
   MEDIA_STORAGE__credential: 'managedidentity'

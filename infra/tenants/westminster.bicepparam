@@ -12,3 +12,4 @@ param familyTenantId = readEnvironmentVariable('FAMILYSTORY_FAMILY_TENANT_ID')
 param familyAppClientId = readEnvironmentVariable('FAMILYSTORY_FAMILY_APP_CLIENT_ID')
 // The audit seal key, given on the first deployment only (docs/deploy.md); empty later.
 param auditSealKey = readEnvironmentVariable('FAMILYSTORY_AUDIT_SEAL_KEY', '')
+param alertEmailAddress = readEnvironmentVariable('FAMILYSTORY_ALERT_EMAIL')

@@ -35,7 +35,7 @@ from starlette.routing import Route
 from functions.http import PROBLEM_TYPE_BASE
 from local.host.app import HOST_JSON, Triggered, extension_settings, triggered_by
 from local.host.eventgrid import EVENT_GRID_PATH, EventGridWebhook, event_grid_functions
-from local.host.invoke import call_user_function, invoke_logged
+from local.host.invoke import TraceContext, call_user_function, invoke_logged
 
 log = logging.getLogger("familystory.host")
 
@@ -167,7 +167,12 @@ class HttpHost:
             body=body,
         )
         try:
-            result = await run_in_threadpool(call_user_function, function, http_request)
+            trace_context = TraceContext(
+                request.headers.get("traceparent", ""), request.headers.get("tracestate", "")
+            )
+            result = await run_in_threadpool(
+                call_user_function, function, http_request, trace_context
+            )
             response = to_starlette(result)
         except Exception:
             invocation = str(uuid.uuid4())

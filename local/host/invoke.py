@@ -20,23 +20,35 @@ log = logging.getLogger("familystory.host")
 Invoke = Callable[[Triggered, Any], Awaitable[bool]]
 
 
+class TraceContext:
+    """The W3C trace context the worker hands a function: here the caller's own ``traceparent``
+    (the real host passes its request span's, itself a child of the caller's)."""
+
+    def __init__(self, trace_parent: str = "", trace_state: str = "") -> None:
+        self.trace_parent = trace_parent
+        self.trace_state = trace_state
+        self.attributes: dict[str, str] = {}
+
+
 class Invocation:
     """What a function's ``context`` parameter receives."""
 
-    def __init__(self, function_name: str) -> None:
+    def __init__(self, function_name: str, trace_context: TraceContext | None = None) -> None:
         self.invocation_id = str(uuid.uuid4())
         self.function_name = function_name
         self.function_directory = str(ROOT)
-        self.trace_context = None
+        self.trace_context = trace_context or TraceContext()
         self.retry_context = None
         self.thread_local_storage = None
 
 
-def call_user_function(target: Triggered, value: Any) -> Any:
+def call_user_function(
+    target: Triggered, value: Any, trace_context: TraceContext | None = None
+) -> Any:
     parameters = inspect.signature(target.function).parameters
     arguments: dict[str, Any] = {target.binding: value}
     if "context" in parameters:
-        arguments["context"] = Invocation(target.name)
+        arguments["context"] = Invocation(target.name, trace_context)
     return target.function(**arguments)
 
 

@@ -41,6 +41,7 @@ def answers(world: World) -> dict[str, Response]:
         "a 422": api.post(f"/families/{family}/notes", manager, {"nobody": 1}),
         "a 401": api.get("/me", "not-a-token"),
         "health": api.get("/health"),
+        "readiness": api.get("/health/ready"),
     }
 
 
@@ -66,6 +67,7 @@ def answered(world: World, emulators: Emulators) -> dict[str, Response]:
         "a 422",
         "a 401",
         "health",
+        "readiness",
     ],
 )
 def test_an_answer_with_case_data_or_about_a_caller_is_never_stored(

@@ -56,6 +56,7 @@ def test_openapi_lists_every_endpoint_with_resolvable_schemas() -> None:
     )
     assert set(schema["properties"]) == {"id", "name", "kind", "roles", "teamIds", "familyIds"}
     assert "security" not in document["paths"]["/health"]["get"]
+    assert "security" not in document["paths"]["/health/ready"]["get"]
 
 
 def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -106,7 +107,7 @@ def test_every_authenticated_operation_declares_401_with_www_authenticate() -> N
     document = openapi_document()
     for path, method, operation in _operations(document):
         if "security" not in operation:
-            assert path in {"/health", "/openapi.json"}
+            assert path in {"/health", "/health/ready", "/openapi.json"}
             assert "401" not in operation["responses"]
             continue
         headers = _header_names(document, _response(document, operation, "401"))

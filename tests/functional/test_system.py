@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,60 @@ def test_health_names_the_failing_dependency(
     assert response.headers["Retry-After"]
     assert payload["checks"] == {"cosmos": "unavailable", "storage": "ok"}
     assert "cosmos" in payload["detail"]
+
+
+def test_ready_reads_every_container_the_app_uses(stack: Emulators) -> None:
+    status, payload, response = call(system.system_ready, path="/api/v1/health/ready")
+    assert status == 200
+    assert payload == {"status": "ok", "checks": {"cosmos": "ok", "storage": "ok"}}
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_ready_finds_a_missing_container_that_health_does_not(
+    stack: Emulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database without its containers: the account answers (``/health`` is ok) but the app
+    could not serve a request (``/health/ready`` is 503, naming Cosmos DB and nothing more)."""
+    from shared.adapters.cosmos import build_cosmos_client
+
+    empty = f"empty-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("COSMOS_DATABASE", empty)
+    reset_runtime()
+    build_cosmos_client(get_runtime().settings).create_database(empty)
+    health, _, _ = call(system.system_health, path="/api/v1/health")
+    status, payload, response = call(system.system_ready, path="/api/v1/health/ready")
+    assert health == 200
+    assert status == 503
+    assert response.headers["Retry-After"]
+    assert payload["checks"] == {"cosmos": "unavailable", "storage": "ok"}
+    assert set(payload) == {"type", "title", "status", "detail", "checks"}
+
+
+def test_health_asks_the_dependencies_once_however_often_it_is_called(
+    stack: Emulators, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HEALTH_CACHE_SECONDS", "60")
+    reset_runtime()
+    asked: list[str] = []
+    runtime = get_runtime()
+    real = runtime.health_probes
+    monkeypatch.setattr(
+        type(runtime),
+        "health_probes",
+        property(lambda self: {n: _counted(n, p, asked) for n, p in real.items()}),
+    )
+    for _ in range(25):
+        status, _, _ = call(system.system_health, path="/api/v1/health")
+        assert status == 200
+    assert sorted(asked) == ["cosmos", "storage"]
+
+
+def _counted(name: str, probe: Any, asked: list[str]) -> Any:
+    def counted(timeout: float) -> object:
+        asked.append(name)
+        return probe(timeout)
+
+    return counted
 
 
 def test_me_describes_staff_with_teams_and_allocated_families(stack: Emulators) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -505,3 +506,85 @@ def grants(template: Template, source: str) -> list[tuple[str, str, str]]:
         assert arguments["extra_string_2"] == role_variable, name
         result.append((scope, properties["principalId"], role))
     return result
+
+
+# Alerts ------------------------------------------------------------------------------------
+
+ALERT_TYPES = ("Microsoft.Insights/scheduledQueryRules", "Microsoft.Insights/metricAlerts")
+SEVERITIES = range(5)  # 0 critical .. 4 verbose
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    severity: Any
+    description: Any
+    enabled: Any
+    notifies: bool
+
+
+def _loop_items(template: Template, resource: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The items of the variable array a ``[for item in array: {...}]`` resource iterates."""
+    loop = resource["config"].get("loop_type") if isinstance(resource["config"], dict) else None
+    if not loop or loop["type"] != "array":
+        return None
+    items: list[dict[str, Any]] = template["variables"][loop["detail"]["array_name"]]["value"]
+    return items
+
+
+def _suffix(name: Any) -> str:
+    """An alert's own name: what follows the ``${namePrefix}-`` every name starts with."""
+    text = name if isinstance(name, str) else json.dumps(name)
+    return re.sub(r"^\$\{\w+\}-", "", text)
+
+
+def alerts(template: Template) -> list[Alert]:
+    """Every alert a template declares; a loop over a variable array gives one per item."""
+    found = []
+    for type_ in ALERT_TYPES:
+        for key, resource in template.get("resources", {}).items():
+            if resource["type"].lower() != type_.lower() or resource["existing"]:
+                continue
+            config = body(resource)
+            properties = config.get("properties", {})
+            notifies = bool(properties.get("actions"))
+            items = _loop_items(template, resource)
+            if items is None:
+                found.append(
+                    Alert(
+                        _suffix(config.get("name", key)),
+                        literal(properties.get("severity")),
+                        properties.get("description"),
+                        properties.get("enabled"),
+                        notifies,
+                    )
+                )
+                continue
+            for item in items:
+                found.append(
+                    Alert(
+                        str(item.get("name", key)),
+                        literal(item.get("severity")),
+                        item.get("description"),
+                        properties.get("enabled"),
+                        notifies,
+                    )
+                )
+    return found
+
+
+def alert_problems(template: Template) -> list[str]:
+    """Each alert is on, notifies someone, and has a severity (0-4) and a one-line description."""
+    problems = []
+    for alert in alerts(template):
+        if not isinstance(alert.severity, int) or alert.severity not in SEVERITIES:
+            problems.append(f"alert {alert.name}: severity must be 0 to 4")
+        if not isinstance(alert.description, str) or not alert.description.strip():
+            problems.append(f"alert {alert.name}: no description")
+        elif "\n" in alert.description.strip():
+            problems.append(f"alert {alert.name}: the description must be one line")
+        if alert.enabled is not True:
+            problems.append(f"alert {alert.name}: must be enabled")
+        if not alert.notifies:
+            problems.append(f"alert {alert.name}: notifies no action group")
+    return problems

@@ -35,9 +35,13 @@ HOST_LEVEL_SETTINGS = frozenset(
         # also reads MEDIA_STORAGE__queueServiceUri, which the code declares too.
         "MEDIA_STORAGE__credential",
         "MEDIA_STORAGE__clientId",
-        # Telemetry to Application Insights with Entra ID auth.
+        # Telemetry to Application Insights with Entra ID auth (the host's; the code reads the
+        # connection string too, and declares it), the Python worker's OpenTelemetry mode, and
+        # the Azure Monitor exporter's usage statistics turned off.
         "APPLICATIONINSIGHTS_CONNECTION_STRING",
         "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+        "PYTHON_ENABLE_OPENTELEMETRY",
+        "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL",
     }
 )
 

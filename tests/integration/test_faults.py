@@ -51,6 +51,7 @@ FAST_FAILURE = {
     "STORAGE_CONNECT_TIMEOUT_SECONDS": "2",
     "STORAGE_READ_TIMEOUT_SECONDS": "2",
     "STORAGE_RETRY_TOTAL": "1",
+    "HEALTH_CACHE_SECONDS": "0",  # every /health call asks again, for the outages to show at once
 }
 
 

@@ -45,6 +45,7 @@ SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 # each. A new one fails test_catalogue until it is listed here and checked there.
 GLOBAL_OPERATIONS: dict[tuple[str, str], str] = {
     ("GET", "/health"): "public: says nothing of any family",
+    ("GET", "/health/ready"): "public: says nothing of any family",
     ("GET", "/openapi.json"): "public: says nothing of any family",
     ("GET", "/me"): "an outsider's familyIds never name family A",
     ("GET", "/families"): "an outsider's pages never name family A",
