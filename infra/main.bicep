@@ -127,7 +127,7 @@ var tags = {
 var deploymentContainerName = 'app-package'
 var deadLetterContainerName = 'upload-events-deadletter'
 var smsDeadLetterContainerName = 'sms-events-deadletter'
-// One append blob per family and day, a line per audit seal; immutable (shared/storage_layout.py).
+// One append blob per family and month, a line per audit seal; immutable (shared/storage_layout.py).
 var auditAnchorsContainerName = 'audit-anchors'
 var auditSealKeySecretName = 'audit-seal-key'
 var mediaContainerNames = [

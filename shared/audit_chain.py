@@ -314,10 +314,10 @@ def _check_expected(report: ChainReport, walk: _Walk, expect: Head) -> None:
 
 
 def latest_anchor(anchors: AuditAnchors, family_id: str) -> dict[str, Any] | None:
-    days = anchors.days(family_id)
-    if not days:
+    months = anchors.months(family_id)
+    if not months:
         return None
-    lines = anchors.lines(family_id, days[-1])
+    lines = anchors.lines(family_id, months[-1])
     return max(lines, key=lambda line: int(line.get("seal") or 0), default=None)
 
 

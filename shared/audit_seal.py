@@ -7,7 +7,7 @@ given at commit, on the database's clock, and the margin covers the skew between
 stretch ``(after, through]`` once sealed never gains an event. The families to look at are those
 with events since the last complete run (a cursor in the audit container); for each, the events
 after its last seal are sealed (``shared.audit_chain.make_seal``), at most ``SEAL_EVENTS`` per
-seal, and each seal is appended to that family's anchor of the day. Seal ids derive from family
+seal, and each seal is appended to that family's anchor of the month. Seal ids derive from family
 and number, so a second run racing this one (a timer may fire twice) gets 409 on the same seal
 and leaves that family to the winner; the chain never forks. A run that dies between a seal and
 its anchor leaves that seal unanchored; the family's next seal's anchor covers it (each seal
@@ -158,7 +158,7 @@ class Sealer:
             except AlreadyExistsError:
                 report.raced += 1
                 break
-            self.anchors.append(family_id, _day(self.clock()), anchor_line(stored))
+            self.anchors.append(family_id, _month(self.clock()), anchor_line(stored))
             report.seals += 1
             report.events += len(events)
             sealed += len(events)
@@ -180,5 +180,5 @@ class Sealer:
         return last_second, self.store.events_between(family_id, after, last_second)
 
 
-def _day(moment: datetime) -> str:
-    return moment.astimezone(UTC).date().isoformat()
+def _month(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m")

@@ -119,7 +119,7 @@ DERIVATIVES_CONTAINER = "derivatives"
 BLOB_CONTAINERS: tuple[str, ...] = (UPLOADS_CONTAINER, ORIGINALS_CONTAINER, DERIVATIVES_CONTAINER)
 
 AUDIT_ANCHORS_CONTAINER = "audit-anchors"
-"""One append blob per family and day, a line per audit seal (``shared.audit_seal``). In Azure
+"""One append blob per family and month, a line per audit seal (``shared.audit_seal``). In Azure
 the container has a time-based immutability policy (WORM, appends allowed): nothing in it can be
 changed or deleted while the policy holds, by the app or anyone else. It is not a media
 container: disposal leaves it alone (its lines name no person, only the family's id)."""

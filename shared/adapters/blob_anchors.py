@@ -1,5 +1,5 @@
-"""``AuditAnchors`` on Blob Storage: an append blob per family and day in ``audit-anchors``,
-one JSON line per seal.
+"""``AuditAnchors`` on Blob Storage: an append blob per family and month in ``audit-anchors``
+(``<familyId>/<YYYY-MM>.jsonl``), one JSON line per seal.
 
 In Azure the container has a time-based immutability policy that allows appends only (the Bicep
 makes it), so a line, once written, can be neither changed nor removed while the policy holds.
@@ -26,9 +26,9 @@ class BlobAnchors:
     def __init__(self, service: BlobServiceClient) -> None:
         self._container = service.get_container_client(AUDIT_ANCHORS_CONTAINER)
 
-    def append(self, family_id: str, day: str, line: Mapping[str, Any]) -> None:
+    def append(self, family_id: str, month: str, line: Mapping[str, Any]) -> None:
         data = (json.dumps(line, sort_keys=True, separators=(",", ":")) + "\n").encode()
-        blob = self._container.get_blob_client(f"{family_id}/{day}.jsonl")
+        blob = self._container.get_blob_client(f"{family_id}/{month}.jsonl")
         with translated(BLOB_STORAGE):
             self._append(blob, data)
 
@@ -53,7 +53,7 @@ class BlobAnchors:
         with contextlib.suppress(ResourceExistsError):
             self._container.create_container()
 
-    def days(self, family_id: str) -> list[str]:
+    def months(self, family_id: str) -> list[str]:
         prefix = f"{family_id}/"
         try:
             with translated(BLOB_STORAGE):
@@ -62,8 +62,8 @@ class BlobAnchors:
             return []
         return sorted(name[len(prefix) :].removesuffix(".jsonl") for name in names)
 
-    def lines(self, family_id: str, day: str) -> list[dict[str, Any]]:
-        blob = self._container.get_blob_client(f"{family_id}/{day}.jsonl")
+    def lines(self, family_id: str, month: str) -> list[dict[str, Any]]:
+        blob = self._container.get_blob_client(f"{family_id}/{month}.jsonl")
         with translated(BLOB_STORAGE):
             text = blob.download_blob().readall().decode()
         return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -109,15 +109,16 @@ class AuditStore(Protocol):
 
 class AuditAnchors(Protocol):
     """One line per seal, appended where the database's writers cannot rewrite or remove it (an
-    immutable blob container in Azure): one append-only file per family and day."""
+    immutable blob container in Azure): one append-only file per family and month (a seal a
+    minute all month long is 44,640 lines, within an append blob's 50,000 blocks)."""
 
-    def append(self, family_id: str, day: str, line: Mapping[str, Any]) -> None: ...
+    def append(self, family_id: str, month: str, line: Mapping[str, Any]) -> None: ...
 
-    def days(self, family_id: str) -> list[str]:
-        """The days (``YYYY-MM-DD``) with anchors for the family, oldest first."""
+    def months(self, family_id: str) -> list[str]:
+        """The months (``YYYY-MM``) with anchors for the family, oldest first."""
         ...
 
-    def lines(self, family_id: str, day: str) -> list[dict[str, Any]]: ...
+    def lines(self, family_id: str, month: str) -> list[dict[str, Any]]: ...
 
 
 class AuditTrail(Protocol):

@@ -133,20 +133,20 @@ class InMemoryAudit:
 
 
 class InMemoryAnchors:
-    """Lines appended per family and day; nothing here changes or removes one."""
+    """Lines appended per family and month; nothing here changes or removes one."""
 
     def __init__(self) -> None:
         self._lines: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def append(self, family_id: str, day: str, line: Mapping[str, Any]) -> None:
+    def append(self, family_id: str, month: str, line: Mapping[str, Any]) -> None:
         with self._lock:
-            self._lines.setdefault((family_id, day), []).append(copy.deepcopy(dict(line)))
+            self._lines.setdefault((family_id, month), []).append(copy.deepcopy(dict(line)))
 
-    def days(self, family_id: str) -> list[str]:
+    def months(self, family_id: str) -> list[str]:
         with self._lock:
-            return sorted(day for family, day in self._lines if family == family_id)
+            return sorted(month for family, month in self._lines if family == family_id)
 
-    def lines(self, family_id: str, day: str) -> list[dict[str, Any]]:
+    def lines(self, family_id: str, month: str) -> list[dict[str, Any]]:
         with self._lock:
-            return copy.deepcopy(self._lines.get((family_id, day), []))
+            return copy.deepcopy(self._lines.get((family_id, month), []))

@@ -52,6 +52,12 @@ UNLIMITED_RATES = {
 }
 
 
+# The sealing run looks at every family of the session's database written since its last run
+# (the first one: ever); tests/functional/test_audit_chain.py tests it. A host sealing the whole
+# session's database every minute would only slow the HTTP tests here, so it seals once a year.
+RARE_SEALING = {"AUDIT_SEAL_SCHEDULE": "0 0 0 1 1 *"}
+
+
 @pytest.fixture(scope="module")
 def host_factory(
     emulators: Emulators, base_settings: dict[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -67,6 +73,7 @@ def host_factory(
             **os.environ,
             **base_settings,
             **emulators.settings(),
+            **RARE_SEALING,
             KEYS_FILE_SETTING: str(keys),
             **extra_env,
         }
