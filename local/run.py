@@ -50,6 +50,7 @@ FamilyStory is running.
   Azurite blob  {emulators.blob_endpoint}   (data in {emulators.data_dir})
   Settings      {LOCAL}
   Logs          this terminal; emulator logs in {emulators.log_dir}
+  Telemetry     {telemetry()}
 
 A token for the local API:
   .venv/bin/python -m local.token staff --oid {SAMPLE_OID} --role SocialWorker
@@ -57,6 +58,13 @@ A token for the local API:
 
 Ctrl-C stops everything.
 """
+
+
+def telemetry() -> str:
+    endpoint = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip()
+    if endpoint:
+        return f"{endpoint}   (OTLP/HTTP: traces and logs)"
+    return "off (set OTEL_EXPORTER_OTLP_ENDPOINT to send traces and logs to a collector)"
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

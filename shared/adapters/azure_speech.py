@@ -132,6 +132,7 @@ class AzureSpeechEngine:
             from azure.core import PipelineClient
             from azure.core.pipeline.policies import (
                 BearerTokenCredentialPolicy,
+                DistributedTracingPolicy,
                 HeadersPolicy,
                 RetryPolicy,
                 UserAgentPolicy,
@@ -146,6 +147,7 @@ class AzureSpeechEngine:
                     retry_on_status_codes=sorted(TRANSIENT_STATUSES),
                 ),
                 BearerTokenCredentialPolicy(self.credential, SCOPE),
+                DistributedTracingPolicy(),  # a dependency span per call when tracing is on
             ]
             self._client = PipelineClient(
                 base_url=self.endpoint, policies=policies, transport=self._transport

@@ -138,14 +138,17 @@ def test_a_failing_set_up_leaves_the_app_running_without_telemetry(
 
 MEMORY = InMemorySpanExporter()
 POLICY = ExportPolicy([SimpleSpanProcessor(MEMORY)], 1.0)
+ATTACHED: list[TracerProvider] = []
 
 
 def _install_in_memory(destination: telemetry.Destination) -> None:
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):  # one provider per process, set once
         provider = TracerProvider()
-        provider.add_span_processor(POLICY)
         trace.set_tracer_provider(provider)
+    if provider not in ATTACHED:  # another test may have set it
+        provider.add_span_processor(POLICY)
+        ATTACHED.append(provider)
     POLICY.ratio = destination.sampling_ratio
 
 

@@ -175,6 +175,36 @@ def test_request_is_an_entra_signed_multipart_post_of_opus_audio(
     assert list(work_dir.iterdir()) == []
 
 
+def test_a_transcription_is_a_dependency_span_when_tracing_is_on(
+    server: SpeechServer, sound: Path, tmp_path: Path
+) -> None:
+    from azure.core.settings import settings
+    from azure.core.tracing.ext.opentelemetry_span import OpenTelemetrySpan
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):  # one per process: reuse one a test set
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    settings.tracing_implementation = OpenTelemetrySpan
+    try:
+        engine_for(server, FakeCredential()).transcribe(sound, "wav", work_dir=tmp_path)
+    finally:
+        settings.tracing_implementation = None
+        spans = exporter.get_finished_spans()
+        exporter.shutdown()  # exports nothing more
+    [call] = [span for span in spans if span.kind is trace.SpanKind.CLIENT]
+    attributes = dict(call.attributes or {})
+    assert attributes["http.request.method"] == "POST"
+    assert attributes["http.response.status_code"] == 200
+    assert str(attributes["url.full"]).startswith(server.url + "/speechtotext/transcriptions")
+
+
 def test_throttling_is_retried_with_the_same_audio(
     server: SpeechServer, sound: Path, tmp_path: Path
 ) -> None:
