@@ -26,6 +26,7 @@ from shared.sms.port import (
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
+    from azure.core.pipeline.transport import HttpTransport
 
 RETRYABLE_STATUSES = frozenset({401, 403, 408, 429})
 
@@ -51,9 +52,15 @@ class AcsSmsConfig:
 
 
 class AcsSmsSender:
-    def __init__(self, config: AcsSmsConfig, credential: TokenCredential | None = None) -> None:
+    def __init__(
+        self,
+        config: AcsSmsConfig,
+        credential: TokenCredential | None = None,
+        transport: HttpTransport[Any, Any] | None = None,
+    ) -> None:
         self._config = config
         self._credential = credential
+        self._transport = transport
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -106,6 +113,8 @@ class AcsSmsSender:
             "retry_total": config.retry_total,
             "retry_backoff_factor": 0.5,
         }
+        if self._transport is not None:
+            options["transport"] = self._transport
         if config.connection_string:
             client_type: Any = SmsClient
             return client_type.from_connection_string(config.connection_string, **options)
