@@ -35,8 +35,8 @@ const KEEP_ALIVE = process.env.COSMOS_SERVER_KEEP_ALIVE !== "false";
 const KEEP_ALIVE_TIMEOUT_MS = 10 * 60 * 1000;
 
 // What the server has seen, answered at GET /_emulator/stats (not a Cosmos DB route): TLS
-// connections accepted, requests answered, and answers by status and collection for the
-// statuses that mean a lost race (409, 412) or throttling (429).
+// connections that carried Cosmos DB requests, those requests, and answers by status and
+// collection for the statuses that mean a lost race (409, 412) or throttling (429).
 const stats = { connections: 0, requests: 0, answers: {} };
 const COUNTED = new Set([409, 412, 429]);
 
@@ -55,9 +55,7 @@ server.keepAliveTimeout = KEEP_ALIVE ? KEEP_ALIVE_TIMEOUT_MS : 0;
 // Node closes a connection whose next request's headers take longer than headersTimeout; it must
 // exceed keepAliveTimeout or an idle kept connection is cut by that timer instead.
 server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1000;
-server.on("secureConnection", () => {
-  stats.connections += 1;
-});
+const carried = new WeakSet();
 const [cosmosHandler] = server.listeners("request");
 server.removeAllListeners("request");
 server.on("request", (req, res) => {
@@ -65,6 +63,10 @@ server.on("request", (req, res) => {
     res.setHeader("content-type", "application/json");
     res.end(JSON.stringify(stats));
     return;
+  }
+  if (!carried.has(req.socket)) {
+    carried.add(req.socket);
+    stats.connections += 1;
   }
   stats.requests += 1;
   res.on("finish", () => {

@@ -194,6 +194,7 @@ class Runtime:
     @cached_property
     def sms_sender(self) -> SmsSender:
         """ACS in Azure (identity), a local ACS test server, or the local outbox file."""
+        from functools import partial
         from pathlib import Path
 
         from shared.adapters.sms import build_sms_sender
@@ -207,11 +208,7 @@ class Runtime:
             acs_ca_certificate=settings.sms_acs_ca_certificate or None,
             managed_identity_client_id=settings.azure_client_id or None,
             outbox_path=Path(settings.sms_outbox_path),
-            transport=(
-                build_transport(settings)
-                if settings.sms_acs_endpoint or settings.sms_acs_connection_string
-                else None
-            ),
+            transport=partial(build_transport, settings),
         )
 
     @cached_property

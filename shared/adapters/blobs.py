@@ -24,10 +24,12 @@ def build_blob_service(settings: Settings) -> BlobServiceClient:
 
     from shared.adapters.transport import build_transport
 
-    options: dict[str, Any] = {
-        "transport": build_transport(settings),
+    timeouts: dict[str, Any] = {
         "connection_timeout": settings.storage_connect_timeout_seconds,
         "read_timeout": settings.storage_read_timeout_seconds,
+    }
+    options: dict[str, Any] = {
+        "transport": build_transport(settings, **timeouts),
         "retry_total": settings.storage_retry_total,
     }
     if settings.media_storage_connection_string:

@@ -36,11 +36,15 @@ def build_cosmos_client(settings: Settings, **extra: Any) -> CosmosClient:
 
     from shared.adapters.transport import build_transport
 
-    options: dict[str, Any] = {
-        "transport": build_transport(settings),
-        **extra,
+    timeouts: dict[str, Any] = {
         "connection_timeout": settings.cosmos_connect_timeout_seconds,
         "read_timeout": settings.cosmos_read_timeout_seconds,
+    }
+    verify = settings.cosmos_ca_certificate or True
+    options: dict[str, Any] = {
+        "transport": build_transport(settings, connection_verify=verify, **timeouts),
+        **extra,
+        **timeouts,
         "retry_total": settings.cosmos_retry_total,
         "retry_connect": settings.cosmos_retry_total,
         "retry_read": settings.cosmos_retry_total,

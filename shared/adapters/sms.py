@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +23,11 @@ def build_sms_sender(
     managed_identity_client_id: str | None = None,
     outbox_path: Path = DEFAULT_OUTBOX,
     credential: TokenCredential | None = None,
-    transport: HttpTransport[Any, Any] | None = None,
+    transport: Callable[..., HttpTransport[Any, Any]] | None = None,
 ) -> SmsSender:
     """ACS with identity when an endpoint is set (Azure), ACS with a key when a local connection
-    string is set (test servers), else the local outbox."""
+    string is set (test servers), else the local outbox. ``transport`` builds the ACS client's
+    transport from azure-core's connection options."""
     if acs_endpoint or acs_connection_string:
         from shared.adapters.acs_sms import AcsSmsConfig, AcsSmsSender
 

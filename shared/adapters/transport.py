@@ -15,7 +15,9 @@ Azure AI Speech): a ``requests`` session of its own per client, with
 
 azure-core's ``RequestsTransport`` uses a session it is given as it is (it configures only a
 session it creates itself), so the session here also disables urllib3's own retries, as
-azure-core's does: retrying is the pipeline's retry policy's job.
+azure-core's does: retrying is the pipeline's retry policy's job. An SDK client given a transport
+no longer builds one from its own keyword arguments, so the connection options (timeouts, the CA
+to verify with) go to ``build_transport``, not to the client.
 
 The managed identity credential (``DefaultAzureCredential``) keeps its own transport: it asks
 for a token rarely, and the identity endpoint on the instance must not go through a proxy.
@@ -50,8 +52,12 @@ def proxies(settings: Settings) -> dict[str, str]:
     return {"http": url, "https": url} if url else {}
 
 
-def build_transport(settings: Settings, connections: int | None = None) -> RequestsTransport:
-    """A transport for one SDK client; ``connections`` per host, by default ``pool_size``."""
+def build_transport(
+    settings: Settings, *, connections: int | None = None, **connection: Any
+) -> RequestsTransport:
+    """A transport for one SDK client; ``connections`` per host, by default ``pool_size``.
+    ``connection``: azure-core's connection options (``connection_timeout``, ``read_timeout``,
+    ``connection_verify``), the defaults of every request the transport sends."""
     import requests
     from azure.core.pipeline.transport import RequestsTransport
     from requests.adapters import HTTPAdapter
@@ -72,4 +78,6 @@ def build_transport(settings: Settings, connections: int | None = None) -> Reque
     )
     session.mount("https://", adapter)
     session.mount("http://", adapter)
-    return RequestsTransport(session=session, session_owner=True, use_env_settings=False)
+    return RequestsTransport(
+        session=session, session_owner=True, use_env_settings=False, **connection
+    )
