@@ -69,6 +69,14 @@ server.on("request", (req, res) => {
     stats.connections += 1;
   }
   stats.requests += 1;
+  if (KEEP_ALIVE && /\bclose\b/i.test(req.headers.connection || "")) {
+    // The package sets `Connection: keep-alive` on every answer, and Node then keeps the
+    // connection open even when the request asked for it to be closed; a client reading the
+    // answer to its end would wait for ever. Answer as HTTP says: close it.
+    const setHeader = res.setHeader.bind(res);
+    res.setHeader = (name, value) =>
+      setHeader(name, String(name).toLowerCase() === "connection" ? "close" : value);
+  }
   res.on("finish", () => {
     if (COUNTED.has(res.statusCode)) {
       const key = `${res.statusCode} ${req.method} ${collection(req.url)}`;

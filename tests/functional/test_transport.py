@@ -9,6 +9,7 @@ Azurite by urllib3's own log line for each new connection.
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -136,3 +137,21 @@ def test_the_outbound_proxy_setting_carries_every_call(
         assert refused.value.status_code == 502
         blob = f"http://127.0.0.1:{stack.ports.blob}/"
         assert any(line.split(" ")[1].startswith(blob) for line in proxy.seen)
+
+
+def test_the_local_cosmos_server_closes_a_connection_when_a_request_asks_it_to(
+    stack: Emulators,
+) -> None:
+    """It keeps connections open, but HTTP lets a client ask for the answer's end to be the
+    connection's end (the fault proxy's forwarding reads answers that way)."""
+    context = ssl.create_default_context(cafile=str(stack.certificate))
+    request = b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    raw = socket.create_connection(("127.0.0.1", stack.ports.cosmos), timeout=10)
+    with context.wrap_socket(raw, server_hostname="localhost") as tls:
+        tls.sendall(request)
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    assert head.startswith("http/1.1 200")
+    assert "connection: close" in head
