@@ -137,6 +137,11 @@ class Outcome:
         return self.server.get("connections", 0) / requests if requests else 0.0
 
     @property
+    def cosmos_per_request(self) -> float:
+        """Cosmos DB requests per API request during the load."""
+        return self.server.get("requests", 0) / len(self.load) if self.load else 0.0
+
+    @property
     def audit_conflicts(self) -> int:
         """Audit appends that lost the race for their sequence number (each one retried)."""
         return int(self.server.get("answers", {}).get("409 POST audit", 0))
@@ -664,7 +669,8 @@ def load_lines(outcome: Outcome) -> list[str]:
     if outcome.server:
         races = ", ".join(f"{k} {v:,}" for k, v in outcome.server["answers"].items()) or "none"
         lines.append(
-            f"Cosmos DB server during the load: {outcome.server['requests']:,} requests, "
+            f"Cosmos DB server during the load: {outcome.server['requests']:,} requests "
+            f"({outcome.cosmos_per_request:.1f} per API request), "
             f"{outcome.server['connections']:,} new TLS connections "
             f"({outcome.connections_per_request:.4f} per request); lost races: {races}"
         )
@@ -767,6 +773,13 @@ def rows(outcome: Outcome, one_host: Outcome | None = None) -> list[Row]:
             )
         result.append(Row(f"{scope}: p99 latency, all requests", round(loaded.p99 * 1000, 1), "ms"))
     if outcome.server:
+        result.append(
+            Row(
+                f"{scope}: Cosmos DB requests per API request",
+                round(outcome.cosmos_per_request, 2),
+                "",
+            )
+        )
         result.append(
             Row(
                 f"{scope}: new TLS connections to the Cosmos DB server per request",
