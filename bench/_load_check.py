@@ -22,12 +22,14 @@ MARKER = re.compile(r"\[load:[A-Za-z0-9-]+\]")
 @dataclass(frozen=True)
 class Sample:
     """One HTTP exchange: the operation it served, its status (0: no answer) and its time;
-    ``detail`` says who sent what, and what a failure answered."""
+    ``detail`` says who sent what, and what a failure answered; ``cpu``, when measured, the CPU
+    seconds the host spent meanwhile."""
 
     operation: str
     status: int
     seconds: float
     detail: str = ""
+    cpu: float | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +89,9 @@ class Device:
         self.seq = 0
         self.pushed: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = []
         self.posted: list[tuple[str, dict[str, Any]]] = []
+        # The host's CPU clock, while this device is the only one sending: each sample then
+        # carries the CPU the host spent on it.
+        self.meter: Callable[[], float] | None = None
 
     @property
     def staff(self) -> bool:
@@ -107,6 +110,8 @@ class Device:
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response | None:
         sent = {"Authorization": f"Bearer {self.person.token}", **(headers or {})}
+        meter = self.meter
+        cpu = meter() if meter else 0.0
         started = time.perf_counter()
         try:
             response = await self.client.request(
@@ -117,9 +122,10 @@ class Device:
             self.ledger.problem(f"{operation}: {method} {path} got no answer ({error!r})")
             return None
         took = time.perf_counter() - started
+        spent = meter() - cpu if meter else None
         failed = response.status_code >= 500
         detail = f"({self.person.name}: {method} {path}: {response.text[:300]})" if failed else ""
-        self.ledger.samples.append(Sample(operation, response.status_code, took, detail))
+        self.ledger.samples.append(Sample(operation, response.status_code, took, detail, spent))
         if response.status_code not in allowed and response.status_code < 500:
             self.ledger.problem(
                 f"{operation}: {method} {path} answered {response.status_code}: "
@@ -553,15 +559,12 @@ class Device:
         await getattr(self, name)()
 
     async def run(self, deadline: float, think: float) -> None:
-        weights = self.weights()
-        names, shares = list(weights), list(weights.values())
         while time.monotonic() < deadline:
-            await self.act(self.rng.choices(names, shares)[0])
+            await self.step()
             if think:
                 await asyncio.sleep(self.rng.uniform(0, 2 * think))
 
-    async def baseline(self, rounds: int) -> None:
-        """Every operation in turn, ``rounds`` times: what one device alone sees."""
-        for _ in range(rounds):
-            for name in self.weights():
-                await self.act(name)
+    async def step(self) -> None:
+        """One action, chosen as ``run`` chooses them."""
+        weights = self.weights()
+        await self.act(self.rng.choices(list(weights), list(weights.values()))[0])

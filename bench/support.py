@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import math
 import os
+import ssl
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from local.emulators import Emulators
     from shared.bootstrap import Runtime
 
 
@@ -153,8 +156,16 @@ class RequestCounter:
             self.rate_limit_requests += counter
 
 
+@dataclass(frozen=True)
+class Stack:
+    """A benchmark's emulators (``emulators.processes``: their processes) and state folder."""
+
+    folder: Path
+    emulators: Emulators
+
+
 @contextmanager
-def bench_stack(**settings: str) -> Iterator[Path]:
+def emulator_stack(**settings: str) -> Iterator[Stack]:
     """Fresh emulators on free ports, the example settings pointed at them, plus ``settings``."""
     from local.config import EXAMPLE, local_values
     from local.emulators import Emulators, free_ports
@@ -169,9 +180,71 @@ def bench_stack(**settings: str) -> Iterator[Path]:
             os.environ["AUDIT_SEAL_KEY_FILE"] = str(folder / "audit-seal.key")
             os.environ["SMS_OUTBOX_PATH"] = str(folder / "outbox.jsonl")
             os.environ.update(settings)
-            yield folder
+            yield Stack(folder, emulators)
         finally:
             emulators.stop()
+
+
+@contextmanager
+def bench_stack(**settings: str) -> Iterator[Path]:
+    """``emulator_stack``, yielding its state folder."""
+    with emulator_stack(**settings) as stack:
+        yield stack.folder
+
+
+def cosmos_server_stats() -> dict[str, Any]:
+    """What the local Cosmos DB server has counted since it started (``local/cosmos-server.js``):
+    TLS ``connections``, ``requests``, and ``answers`` such as ``"409 POST audit"``."""
+    import httpx
+
+    from shared.settings import Settings
+
+    settings = Settings()
+    endpoint = settings.cosmos_endpoint.rstrip("/")
+    certificate = settings.cosmos_ca_certificate
+    verify = ssl.create_default_context(cafile=certificate) if certificate else True
+    response = httpx.get(f"{endpoint}/_emulator/stats", verify=verify, timeout=10)
+    response.raise_for_status()
+    stats: dict[str, Any] = response.json()
+    return stats
+
+
+class ProcessCpu:
+    """CPU seconds another process has used, all its threads (those that ended too): its
+    CPU-time clock (``clock_getcpuclockid``, nanoseconds), or ``/proc/<pid>/stat`` (ticks of
+    10 ms) where that clock cannot be read."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._clock = _cpu_clock(pid)
+
+    def __call__(self) -> float:
+        if self._clock is not None:
+            return time.clock_gettime(self._clock)
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_clock(pid: int) -> int | None:
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        clock = ctypes.c_int()
+        if libc.clock_getcpuclockid(ctypes.c_int(pid), ctypes.byref(clock)) != 0:
+            return None
+        time.clock_gettime(clock.value)
+    except (AttributeError, OSError):
+        return None
+    return clock.value
+
+
+def machine_cpu() -> tuple[float, float]:
+    """CPU seconds of the whole machine so far, (busy, idle), summed over every CPU."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle, iowait
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values[:8]) - idle) / tick, idle / tick
 
 
 def counting_runtime(counter: RequestCounter) -> Runtime:

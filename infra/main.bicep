@@ -95,6 +95,14 @@ param auditAnchorPolicyLocked bool = false
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('HTTP requests one Function App instance serves at once; the Python worker gets as many threads.')
+@minValue(1)
+@maxValue(64)
+param httpPerInstanceConcurrency int = 16
+
+@description('Proxy for the app\'s calls to Azure services, where the borough\'s network requires one; empty for none.')
+param outboundProxyUrl string = ''
+
 @description('Memory of each Function App instance in MB.')
 @allowed([
   2048
@@ -345,6 +353,8 @@ module api 'app/api.bicep' = {
     corsAllowedOrigins: corsAllowedOrigins
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
+    httpPerInstanceConcurrency: httpPerInstanceConcurrency
+    outboundProxyUrl: outboundProxyUrl
     virtualNetworkSubnetId: enablePrivateNetworking ? network.outputs.appSubnetId : ''
     communicationServicesEndpoint: messaging.outputs.communicationServicesEndpoint
     smsSender: smsSender

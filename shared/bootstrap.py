@@ -228,9 +228,11 @@ class Runtime:
     @cached_property
     def sms_sender(self) -> SmsSender:
         """ACS in Azure (identity), a local ACS test server, or the local outbox file."""
+        from functools import partial
         from pathlib import Path
 
         from shared.adapters.sms import build_sms_sender
+        from shared.adapters.transport import build_transport
 
         settings = self.settings
         return build_sms_sender(
@@ -240,6 +242,7 @@ class Runtime:
             acs_ca_certificate=settings.sms_acs_ca_certificate or None,
             managed_identity_client_id=settings.azure_client_id or None,
             outbox_path=Path(settings.sms_outbox_path),
+            transport=partial(build_transport, settings),
         )
 
     @cached_property
@@ -263,6 +266,7 @@ class Runtime:
         ffmpeg = Ffmpeg(timeout_seconds=settings.media_ffmpeg_timeout_seconds)
         if settings.media_transcription_engine == "azure-speech":
             from shared.adapters.azure_speech import AzureSpeechEngine
+            from shared.adapters.transport import build_transport
 
             locales = tuple(x.strip() for x in settings.speech_locales.split(",") if x.strip())
             return AzureSpeechEngine(
@@ -272,6 +276,7 @@ class Runtime:
                 ffmpeg=ffmpeg,
                 max_seconds=settings.media_transcription_max_seconds,
                 timeout_seconds=settings.media_transcription_timeout_seconds,
+                transport=build_transport(settings, connections=1),
             )
         if settings.media_transcription_engine == "pocketsphinx":
             return PocketsphinxEngine(

@@ -12,11 +12,12 @@ Bicep app settings with the ``azure`` and ``both`` names, so code and infrastruc
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Scope = Literal["azure", "both", "local"]
@@ -262,6 +263,22 @@ class Settings(BaseSettings):
         "MEDIA_SCAN_WAIT_MINUTES", 60, "both", "How long to wait for a scan verdict."
     )
 
+    python_threadpool_thread_count: int | None = setting(
+        "PYTHON_THREADPOOL_THREAD_COUNT",
+        None,
+        "azure",
+        "Threads the Python worker runs functions on; the Bicep sets the HTTP concurrency per "
+        "instance to match, and the SDK connection pools are sized from it. Unset: the worker's "
+        "default, min(32, CPUs + 4).",
+    )
+    outbound_proxy_url: str = setting(
+        "OUTBOUND_PROXY_URL",
+        "",
+        "both",
+        "Proxy for every call to Azure services (no credentials in it); empty: none. Proxy "
+        "variables in the environment are never read.",
+    )
+
     azure_client_id: str | None = setting(
         "AZURE_CLIENT_ID", None, "azure", "Client id of the app's user-assigned managed identity."
     )
@@ -297,6 +314,24 @@ class Settings(BaseSettings):
     @property
     def dev_issuer_key_path(self) -> Path:
         return Path(self.dev_issuer_key_file)
+
+    @field_validator("python_threadpool_thread_count", mode="before")
+    @classmethod
+    def _thread_count(cls, value: Any) -> int | None:
+        """Read as the worker reads it: a whole number from 1 up, anything else the default."""
+        try:
+            count = int(str(value).strip()) if value is not None else 0
+        except ValueError:
+            return None
+        return count if count >= 1 else None
+
+    @property
+    def worker_threads(self) -> int:
+        """Functions the worker runs at once: the setting, or the worker's own default (a
+        ``ThreadPoolExecutor`` without a size, on Python 3.9 and later)."""
+        if self.python_threadpool_thread_count:
+            return self.python_threadpool_thread_count
+        return min(32, (os.cpu_count() or 1) + 4)
 
 
 def declared_settings() -> dict[str, Scope]:

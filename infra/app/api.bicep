@@ -84,6 +84,14 @@ param corsAllowedOrigins array = []
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('HTTP requests one instance serves at once, and the Python worker\'s threads (PYTHON_THREADPOOL_THREAD_COUNT), so every request admitted has a thread and the SDK connection pools, sized from the thread count, a connection. See docs/deploy.md ("Concurrency").')
+@minValue(1)
+@maxValue(64)
+param httpPerInstanceConcurrency int = 16
+
+@description('Proxy for the app\'s calls to Azure services, for a borough whose network requires one; empty for none. No credentials in it.')
+param outboundProxyUrl string = ''
+
 @description('Memory of each instance in MB; media processing (video frames, transcription) needs at least 2048.')
 @allowed([
   2048
@@ -170,6 +178,9 @@ var appSettings = {
   // A Key Vault reference, resolved by the platform with the app's identity (keyVaultReferenceIdentity
   // below); the key's value is never in the template or its outputs. Versionless: the latest version.
   AUDIT_SEAL_KEY: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${auditSealKeySecretName})'
+  // The worker's threads match the HTTP concurrency per instance (functionAppConfig below).
+  PYTHON_THREADPOOL_THREAD_COUNT: string(httpPerInstanceConcurrency)
+  OUTBOUND_PROXY_URL: outboundProxyUrl
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
@@ -234,6 +245,13 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        triggers: {
+          http: {
+            // A Python app's default is 1: one request per instance, idle while it waits for
+            // Cosmos DB, and an instance (with its cold start) for every concurrent request.
+            perInstanceConcurrency: httpPerInstanceConcurrency
+          }
+        }
       }
       deployment: {
         storage: {

@@ -26,7 +26,6 @@ from typing import Any
 
 import azure.functions as func
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -35,7 +34,7 @@ from starlette.routing import Route
 from functions.http import PROBLEM_TYPE_BASE
 from local.host.app import HOST_JSON, Triggered, extension_settings, triggered_by
 from local.host.eventgrid import EVENT_GRID_PATH, EventGridWebhook, event_grid_functions
-from local.host.invoke import TraceContext, call_user_function, invoke_logged
+from local.host.invoke import TraceContext, call_user_function, invoke_logged, run_function
 
 log = logging.getLogger("familystory.host")
 
@@ -170,9 +169,7 @@ class HttpHost:
             trace_context = TraceContext(
                 request.headers.get("traceparent", ""), request.headers.get("tracestate", "")
             )
-            result = await run_in_threadpool(
-                call_user_function, function, http_request, trace_context
-            )
+            result = await run_function(call_user_function, function, http_request, trace_context)
             response = to_starlette(result)
         except Exception:
             invocation = str(uuid.uuid4())

@@ -1,16 +1,25 @@
 """Calling a function as the Python worker does: its trigger's value under the binding name, a
-``context`` when the function asks for one, and a log line with the outcome and duration."""
+``context`` when the function asks for one, and a log line with the outcome and duration.
+
+The worker runs synchronous functions on one thread pool of ``PYTHON_THREADPOOL_THREAD_COUNT``
+threads (unset: a ``ThreadPoolExecutor``'s default, min(32, CPUs + 4)); invocations beyond that
+wait for a thread. ``use_worker_threads`` sizes the local host's pool the same way; the host's
+own work (polling queues, watching blobs, delivering events) runs beside it, as the real host's
+does outside the worker.
+"""
 
 from __future__ import annotations
 
 import inspect
 import logging
+import os
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from starlette.concurrency import run_in_threadpool
+import anyio.to_thread
+from anyio import CapacityLimiter
 
 from local.config import ROOT
 from local.host.app import Triggered
@@ -18,6 +27,35 @@ from local.host.app import Triggered
 log = logging.getLogger("familystory.host")
 
 Invoke = Callable[[Triggered, Any], Awaitable[bool]]
+
+THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
+_worker_threads: CapacityLimiter | None = None
+
+
+def worker_thread_count(settings: Mapping[str, str]) -> int:
+    """The worker's pool size: the setting when it is a whole number from 1 up (the worker
+    ignores anything else with a warning), else the default of ``ThreadPoolExecutor``."""
+    value = settings.get(THREAD_COUNT_SETTING, "").strip()
+    if value:
+        try:
+            count = int(value)
+        except ValueError:
+            count = 0
+        if count >= 1:
+            return count
+        log.warning("%s must be a whole number from 1 up; using the default", THREAD_COUNT_SETTING)
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
+def use_worker_threads(count: int) -> None:
+    """Run functions on at most ``count`` threads at once (call inside the host's event loop)."""
+    global _worker_threads
+    _worker_threads = CapacityLimiter(count)
+
+
+async def run_function(target: Any, *args: Any) -> Any:
+    """``target(*args)`` on one of the worker's threads."""
+    return await anyio.to_thread.run_sync(target, *args, limiter=_worker_threads)
 
 
 class TraceContext:
@@ -56,7 +94,7 @@ async def invoke_logged(target: Triggered, value: Any) -> bool:
     """Runs the function off the event loop; whether it succeeded (a failure is logged)."""
     started = time.perf_counter()
     try:
-        await run_in_threadpool(call_user_function, target, value)
+        await run_function(call_user_function, target, value)
     except Exception:
         log.exception("%s failed (%.1f ms)", target.name, (time.perf_counter() - started) * 1000)
         return False

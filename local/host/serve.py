@@ -23,7 +23,7 @@ from local.host.eventgrid import (
     keys_path,
 )
 from local.host.http import build_asgi
-from local.host.invoke import invoke_logged
+from local.host.invoke import invoke_logged, use_worker_threads, worker_thread_count
 from local.host.queues import QueueListener, QueueOptions, queue_functions
 from local.host.rules import check_registration
 from local.host.timers import run_timer, timer_functions
@@ -65,6 +65,7 @@ async def serve(
     import uvicorn
 
     functions = load_app(app).get_functions()  # the library allows one call per app
+    use_worker_threads(worker_thread_count(settings))
     check_registration(functions, settings)
     keys = host_keys(keys_path(settings))
     asgi, webhook = build_asgi(functions, keys)

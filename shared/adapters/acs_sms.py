@@ -14,6 +14,7 @@ was lost: that surfaces as ``SmsOutcomeUnknownError``.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from shared.sms.port import (
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
+    from azure.core.pipeline.transport import HttpTransport
 
 RETRYABLE_STATUSES = frozenset({401, 403, 408, 429})
 
@@ -51,9 +53,17 @@ class AcsSmsConfig:
 
 
 class AcsSmsSender:
-    def __init__(self, config: AcsSmsConfig, credential: TokenCredential | None = None) -> None:
+    def __init__(
+        self,
+        config: AcsSmsConfig,
+        credential: TokenCredential | None = None,
+        transport: Callable[..., HttpTransport[Any, Any]] | None = None,
+    ) -> None:
+        """``transport``, when given, builds the client's transport from azure-core's connection
+        options (the client passes them to the transport it builds itself otherwise)."""
         self._config = config
         self._credential = credential
+        self._transport = transport
         self._client: Any = None
         self._lock = threading.Lock()
 
@@ -99,13 +109,18 @@ class AcsSmsSender:
         from azure.communication.sms import SmsClient
 
         config = self._config
-        options: dict[str, Any] = {
+        connection: dict[str, Any] = {
             "connection_verify": config.connection_verify,
             "connection_timeout": config.connection_timeout_seconds,
             "read_timeout": config.read_timeout_seconds,
+        }
+        options: dict[str, Any] = {
+            **connection,
             "retry_total": config.retry_total,
             "retry_backoff_factor": 0.5,
         }
+        if self._transport is not None:
+            options["transport"] = self._transport(**connection)
         if config.connection_string:
             client_type: Any = SmsClient
             return client_type.from_connection_string(config.connection_string, **options)

@@ -1,7 +1,10 @@
 """Blob Storage: the service client (built once per process, lazily) and container provisioning.
 
 Connect and read timeouts and retries come from the ``STORAGE_*`` settings (the SDK's defaults
-wait 60 s for each read), so an outage reaches the caller as a 503 in seconds.
+wait 60 s for each read), so an outage reaches the caller as a 503 in seconds. Requests go through
+the app's own transport (``shared.adapters.transport``): a pool as large as the worker's
+concurrency and no proxy looked up in the environment. The clients of containers and blobs made
+from the service client share its transport.
 """
 
 from __future__ import annotations
@@ -19,9 +22,14 @@ if TYPE_CHECKING:
 def build_blob_service(settings: Settings) -> BlobServiceClient:
     from azure.storage.blob import BlobServiceClient as BlobServiceClient
 
-    options: dict[str, Any] = {
+    from shared.adapters.transport import build_transport
+
+    timeouts: dict[str, Any] = {
         "connection_timeout": settings.storage_connect_timeout_seconds,
         "read_timeout": settings.storage_read_timeout_seconds,
+    }
+    options: dict[str, Any] = {
+        "transport": build_transport(settings, **timeouts),
         "retry_total": settings.storage_retry_total,
     }
     if settings.media_storage_connection_string:

@@ -2,7 +2,9 @@
 
 The SDK's defaults wait 65 s for an answer and retry for minutes; an outage must reach the
 caller as a 503 in seconds, so connect and read timeouts and the retries are bounded by the
-``COSMOS_*_TIMEOUT_SECONDS`` and ``COSMOS_RETRY_TOTAL`` settings.
+``COSMOS_*_TIMEOUT_SECONDS`` and ``COSMOS_RETRY_TOTAL`` settings. Requests go through the app's
+own transport (``shared.adapters.transport``): a pool as large as the worker's concurrency and no
+proxy looked up in the environment.
 
 One client serves every thread of an instance, but the SDK keeps the headers of the last answer
 on it (``last_response_headers``): a query page takes its continuation from there, and the SDK
@@ -32,10 +34,17 @@ def build_cosmos_client(settings: Settings, **extra: Any) -> CosmosClient:
     """The client; ``extra`` options reach the SDK (e.g. ``raw_response_hook`` for counting)."""
     from azure.cosmos import CosmosClient
 
-    options: dict[str, Any] = {
-        **extra,
+    from shared.adapters.transport import build_transport
+
+    timeouts: dict[str, Any] = {
         "connection_timeout": settings.cosmos_connect_timeout_seconds,
         "read_timeout": settings.cosmos_read_timeout_seconds,
+    }
+    verify = settings.cosmos_ca_certificate or True
+    options: dict[str, Any] = {
+        "transport": build_transport(settings, connection_verify=verify, **timeouts),
+        **extra,
+        **timeouts,
         "retry_total": settings.cosmos_retry_total,
         "retry_connect": settings.cosmos_retry_total,
         "retry_read": settings.cosmos_retry_total,

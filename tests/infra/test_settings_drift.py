@@ -20,6 +20,7 @@ from tests.infra.bicep import (
     drift_problems,
     mentions,
     parse,
+    resources,
 )
 
 API = INFRA / "app" / "api.bicep"
@@ -131,3 +132,21 @@ def test_every_setting_a_trigger_names_is_set_by_the_bicep(app_functions: list[A
     missing = referenced - set(app_settings(parse(API)))
     assert referenced
     assert missing == set()
+
+
+def test_the_worker_has_a_thread_for_every_request_an_instance_admits() -> None:
+    """Flex Consumption admits perInstanceConcurrency HTTP requests per instance (one, for a
+    Python app, unless set); the worker runs them on PYTHON_THREADPOOL_THREAD_COUNT threads, and
+    the SDK pools are sized from that. Both come from one parameter, so they cannot differ."""
+    template = parse(API)
+    (_, site), *_ = resources(template, "Microsoft.Web/sites")
+    scale = site["properties"]["functionAppConfig"]["scaleAndConcurrency"]
+    parameter = scale["triggers"]["http"]["perInstanceConcurrency"]
+    threads = app_settings(template)["PYTHON_THREADPOOL_THREAD_COUNT"]
+
+    assert parameter == "httpPerInstanceConcurrency"
+    converted = {"type": "string", "parameters": {"value_to_convert": parameter}}
+    assert threads == {"function": converted}
+    assert template["parameters"][parameter]["default"] > 1
+    main = parse(INFRA / "main.bicep")["parameters"][parameter]
+    assert main["default"] == template["parameters"][parameter]["default"]

@@ -331,12 +331,15 @@ def test_a_replayed_create_of_a_record_since_hidden_may_be_refused() -> None:
 def test_every_function_that_failed_on_the_host_is_reported_with_its_exception(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / "host.log").write_text(
+    """From the log of every host process the run started."""
+    (tmp_path / "host-0.log").write_text(
         "12:00:01,000 ERROR   familystory.http: unhandled error in sync_pull\n"
         "Traceback (most recent call last):\n"
         '  File "shared/records/store.py", line 189, in query_all\n'
         "RuntimeError: OrderedDict mutated during iteration\n"
         "12:00:02,000 INFO    familystory.host: GET /api/v1/sync -> sync_pull 200 (3.0 ms)\n"
+    )
+    (tmp_path / "host-1.log").write_text(
         "12:00:03,000 ERROR   familystory.host: function notes_list raised (invocation 7)\n"
         "Traceback (most recent call last):\n"
         "KeyError: 'items'\n"
