@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         Operations,
         RecordStore,
     )
+    from shared.ports.evaluation import CaseActivity, EvaluationStore
     from shared.reminders.ports import ClaimStore, MemberSource, VisitSource
     from shared.settings import Settings
     from shared.sms import SmsSender, SmsTemplates
@@ -160,6 +161,18 @@ class Runtime:
         from shared.adapters.cosmos_reminder_sources import CosmosMemberSource
 
         return CosmosMemberSource.from_database(self.database)
+
+    @cached_property
+    def evaluation_store(self) -> EvaluationStore:
+        from shared.adapters.cosmos_evaluation import CosmosEvaluationStore
+
+        return CosmosEvaluationStore.from_database(self.database)
+
+    @cached_property
+    def case_activity(self) -> CaseActivity:
+        from shared.adapters.cosmos_evaluation import CosmosCaseActivity
+
+        return CosmosCaseActivity.from_database(self.database)
 
     @cached_property
     def signer(self) -> TokenSigner:
