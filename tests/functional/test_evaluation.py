@@ -87,8 +87,15 @@ def test_a_month_for_two_teams_counted_as_it_happened_and_as_rebuilt(
         if week == 1:  # a device pushes an edit made offline against an old version
             old = api.get(f"{base}/notes/{shared_note}", worker_a).body["version"]
             assert api.patch(f"{base}/notes/{shared_note}", worker_a, {"body": "Now"}).status == 200
-            edit = {"opId": uid(), "type": "note", "action": "update", "id": shared_note,
-                    "familyId": family_a, "baseVersion": old, "data": {"body": "Offline"}}  # fmt: skip
+            edit = {
+                "opId": uid(),
+                "type": "note",
+                "action": "update",
+                "id": shared_note,
+                "familyId": family_a,
+                "baseVersion": old,
+                "data": {"body": "Offline"},
+            }
             pushed = api.post("/sync", worker_a, {"operations": [edit]})
             assert pushed.body["results"][0]["status"] == "conflict", pushed.body
         if week == 0:
