@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import azure.functions as func
 
 from functions.http import Call, Reply, endpoint
-from functions.http.endpoints import UUID, Query
+from functions.http.endpoints import Query
 from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 
@@ -22,6 +22,7 @@ log = logging.getLogger("familystory.evaluation")
 
 UPDATE_SCHEDULE = "0 40 * * * *"  # hourly; a literal: %SETTING% would need an app setting
 DATE = {"type": "string", "format": "date"}
+TEAM = {"type": "string", "minLength": 1, "maxLength": 64}
 
 
 @endpoint(
@@ -34,7 +35,7 @@ DATE = {"type": "string", "format": "date"}
     query=(
         Query("from", DATE, "First day (YYYY-MM-DD); every ISO week with a day in the range."),
         Query("to", DATE, "Last day (YYYY-MM-DD), at most 371 days after from."),
-        Query("teamId", UUID, "One team only."),
+        Query("teamId", TEAM, "One team only."),
         Query(
             "format",
             {"type": "string", "enum": ["json", "csv"], "default": "json"},
@@ -54,7 +55,7 @@ def evaluation_get(call: Call) -> Reply:
         call.caller,
         call.query("from"),
         call.query("to"),
-        call.query_id("teamId"),
+        call.query("teamId"),
         as_text=wanted == "csv",
     )
     if isinstance(figures, str):

@@ -30,7 +30,8 @@ from shared.ports.evaluation import CaseActivity, EvaluationStore
 from shared.ports.runtime import Runtime
 
 MAX_DAYS = 371  # 53 ISO weeks: a year, whichever weekday it starts on
-OVERLAP_SECONDS = 60  # changes re-read by each run, against writes landing out of order
+OVERLAP_SECONDS = 60
+TEAM_ID_LENGTH = 64  # as a family's teamId  # changes re-read by each run, against writes landing out of order
 
 
 class EvaluationRuntime(Runtime, Protocol):
@@ -83,6 +84,8 @@ def read_evaluation(
         raise ValidationError.at(
             ("query", "to"), "value_error", f"Ask for at most {MAX_DAYS} days at a time."
         )
+    if team_id is not None and not 1 <= len(team_id) <= TEAM_ID_LENGTH:
+        raise ValidationError.at(("query", "teamId"), "string_too_long", "No such team id.")
     if team_id is not None and not head and team_id not in caller.team_ids:
         raise NotFoundError("No such team.")
     weeks = weeks_between(first, last)
@@ -117,11 +120,20 @@ def _recount(
     return counted
 
 
+def _since(mark: int | None, now: float) -> int:
+    """Where to read changes from: the watermark, less the overlap while the last change seen
+    is that recent (a write of that second may still be landing); once it is older, nothing
+    more can arrive at or before it."""
+    if mark is None:
+        return 0
+    return mark if now - mark >= OVERLAP_SECONDS else max(0, mark - OVERLAP_SECONDS)
+
+
 def update(runtime: EvaluationRuntime) -> UpdateReport:
     """Recount the team-weeks that what changed since the watermark can move."""
     store, activity = runtime.evaluation_store, runtime.case_activity
     mark = store.watermark()
-    since = max(0, (mark or 0) - OVERLAP_SECONDS)
+    since = _since(mark, runtime.clock().timestamp())
     changed = list(activity.changed_since(since))
     teams = activity.family_teams()
     touched: dict[str, set[str]] = defaultdict(set)

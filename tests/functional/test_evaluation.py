@@ -7,12 +7,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from local.emulators import Emulators
+from local.evaluation import main as rebuild_command
 from shared.bootstrap import get_runtime, reset_runtime
 from shared.evaluation import service as evaluation
 from tests.functional.api import InProcessApi
@@ -155,6 +156,6 @@ def test_a_month_for_two_teams_counted_as_it_happened_and_as_rebuilt(
         return {r["id"]: r["counts"] for r in rows if any(r["counts"].values())}
 
     incremental = stored()
-    evaluation.rebuild(get_runtime(), date(2026, 11, 2), date(2026, 11, 29))
+    assert rebuild_command(["rebuild", "--from", "2026-11-02", "--to", "2026-11-29"]) == 0
     assert stored() == incremental
     assert len(incremental) == 5  # team A's four weeks, team B's first

@@ -160,3 +160,10 @@ def test_the_hourly_update_always_equals_a_rebuild(book: Casebook) -> None:
     assert sum(r["counts"]["familyAgendaItems"] for r in incremental.values()) == 9
     assert sum(r["counts"]["staffNotesShared"] for r in incremental.values()) == 5 + 3
     assert {r["teamId"] for r in incremental.values()} == {book.team, book.other_team}
+
+
+def test_an_update_reads_again_only_the_changes_that_may_still_be_landing() -> None:
+    overlap = evaluation.OVERLAP_SECONDS
+    assert evaluation._since(None, 1_000_000) == 0
+    assert evaluation._since(1_000_000, 1_000_000 + 5) == 1_000_000 - overlap
+    assert evaluation._since(1_000_000, 1_000_000 + overlap) == 1_000_000
