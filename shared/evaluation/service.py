@@ -31,7 +31,9 @@ from shared.ports.runtime import Runtime
 
 MAX_DAYS = 371  # 53 ISO weeks: a year, whichever weekday it starts on
 OVERLAP_SECONDS = 60
-TEAM_ID_LENGTH = 64  # as a family's teamId  # changes re-read by each run, against writes landing out of order
+TEAM_ID_LENGTH = (
+    64  # as a family's teamId  # changes re-read by each run, against writes landing out of order
+)
 
 
 class EvaluationRuntime(Runtime, Protocol):
