@@ -3,7 +3,16 @@ telemetry when a destination is configured (set up by the first invocation, not 
 
 import azure.functions as func
 
-from functions import case_records, families, media, notifications, records_duty, sync, system
+from functions import (
+    case_records,
+    evaluation,
+    families,
+    media,
+    notifications,
+    records_duty,
+    sync,
+    system,
+)
 from shared.bootstrap import start_telemetry
 from shared.log_levels import configure_log_levels
 
@@ -18,3 +27,4 @@ app.register_functions(notifications.bp)
 app.register_functions(sync.bp)
 app.register_functions(media.bp)
 app.register_functions(records_duty.bp)
+app.register_functions(evaluation.bp)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         RecordStore,
         SealKey,
     )
+    from shared.ports.evaluation import CaseActivity, EvaluationStore
     from shared.reminders.ports import ClaimStore, MemberSource, VisitSource
     from shared.services.health import HealthMonitor
     from shared.settings import Settings
@@ -169,6 +170,18 @@ class Runtime:
         from shared.adapters.cosmos_reminder_sources import CosmosMemberSource
 
         return CosmosMemberSource.from_database(self.database)
+
+    @cached_property
+    def evaluation_store(self) -> EvaluationStore:
+        from shared.adapters.cosmos_evaluation import CosmosEvaluationStore
+
+        return CosmosEvaluationStore.from_database(self.database)
+
+    @cached_property
+    def case_activity(self) -> CaseActivity:
+        from shared.adapters.cosmos_evaluation import CosmosCaseActivity
+
+        return CosmosCaseActivity.from_database(self.database)
 
     @cached_property
     def signer(self) -> TokenSigner:

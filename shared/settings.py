@@ -153,6 +153,13 @@ class Settings(BaseSettings):
         "REMINDER_MAX_ATTEMPTS", 3, "both", "Sends tried per reminder before it fails for good."
     )
 
+    evaluation_min_count: int = setting(
+        "EVALUATION_MIN_COUNT",
+        5,
+        "both",
+        "Pilot evaluation: counts from 1 below this show as null (suppressed); 0 turns it off.",
+    )
+
     sync_tombstone_days: int = setting(
         "SYNC_TOMBSTONE_DAYS", 90, "both", "Tombstone lifetime; longer than any offline period."
     )

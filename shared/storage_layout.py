@@ -20,6 +20,9 @@ Bicep, so a container, partition key or index is never declared in two places th
 - ``disposals``: disposal certificates, one per disposed family (id = the family id), kept for
   good: they must outlive the family's partition in ``records`` and ``audit``, so they live in
   neither. They hold counts, dates and rules, no personal data.
+- ``evaluation``: the pilot evaluation's weekly aggregates, one document per team and ISO week
+  (id ``<teamId>:<week>``), partitioned by team, plus the updater's watermark. Counts only; they
+  are rebuilt from the records whenever asked (``python -m local.evaluation rebuild``).
 """
 
 from __future__ import annotations
@@ -111,7 +114,25 @@ DISPOSALS = CosmosContainer(
     },
 )
 
-COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (RECORDS, AUDIT, DIRECTORY, SYNC, DISPOSALS)
+EVALUATION = CosmosContainer(
+    name="evaluation",
+    partition_key="/teamId",
+    indexing_policy={
+        "indexingMode": "consistent",
+        "automatic": True,
+        "includedPaths": [{"path": "/teamId/?"}, {"path": "/week/?"}, {"path": "/type/?"}],
+        "excludedPaths": [{"path": "/*"}],
+    },
+)
+
+COSMOS_CONTAINERS: tuple[CosmosContainer, ...] = (
+    RECORDS,
+    AUDIT,
+    DIRECTORY,
+    SYNC,
+    DISPOSALS,
+    EVALUATION,
+)
 
 UPLOADS_CONTAINER = "uploads"
 ORIGINALS_CONTAINER = "originals"

@@ -205,6 +205,36 @@ var containers = [
       ]
     }
   }
+  {
+    id: 'evaluation'
+    partitionKey: {
+      paths: [
+        '/teamId'
+      ]
+      kind: 'Hash'
+      version: 2
+    }
+    indexingPolicy: {
+      indexingMode: 'consistent'
+      automatic: true
+      includedPaths: [
+        {
+          path: '/teamId/?'
+        }
+        {
+          path: '/week/?'
+        }
+        {
+          path: '/type/?'
+        }
+      ]
+      excludedPaths: [
+        {
+          path: '/*'
+        }
+      ]
+    }
+  }
 ]
 
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {

@@ -43,16 +43,24 @@ def _unique_ids(field_name: str) -> Check:
 def _attribute_items(
     current: Mapping[str, Any] | None, document: dict[str, Any], actor: Mapping[str, str]
 ) -> None:
-    """Agenda items are attributed to whoever added them, and keep that through edits."""
+    """Agenda items are attributed to whoever added them, and when (``addedAt``, kept for the
+    evaluation and not shown), and keep both through edits."""
     known = {item["id"]: item for item in (current or {}).get("items", [])}
     for item in document.get("items", []):
         previous = known.get(item["id"])
         item["addedBy"] = previous.get("addedBy") if previous else dict(actor)
+        added = previous.get("addedAt") if previous else document.get("updatedAt")
+        if added:
+            item["addedAt"] = added
+
+
+ATTRIBUTION = ("addedBy", "addedAt")
 
 
 def _without_attribution(document: Mapping[str, Any]) -> dict[str, Any]:
     items = [
-        {k: v for k, v in item.items() if k != "addedBy"} for item in document.get("items", [])
+        {k: v for k, v in item.items() if k not in ATTRIBUTION}
+        for item in document.get("items", [])
     ]
     return {**document, "items": items}
 

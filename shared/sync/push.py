@@ -170,6 +170,9 @@ class Pusher:
             )
             return self._dispatch(index, operation)
         except SyncConflictError as conflict:
+            self.runtime.audit.record(
+                self.caller, "sync", operation.family_id, operation.type, operation.id, "conflict"
+            )
             result: dict[str, Any] = {
                 "opId": envelope.op_id,
                 "status": "conflict",

@@ -28,6 +28,7 @@ from tests.fakes.audit import InMemoryAnchors, InMemoryAudit
 from tests.fakes.blobs import FakeBlobLinks, InMemoryMediaBlobs
 from tests.fakes.directory import InMemoryCounters, InMemoryDirectory
 from tests.fakes.disposals import InMemoryDisposals
+from tests.fakes.evaluation import InMemoryEvaluationStore, RecordsCaseActivity
 from tests.fakes.operations import InMemoryOperations
 from tests.fakes.records import InMemoryRecords
 
@@ -69,6 +70,8 @@ class FakeRuntime:
         self.counters = InMemoryCounters(self.clock)
         self.operations = InMemoryOperations(self.clock)
         self.disposals = InMemoryDisposals(self.clock)
+        self.evaluation_store = InMemoryEvaluationStore(self.clock)
+        self.case_activity = RecordsCaseActivity(self.records, self.audit_store)
         self.media_blobs = InMemoryMediaBlobs(self.clock)
         self.blob_links = FakeBlobLinks(self.clock)
         self.signer = TokenSigner(b"fake-runtime-signing-key-32bytes")

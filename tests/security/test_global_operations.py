@@ -20,6 +20,7 @@ from tests.security.borough import (
     FAMILY_A_MEMBER,
     OUTSIDERS,
     REVOKED,
+    TEAM_A_MANAGER,
     TEAM_B_MANAGER,
     TEAM_B_WORKER,
     UNALLOCATED,
@@ -286,3 +287,24 @@ def test_a_revoked_sign_in_is_told_only_that_what_it_saw_is_gone(
     assert gone, "the revocation reached the sign-in's pull"
     assert all(c["deleted"] and c["data"] is None for c in gone), gone
     assert not leaks(json.dumps(changes).encode(), hidden_secrets(borough))
+
+
+def test_a_team_managers_evaluation_of_another_team_is_answered_as_for_a_random_team(
+    borough: Borough, client: Client
+) -> None:
+    month = (("from", "2026-11-02"), ("to", "2026-11-29"))
+    own, theirs, random = client.send_all(
+        [
+            Request("GET", "/evaluation", borough.token(TEAM_A_MANAGER),
+                    query=(*month, ("teamId", borough.team_a))),
+            Request("GET", "/evaluation", borough.token(TEAM_B_MANAGER),
+                    query=(*month, ("teamId", borough.team_a))),
+            Request("GET", "/evaluation", borough.token(TEAM_B_MANAGER),
+                    query=(*month, ("teamId", f"team-{uuid.uuid4().hex[:8]}"))),
+        ]
+    )  # fmt: skip
+    assert own.status == 200, own.describe()
+    assert [t["teamId"] for t in own.json()["teams"]] == [borough.team_a]
+    assert theirs.status == 404, theirs.describe()
+    assert theirs.fingerprint() == random.fingerprint(), differs(theirs, random)
+    assert not leaks(own, borough.secrets), own.describe()
