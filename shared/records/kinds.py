@@ -153,7 +153,9 @@ def _record_outcome(
     """Setting or changing the outcome records who recorded it and when; a changed outcome needs
     signing off again. An outcome once recorded may be corrected, never removed."""
     before = (current or {}).get("outcome")
-    after = document.get("outcome")
+    after = _without_nulls(document.get("outcome"))
+    if after is not None:
+        document["outcome"] = after
     if before is not None and after is None:
         raise ValidationError.at(
             ("body", "outcome"),
@@ -166,6 +168,15 @@ def _record_outcome(
     document["recordedBy"] = dict(actor)
     document.pop("signedOffAt", None)
     document.pop("signedOffBy", None)
+
+
+def _without_nulls(value: Any) -> Any:
+    """A JSON value with every member that is null left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
 
 
 def _children_of_family(
