@@ -49,7 +49,8 @@ def children_lines(outcome: Mapping[str, Any], names: Mapping[str, str]) -> list
         elif child["seenAlone"]:
             parts = ["seen", "seen alone"]
         else:
-            parts = ["seen", f"not seen alone ({child.get('notSeenAloneReason') or 'no reason'})"]
+            reason = str(child.get("notSeenAloneReason") or "no reason given").rstrip(".")
+            parts = ["seen", f"not seen alone ({reason})"]
         bedroom = child.get("bedroomSeen")
         if bedroom is not None:
             parts.append("bedroom seen" if bedroom else "bedroom not seen")
@@ -91,12 +92,16 @@ def plan_lines(plans: Sequence[Mapping[str, Any]]) -> list[str]:
     for plan, actions in agreed:
         lines.append(f"{plan['title']}:")
         for action in actions:
-            text = f"- {action['text']} Owner: {action['owner']}."
+            text = f"- {sentence(action['text'])} Owner: {action['owner']}."
             if action.get("dueDate"):
                 text += f" Due: {long_date(date.fromisoformat(action['dueDate']))}."
             text += f" Status: {ACTION_STATUS.get(action.get('status', 'open'), 'open')}."
             lines.append(text)
     return lines
+
+
+def sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def oldest_first(records: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
