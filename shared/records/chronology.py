@@ -52,6 +52,7 @@ SOURCE_LABEL = {
 COLUMNS = ("Serial", "Date", "Event", "Source")
 SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 WHITESPACE = re.compile(r"\s+")
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def significant(row: Mapping[str, Any]) -> bool:
@@ -181,20 +182,26 @@ def as_csv(items: Sequence[Mapping[str, Any]]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def xml_text(text: str) -> str:
+    """Text a Word document can hold: control characters XML 1.0 forbids are left out."""
+    return NOT_XML.sub("", text)
+
+
 def as_docx(items: Sequence[Mapping[str, Any]], family_name: str, today: date) -> bytes:
     """A Word document: a heading with the family's name and the date, and the court's table.
     python-docx is imported here, only when a document is asked for."""
     from docx import Document
 
     document = Document()
-    document.add_heading(f"{family_name}: chronology at {today.day} {today:%B %Y}", level=1)
+    heading = f"{family_name}: chronology at {today.day} {today:%B %Y}"
+    document.add_heading(xml_text(heading), level=1)
     grid = document.add_table(rows=1, cols=len(COLUMNS))
     grid.style = "Table Grid"
-    for cell, heading in zip(grid.rows[0].cells, COLUMNS, strict=True):
-        cell.text = heading
+    for cell, title in zip(grid.rows[0].cells, COLUMNS, strict=True):
+        cell.text = title
     for row in table(items):
         for cell, value in zip(grid.add_row().cells, row, strict=True):
-            cell.text = value
+            cell.text = xml_text(value)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -213,3 +213,17 @@ def test_the_csv_has_the_courts_columns_and_no_cell_runs_as_a_formula(book: Case
     assert rows[2][2] == 'Mum said: "we\'re fine", then left.'
     assert rows[2][3] == f"Chronology entry {found.items[1]['source']['id']}"
     assert book.events()[-1] == ("read", "ok")
+
+
+def test_a_word_document_leaves_out_what_xml_cannot_hold() -> None:
+    import docx
+
+    items = [
+        {"serial": 1, "date": "2026-11-26", "summary": "Bell\x07 rang\x00.", "category": "other",
+         "source": {"type": "chronologyEvent", "id": "e1"}, "visibility": "family"},
+    ]  # fmt: skip
+    content = chronology.as_docx(items, "The\x0b Family", date(2026, 12, 1))
+
+    document = docx.Document(io.BytesIO(content))
+    assert document.paragraphs[0].text == "The Family: chronology at 1 December 2026"
+    assert document.tables[0].rows[1].cells[2].text == "Bell rang."
