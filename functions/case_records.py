@@ -1,4 +1,5 @@
-"""Visits, agendas, notes, plans and comments: one pattern of endpoints per kind."""
+"""Visits, agendas, notes, plans, comments and the chronology: one pattern of endpoints per kind,
+and a visit's sign-off and its case record for the case management system."""
 
 from __future__ import annotations
 
@@ -6,18 +7,38 @@ from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from functions.http import Call, Reply, crud, deleted, endpoint, listing, record_reply, updated
+from functions.http import (
+    Call,
+    Query,
+    Reply,
+    crud,
+    deleted,
+    endpoint,
+    listing,
+    record_reply,
+    updated,
+)
 from shared.bootstrap import get_runtime
+from shared.errors import BadRequestError
 from shared.lazy import LazyModule
-from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, NOTE, PLAN, VISIT
+from shared.records.kinds import (
+    AGENDA,
+    CHRONOLOGY_EVENT,
+    COMMENT,
+    COMMENT_TARGETS,
+    NOTE,
+    PLAN,
+    VISIT,
+)
 
 if TYPE_CHECKING:
     from shared.records import models
     from shared.records import service as record_service
-    from shared.services import views
+    from shared.services import chronology, views
 else:
     models = LazyModule("shared.records.models")
     record_service = LazyModule("shared.records.service")
+    chronology = LazyModule("shared.services.chronology")
     views = LazyModule("shared.services.views")
 
 bp = func.Blueprint()
@@ -25,6 +46,8 @@ bp = func.Blueprint()
 COMMENTS = "families/{familyId}/{targetType}/{targetId}/comments"
 COMMENT_ITEM = "families/{familyId}/comments/{commentId}"
 TARGET_TYPE = {"targetType": {"type": "string", "enum": list(COMMENT_TARGETS)}}
+VISIT_ITEM = "families/{familyId}/visits/{visitId}"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 STAFF = {"id": "8c2d3c5e-3d6a-4a55-9a27-1f1f3a9b0c11", "name": "Sam Patel", "kind": "staff"}
 
 crud(
@@ -185,3 +208,112 @@ def comments_update(call: Call) -> Reply:
 )
 def comments_delete(call: Call) -> Reply:
     return deleted(call, COMMENT, "commentId")
+
+
+crud(
+    bp,
+    "chronology",
+    CHRONOLOGY_EVENT,
+    listed=False,
+    create_example={
+        "date": "2026-10-14",
+        "category": "education",
+        "summary": "Mia started at Greenfield Primary; the school's safeguarding lead was told.",
+        "visibility": "family",
+    },
+)
+
+
+@endpoint(
+    bp,
+    name="chronology_read",
+    route="families/{familyId}/chronology",
+    methods=["GET"],
+    summary="The family's chronology, oldest first (JSON, CSV or Word)",
+    response=lambda: models.ChronologyOut,
+    tags=("chronology",),
+    query=(
+        Query(
+            "format",
+            {"type": "string", "enum": ["json", "csv", "docx"], "default": "json"},
+            "csv: the court's columns (serial, date, event, source); docx: a Word document.",
+        ),
+    ),
+    media_types=("text/csv", DOCX),
+)
+def chronology_read(call: Call) -> Reply:
+    found = chronology.read_chronology(
+        get_runtime(), call.caller, call.route_id("familyId"), call.query("format")
+    )
+    if found.content is None:
+        return Reply({"items": found.items})
+    disposition = {"Content-Disposition": f'attachment; filename="{found.file_name}"'}
+    return Reply(found.content, headers=disposition, content_type=found.media_type)
+
+
+@endpoint(
+    bp,
+    name="visits_sign_off",
+    route=VISIT_ITEM + "/sign-off",
+    methods=["POST"],
+    summary="Sign off a visit's record (team managers, head of service)",
+    response=lambda: models.VisitOut,
+    tags=("visits",),
+    statuses=(409, 412),
+)
+def visits_sign_off(call: Call) -> Reply:
+    visit = views.sign_off_visit(
+        get_runtime(),
+        call.caller,
+        call.route_id("familyId"),
+        call.route_id("visitId"),
+        call.header("if-match"),
+    )
+    return record_reply(visit)
+
+
+@endpoint(
+    bp,
+    name="visits_case_record",
+    route=VISIT_ITEM + "/case-record",
+    methods=["GET"],
+    summary="The visit as the case management system wants it, with a case note to paste",
+    response=lambda: models.CaseRecordOut,
+    tags=("visits",),
+    query=(
+        Query(
+            "format",
+            {"type": "string", "enum": ["json", "text"], "default": "json"},
+            "text: the case note alone, as text/plain.",
+        ),
+    ),
+    statuses=(409,),
+    media_types=("text/plain",),
+)
+def visits_case_record(call: Call) -> Reply:
+    text_only = call.query("format") == "text"
+    if call.query("format") not in (None, "json", "text"):
+        raise BadRequestError("format must be json or text.")
+    record = views.case_record(
+        get_runtime(), call.caller, call.route_id("familyId"), call.route_id("visitId")
+    )
+    if text_only:
+        return Reply(str(record["text"]).encode(), content_type="text/plain")
+    return Reply(record)
+
+
+@endpoint(
+    bp,
+    name="visits_case_record_recorded",
+    route=VISIT_ITEM + "/case-record/recorded",
+    methods=["POST"],
+    summary="Mark the visit as recorded in the case management system (once)",
+    response=lambda: models.VisitOut,
+    tags=("visits",),
+    statuses=(409,),
+)
+def visits_case_record_recorded(call: Call) -> Reply:
+    visit = views.mark_recorded_in_cms(
+        get_runtime(), call.caller, call.route_id("familyId"), call.route_id("visitId")
+    )
+    return record_reply(visit)

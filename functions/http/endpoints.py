@@ -73,7 +73,8 @@ class EndpointSpec:
     read ``query`` parameters, constrain ``path`` parameters (a JSON schema by name), answer more
     ``statuses`` (and ``never`` some that are implied), send more response ``headers``, and show
     a typical request (``example``) and answer (``response_example``). A creating endpoint names
-    the route of what it creates as its ``location``."""
+    the route of what it creates as its ``location``. ``media_types`` are the other forms its
+    success may take besides JSON (``text/csv``, say), as the caller asks for them."""
 
     name: str
     route: str
@@ -93,6 +94,7 @@ class EndpointSpec:
     headers: tuple[str, ...] = ()
     example: Example | None = None
     response_example: Example | None = None
+    media_types: tuple[str, ...] = ()
 
     @property
     def body_model(self) -> type[BaseModel] | None:
@@ -134,6 +136,7 @@ def endpoint(
     headers: tuple[str, ...] = (),
     example: Example | None = None,
     response_example: Example | None = None,
+    media_types: tuple[str, ...] = (),
 ) -> Callable[[Handler], Any]:
     """Declare an HTTP function: route, methods, models and OpenAPI facts in one place
     (``EndpointSpec`` says what each means).
@@ -159,6 +162,7 @@ def endpoint(
         headers=headers,
         example=example,
         response_example=response_example,
+        media_types=media_types,
     )
 
     def decorate(handler: Handler) -> Any:

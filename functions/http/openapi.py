@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pydantic is imported when the document is first built, not 
 
 PROBLEM_REF = "#/components/schemas/Problem"
 WRITES = frozenset({"POST", "PUT", "PATCH"})
+BINARY = {"contentMediaType": "application/octet-stream"}
 
 Operation = tuple[str, str, EndpointSpec]
 
@@ -294,11 +295,11 @@ def _success_responses(
     record = model is not None and "version" in model.model_fields
     headers = {"ETag": _header("ETag")} if record else {}
     headers |= {name: _header(name) for name in spec.headers}
-    success: dict[str, Any] = {
-        "description": "Success",
-        "headers": headers,
-        "content": {"application/json": media},
-    }
+    content: dict[str, Any] = {"application/json": media}
+    for media_type in spec.media_types:
+        text = media_type.startswith("text/")
+        content[media_type] = {"schema": {"type": "string", **({} if text else BINARY)}}
+    success: dict[str, Any] = {"description": "Success", "headers": headers, "content": content}
     responses: dict[str, Any] = {}
     if spec.status == 201:
         retried = spec.body_model is not None and "id" in spec.body_model.model_fields

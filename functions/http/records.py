@@ -102,9 +102,11 @@ def crud(
     create_example: Example | None = None,
     created_example: Example | None = None,
     update_example: Example | None = None,
+    listed: bool = True,
 ) -> None:
     """Create, list, read, update and delete endpoints for one kind of record, at
-    ``families/{familyId}/<collection>`` and one record below it, tagged ``collection``."""
+    ``families/{familyId}/<collection>`` and one record below it, tagged ``collection``; without
+    the list when the collection's own ``GET`` is declared elsewhere (``listed=False``)."""
     base = f"families/{{familyId}}/{collection}"
     item = f"{base}/{{recordId}}"
     tags = (collection,)
@@ -126,17 +128,19 @@ def crud(
     def create(call: Call) -> Reply:
         return created_record(call, kind)
 
-    @endpoint(
-        bp,
-        name=f"{collection}_list",
-        route=base,
-        methods=["GET"],
-        summary=f"List {collection}",
-        tags=tags,
-        query=filters(kind),
-    )
-    def listed(call: Call) -> Reply:
-        return listed_page(call, kind)
+    if listed:
+
+        @endpoint(
+            bp,
+            name=f"{collection}_list",
+            route=base,
+            methods=["GET"],
+            summary=f"List {collection}",
+            tags=tags,
+            query=filters(kind),
+        )
+        def page(call: Call) -> Reply:
+            return listed_page(call, kind)
 
     @endpoint(
         bp,

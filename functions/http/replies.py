@@ -42,6 +42,9 @@ def listing(
 
 def encode(reply: Reply) -> func.HttpResponse:
     headers = dict(reply.headers)
+    if reply.content_type != "application/json":  # said whole, as Azure and the local host agree
+        text = reply.content_type.startswith("text/")
+        headers["Content-Type"] = reply.content_type + ("; charset=utf-8" if text else "")
     if reply.body is None:
         return func.HttpResponse(status_code=reply.status, headers=headers)
     body = (

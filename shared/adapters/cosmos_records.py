@@ -21,7 +21,15 @@ from shared.adapters.cosmos_query import (
 )
 from shared.adapters.faults import COSMOS_DB, translated
 from shared.ports.errors import AlreadyExistsError, MissingError, VersionMismatchError
-from shared.ports.records import Document, Listing, QueryPage, Reach
+from shared.ports.records import (
+    CHRONOLOGY_FIELDS,
+    CHRONOLOGY_TYPES,
+    SIGNIFICANT_TYPES,
+    Document,
+    Listing,
+    QueryPage,
+    Reach,
+)
 from shared.records.store import SYSTEM_FIELDS
 from shared.storage_layout import RECORDS
 
@@ -29,6 +37,7 @@ if TYPE_CHECKING:
     from shared.adapters.cosmos import ContainerProxy, DatabaseProxy
 
 PAGE_SIZE = 100
+CHRONOLOGY_PAGE = 5000  # a family's chronology rows in one page: one request for most families
 SHARED_WITH_FAMILY = "(c.type IN ({types}) OR c.visibility = 'family')".format(
     types=", ".join(f"'{t}'" for t in sorted(ALWAYS_VISIBLE_TO_FAMILY))
 )
@@ -143,6 +152,27 @@ class CosmosRecords:
 
     def ids_page(self, family_id: str, limit: int, keep: str | None = None) -> list[str]:
         return family_ids_page(self._container, family_id, limit, keep)
+
+    def about_visit(self, family_id: str, visit_id: str) -> list[Document]:
+        return query_all(
+            self._container,
+            "SELECT * FROM c WHERE c.familyId = @familyId AND c.deleted = false AND "
+            "(c.type = 'member' OR "
+            "(c.visitId = @visitId AND c.type IN ('note', 'agenda', 'plan')))",
+            {"@familyId": family_id, "@visitId": visit_id},
+            family_id,
+        )
+
+    def chronology_rows(self, family_id: str) -> list[Document]:
+        fields = ", ".join(f"c.{name}" for name in CHRONOLOGY_FIELDS)
+        text = (
+            f"SELECT {fields} FROM c WHERE c.familyId = @familyId AND c.deleted = false "  # noqa: S608
+            f"AND (c.type IN ({type_list(CHRONOLOGY_TYPES)}) OR "
+            f"(c.significant = true AND c.type IN ({type_list(SIGNIFICANT_TYPES)})))"
+        )
+        return list(
+            query(self._container, text, {"@familyId": family_id}, family_id, CHRONOLOGY_PAGE)
+        )
 
     # --- families -----------------------------------------------------------------------------
 

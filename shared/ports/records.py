@@ -15,6 +15,30 @@ from typing import Any, Protocol
 
 Document = dict[str, Any]
 
+CHRONOLOGY_TYPES = ("member", "visit", "chronologyEvent")
+SIGNIFICANT_TYPES = ("note", "plan", "media")
+CHRONOLOGY_FIELDS = (
+    "id",
+    "type",
+    "visibility",
+    "createdAt",
+    "significant",
+    "displayName",
+    "startsAt",
+    "status",
+    "location",
+    "outcome",
+    "visitId",
+    "body",
+    "title",
+    "actions",
+    "kind",
+    "caption",
+    "date",
+    "category",
+    "summary",
+)
+
 
 @dataclass(frozen=True)
 class QueryPage:
@@ -89,6 +113,17 @@ class RecordStore(Protocol):
 
     def ids_page(self, family_id: str, limit: int, keep: str | None = None) -> list[str]:
         """Up to ``limit`` ids of the family's documents (but ``keep``)."""
+        ...
+
+    def about_visit(self, family_id: str, visit_id: str) -> list[Document]:
+        """In one query: the family's live members, and its live notes, agendas and plans whose
+        ``visitId`` is ``visit_id``."""
+        ...
+
+    def chronology_rows(self, family_id: str) -> list[Document]:
+        """In one query, what a family's chronology is built from: its live members, visits and
+        chronology events, and its live notes, plans and media marked ``significant``, each with
+        only the fields a chronology shows (``CHRONOLOGY_FIELDS``)."""
         ...
 
     # --- families -----------------------------------------------------------------------------

@@ -16,12 +16,18 @@ from shared.errors import PayloadTooLargeError, ValidationError
 
 if TYPE_CHECKING:
     from shared.models import InputModel
+    from shared.ports.records import RecordStore
     from shared.records.models import RecordOut
     from shared.settings import Settings
 
 Check = Callable[[Mapping[str, Any], "Settings"], None]
 """A rule a record of the kind must keep, given the app's settings (a size limit, say)."""
 Prepare = Callable[[Mapping[str, Any] | None, dict[str, Any], Mapping[str, str]], None]
+"""Settles what the server owns before a write: (the record as it was or None, the record to
+write, stamped with ``updatedAt``, and who writes it)."""
+Verify = Callable[["RecordStore", Mapping[str, Any] | None, Mapping[str, Any]], None]
+"""A rule that reads other records of the family: (the store, the record as it was or None, the
+record to write)."""
 
 
 def _visit_times(document: Mapping[str, Any], settings: Settings) -> None:
@@ -119,6 +125,93 @@ def _media_state(
         document.pop("transcriptApprovedBy", None)
 
 
+def _visit_outcome(document: Mapping[str, Any], settings: Settings) -> None:
+    """A reason whenever a child seen was not seen alone, or the visit did not happen; no child
+    seen at a visit that did not happen, none seen alone who was not seen, none named twice."""
+    outcome = document.get("outcome")
+    if outcome is None:
+        return
+    where = ("body", "outcome")
+    problems: list[dict[str, Any]] = []
+    if not outcome.get("happened") and not outcome.get("reasonNotHappened"):
+        problems.append({"loc": [*where, "reasonNotHappened"], "type": "reason_required"})
+    seen_ids: set[str] = set()
+    for index, child in enumerate(outcome.get("childrenSeen") or []):
+        at = [*where, "childrenSeen", index]
+        if child["memberId"] in seen_ids:
+            problems.append({"loc": [*at, "memberId"], "type": "duplicate_id"})
+        seen_ids.add(child["memberId"])
+        if child.get("seen") and not outcome.get("happened"):
+            problems.append({"loc": [*at, "seen"], "type": "seen_at_visit_not_held"})
+        if child.get("seenAlone") and not child.get("seen"):
+            problems.append({"loc": [*at, "seenAlone"], "type": "seen_alone_but_not_seen"})
+        if child.get("seen") and not child.get("seenAlone") and not child.get("notSeenAloneReason"):
+            problems.append({"loc": [*at, "notSeenAloneReason"], "type": "reason_required"})
+    if problems:
+        raise ValidationError(
+            "A visit's record needs a reason whenever a child seen was not seen alone, or the "
+            "visit did not happen, and names each child once.",
+            problems,
+        )
+
+
+def _record_outcome(
+    current: Mapping[str, Any] | None, document: dict[str, Any], actor: Mapping[str, str]
+) -> None:
+    """Setting or changing the outcome records who recorded it and when; a changed outcome needs
+    signing off again. An outcome once recorded may be corrected, never removed."""
+    before = (current or {}).get("outcome")
+    after = _without_nulls(document.get("outcome"))
+    if after is not None:
+        document["outcome"] = after
+    if before is not None and after is None:
+        raise ValidationError.at(
+            ("body", "outcome"),
+            "null_not_allowed",
+            "A visit's recorded outcome can be corrected but not removed.",
+        )
+    if after is None or after == before:
+        return
+    document["recordedAt"] = document["updatedAt"]
+    document["recordedBy"] = dict(actor)
+    document.pop("signedOffAt", None)
+    document.pop("signedOffBy", None)
+
+
+def _without_nulls(value: Any) -> Any:
+    """A JSON value with every member that is null left out, at any depth."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(item) for item in value]
+    return value
+
+
+def _children_of_family(
+    store: RecordStore, current: Mapping[str, Any] | None, document: Mapping[str, Any]
+) -> None:
+    """Every child named in the outcome is a member of this family marked ``child``: the same
+    422 whether the id is an adult's, another family's, a deleted member's or no one's."""
+    outcome = document.get("outcome")
+    if outcome is None or outcome == (current or {}).get("outcome"):
+        return
+    named = [child["memberId"] for child in outcome.get("childrenSeen") or []]
+    if not named:
+        return
+    children = {
+        str(m["id"]) for m in store.members(str(document["familyId"])) if m.get("child") is True
+    }
+    problems = [
+        {"loc": ["body", "outcome", "childrenSeen", index, "memberId"], "type": "not_a_child"}
+        for index, member_id in enumerate(named)
+        if member_id not in children
+    ]
+    if problems:
+        raise ValidationError(
+            "Children seen must be members of this family marked as children.", problems
+        )
+
+
 View = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
@@ -138,6 +231,7 @@ class Kind:
     staff_only_fields: frozenset[str] = frozenset({"visibility"})
     keeps_versions: bool = False
     references: tuple[tuple[str, str], ...] = ()  # (field, the record type it names)
+    verify: Verify | None = None
 
     @property
     def create(self) -> type[InputModel]:
@@ -163,7 +257,10 @@ VISIT = Kind(
     "visit",
     "visit",
     "Visit",
-    checks=(_visit_times,),
+    checks=(_visit_times, _visit_outcome),
+    prepare=_record_outcome,
+    staff_only_fields=frozenset({"visibility", "significant"}),
+    verify=_children_of_family,
 )
 AGENDA = Kind(
     "agenda",
@@ -185,13 +282,17 @@ NOTE = Kind(
     filters=("visitId",),
     keeps_versions=True,
     references=(("visitId", "visit"),),
+    staff_only_fields=frozenset({"visibility", "significant"}),
 )
 PLAN = Kind(
     "plan",
     "plan",
     "Plan",
     staff_visibility="family",
+    filters=("visitId",),
     checks=(_unique_ids("actions"),),
+    references=(("visitId", "visit"),),
+    staff_only_fields=frozenset({"visibility", "significant"}),
 )
 COMMENT = Kind(
     "comment",
@@ -206,7 +307,7 @@ MEMBER = Kind(
     "member",
     "member",
     "Member",
-    staff_only_fields=frozenset(),
+    staff_only_fields=frozenset({"cmsId"}),
 )
 
 MEDIA = Kind(
@@ -219,12 +320,18 @@ MEDIA = Kind(
     filters=("visitId", "noteId"),
     checks=(_media_slot, _transcript_approvable),
     prepare=_media_state,
-    staff_only_fields=frozenset({"visibility", "transcriptApproved"}),
+    staff_only_fields=frozenset({"visibility", "transcriptApproved", "significant"}),
     references=(("visitId", "visit"), ("noteId", "note")),
+)
+CHRONOLOGY_EVENT = Kind(
+    "chronologyEvent",
+    "chronology event",
+    "ChronologyEvent",
+    staff_visibility="professionals",
 )
 
 KINDS: dict[str, Kind] = {
-    k.record_type: k for k in (VISIT, AGENDA, NOTE, PLAN, COMMENT, MEMBER, MEDIA)
+    k.record_type: k for k in (VISIT, AGENDA, NOTE, PLAN, COMMENT, MEMBER, MEDIA, CHRONOLOGY_EVENT)
 }
 COMMENT_TARGETS: dict[str, str] = {
     "notes": "note",

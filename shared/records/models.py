@@ -25,6 +25,15 @@ RetentionClass = Literal["looked-after", "adoption", "child-in-need", "default"]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+CmsId = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][\w.:/-]*$"
+    ),
+]
+ChronologyCategory = Literal[
+    "family", "health", "education", "safeguarding", "legal", "placement", "other"
+]
 
 
 def _canonical_uuid(value: str) -> str:
@@ -161,6 +170,7 @@ class MemberIn(InputModel):
     date_of_death: date | None = None
     child: bool = False
     sms_reminders: bool = False
+    cms_id: CmsId | None = None
 
     @model_validator(mode="after")
     def _born_before_death(self) -> "MemberIn":
@@ -178,6 +188,7 @@ class MemberPatch(InputModel):
     date_of_death: date | None = None
     child: bool | None = None
     sms_reminders: bool | None = None
+    cms_id: CmsId | None = None
 
 
 class MemberOut(FamilyRecordOut):
@@ -190,9 +201,33 @@ class MemberOut(FamilyRecordOut):
     child: bool = False
     sms_reminders: bool = False
     linked: bool = False
+    cms_id: str | None = None
 
 
 # --- Visits -----------------------------------------------------------------------------------
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ChildSeen(InputModel):
+    """Whether a child of the family was seen at a visit, seen alone, and their bedroom seen."""
+
+    member_id: Id
+    seen: bool
+    seen_alone: bool
+    not_seen_alone_reason: Reason | None = None
+    bedroom_seen: bool | None = None
+
+
+class VisitOutcome(InputModel):
+    """What statutory guidance asks a record of a visit to show."""
+
+    happened: bool
+    reason_not_happened: Reason | None = None
+    children_seen: list[ChildSeen] = Field(default_factory=list, max_length=30)
+    present: list[Text] = Field(default_factory=list, max_length=30)
+    child_views: LongText | None = None
 
 
 class VisitIn(InputModel):
@@ -202,6 +237,8 @@ class VisitIn(InputModel):
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     worker_id: Id | None = None
     status: VisitStatus = "scheduled"
+    outcome: VisitOutcome | None = None
+    significant: bool | None = None
 
 
 class VisitPatch(InputModel):
@@ -210,6 +247,28 @@ class VisitPatch(InputModel):
     location: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] | None = None
     worker_id: Id | None = None
     status: VisitStatus | None = None
+    outcome: VisitOutcome | None = None
+    significant: bool | None = None
+
+
+class ChildSeenOut(ApiModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    member_id: str
+    seen: bool
+    seen_alone: bool
+    not_seen_alone_reason: str | None = None
+    bedroom_seen: bool | None = None
+
+
+class VisitOutcomeOut(ApiModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    happened: bool
+    reason_not_happened: str | None = None
+    children_seen: list[ChildSeenOut] = Field(default_factory=list)
+    present: list[str] = Field(default_factory=list)
+    child_views: str | None = None
 
 
 class VisitOut(FamilyRecordOut):
@@ -218,6 +277,14 @@ class VisitOut(FamilyRecordOut):
     location: str | None = None
     worker_id: str | None = None
     status: str
+    outcome: VisitOutcomeOut | None = None
+    significant: bool = False
+    recorded_at: str | None = None
+    recorded_by: Actor | None = None
+    signed_off_at: str | None = None
+    signed_off_by: Actor | None = None
+    recorded_in_cms_at: str | None = None
+    recorded_in_cms_by: Actor | None = None
 
 
 # --- Agendas ----------------------------------------------------------------------------------
@@ -273,12 +340,14 @@ class NoteIn(InputModel):
     visit_id: Id | None = None
     body: LongText
     visibility: Visibility | None = None
+    significant: bool | None = None
 
 
 class NotePatch(InputModel):
     visit_id: Id | None = None
     body: LongText | None = None
     visibility: Visibility | None = None
+    significant: bool | None = None
 
 
 class DisputeIn(InputModel):
@@ -301,6 +370,7 @@ class NoteOut(FamilyRecordOut):
     visibility: str
     disputed: bool = False
     disputes: list[DisputeOut] | None = None
+    significant: bool = False
 
 
 # --- Plans ------------------------------------------------------------------------------------
@@ -329,18 +399,24 @@ class PlanIn(InputModel):
     title: Text
     actions: list[PlanAction] = Field(default_factory=list, max_length=200)
     visibility: Visibility | None = None
+    visit_id: Id | None = None
+    significant: bool | None = None
 
 
 class PlanPatch(InputModel):
     title: Text | None = None
     actions: list[PlanAction] | None = Field(default=None, max_length=200)
     visibility: Visibility | None = None
+    visit_id: Id | None = None
+    significant: bool | None = None
 
 
 class PlanOut(FamilyRecordOut):
     title: str
     actions: list[PlanActionOut]
     visibility: str
+    visit_id: str | None = None
+    significant: bool = False
 
 
 # --- Comments ---------------------------------------------------------------------------------
@@ -388,12 +464,14 @@ class MediaIn(InputModel):
     visibility: Visibility | None = None
     visit_id: Id | None = None
     note_id: Id | None = None
+    significant: bool | None = None
 
 
 class MediaPatch(InputModel):
     caption: Caption | None = None
     visibility: Visibility | None = None
     transcript_approved: bool | None = None
+    significant: bool | None = None
 
 
 class MediaOut(FamilyRecordOut):
@@ -413,6 +491,7 @@ class MediaOut(FamilyRecordOut):
     height: int | None = None
     duration_seconds: float | None = None
     transcript_approved: bool = False
+    significant: bool = False
 
 
 class ThumbnailOut(ApiModel):
@@ -497,3 +576,77 @@ class AuditEventOut(ApiModel):
     seq: int | None = None
     prev: str | None = None
     hash: str | None = None
+
+
+# --- Statutory visit recording: the case management system's copy -----------------------------
+
+
+class CaseRecordChild(ApiModel):
+    """A child as the case management system records them at a visit."""
+
+    member_id: str
+    name: str
+    cms_id: str | None
+    seen: bool
+    seen_alone: bool
+    bedroom_seen: bool | None
+    not_seen_alone_reason: str | None = None
+
+
+class CaseRecordOut(ApiModel):
+    visit: VisitOut
+    children: list[CaseRecordChild]
+    text: str
+
+
+# --- Chronology -------------------------------------------------------------------------------
+
+
+def _plausible_date(value: date) -> date:
+    if value.year < 1900:
+        raise ValueError("A chronology date is 1900 or later.")
+    return value
+
+
+ChronologyDate = Annotated[date, AfterValidator(_plausible_date)]
+Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class ChronologyEventIn(InputModel):
+    id: Id | None = None
+    date: ChronologyDate
+    category: ChronologyCategory
+    summary: Summary
+    visibility: Visibility | None = None
+
+
+class ChronologyEventPatch(InputModel):
+    date: ChronologyDate | None = None
+    category: ChronologyCategory | None = None
+    summary: Summary | None = None
+    visibility: Visibility | None = None
+
+
+class ChronologyEventOut(FamilyRecordOut):
+    date: str
+    category: str
+    summary: str
+    visibility: str
+
+
+class ChronologySource(ApiModel):
+    type: str
+    id: str
+
+
+class ChronologyItemOut(ApiModel):
+    serial: int
+    date: str
+    category: ChronologyCategory
+    summary: str
+    source: ChronologySource
+    visibility: str
+
+
+class ChronologyOut(ApiModel):
+    items: list[ChronologyItemOut]

@@ -169,6 +169,8 @@ class RecordService:
             check(document, self.runtime.settings)
         try:
             self.check_references(access, kind, document)
+            if kind.verify:
+                kind.verify(self.store, None, document)
         except ValidationError:
             # A retry of a create whose reference has gone since still gets its first answer.
             existing = self.store.read(access.family_id, record_id) if body_id(body) else None
@@ -300,9 +302,11 @@ class RecordService:
                 merged.pop(name, None)
         self.validate_merged(kind, merged)
         self.check_references(access, kind, merged, current)
+        if kind.verify:
+            kind.verify(self.store, current, merged)
+        merged.update(self.stamp(caller))
         if kind.prepare:
             kind.prepare(current, merged, caller.actor)
-        merged.update(self.stamp(caller))
         if kind.keeps_versions and settled(current, self.runtime.clock()):
             keep_version(self.store, current, caller.actor, self.runtime.clock())
         stored = self.replace(access, kind, merged, current, "update")

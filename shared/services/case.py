@@ -11,7 +11,17 @@ from shared.opaque import sealed_page
 from shared.ports.runtime import Runtime
 from shared.records import models
 from shared.records.family_access import access_family
-from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEDIA, MEMBER, NOTE, Kind
+from shared.records.kinds import (
+    AGENDA,
+    COMMENT,
+    COMMENT_TARGETS,
+    KINDS,
+    MEDIA,
+    MEMBER,
+    NOTE,
+    VISIT,
+    Kind,
+)
 from shared.records.service import Created, Listed, RecordService, fields_of, new_fields, present
 from shared.records.store import now_iso
 from shared.retention.service import MEMBER_FIELDS, brings_disposal_near, refresh_retention
@@ -28,8 +38,9 @@ def present_for(
     runtime: Runtime, access: FamilyAccess, kind: Kind, document: dict[str, Any]
 ) -> dict[str, Any]:
     """A record as this caller may see it: family members never see others' phone numbers,
-    nor a transcript staff have not approved; ready media carry short-lived links, issued
-    through ``runtime``."""
+    anyone's id in the case management system, why a child was not seen alone, nor a
+    transcript staff have not approved; ready media carry short-lived links, issued through
+    ``runtime``."""
     shown = present(kind, document)
     if kind is MEDIA:
         from shared.services.media import media_view
@@ -37,9 +48,14 @@ def present_for(
         return media_view(runtime, access, shown, document)
     if kind is MEMBER:
         shown["linked"] = bool(document.get("identity"))
+        if not access.is_staff:
+            shown.pop("cmsId", None)
         if not access.is_staff and document["id"] != access.member_id:
             for private in ("phone", "email", "dateOfBirth", "dateOfDeath"):
                 shown.pop(private, None)
+    if kind is VISIT and not access.is_staff and "outcome" in shown:
+        for child in shown["outcome"].get("childrenSeen", []):
+            child.pop("notSeenAloneReason", None)
     if kind is NOTE and not access.is_staff and "disputes" in shown:
         from shared.services.corrections import own_disputes
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from shared.records.kinds import AGENDA, COMMENT, MEDIA, MEMBER, NOTE, Kind
+from shared.records.kinds import AGENDA, COMMENT, MEDIA, MEMBER, NOTE, VISIT, Kind
 from shared.records.service import Created, Listed, RecordService
-from shared.services import case, corrections
+from shared.services import case, corrections, visits
 from shared.services import media as media_service
 
 if TYPE_CHECKING:
@@ -161,3 +161,26 @@ def create_media(
     """The media record and, while one is still useful, its upload slot."""
     made, access, upload = media_service.create_slot(runtime, caller, family_id, body)
     return _created(runtime, access, MEDIA, made), upload
+
+
+# --- visits: sign-off and the case management system ------------------------------------------
+
+
+def sign_off_visit(
+    runtime: Runtime, caller: Caller, family_id: str, visit_id: str, if_match: str | None
+) -> dict[str, Any]:
+    visit, access = visits.sign_off(runtime, caller, family_id, visit_id, if_match)
+    return case.present_for(runtime, access, VISIT, visit)
+
+
+def mark_recorded_in_cms(
+    runtime: Runtime, caller: Caller, family_id: str, visit_id: str
+) -> dict[str, Any]:
+    visit, access = visits.mark_recorded_in_cms(runtime, caller, family_id, visit_id)
+    return case.present_for(runtime, access, VISIT, visit)
+
+
+def case_record(runtime: Runtime, caller: Caller, family_id: str, visit_id: str) -> dict[str, Any]:
+    """``{visit, children, text}``, the visit as staff see it."""
+    record, access = visits.case_record(runtime, caller, family_id, visit_id)
+    return {**record, "visit": case.present_for(runtime, access, VISIT, record["visit"])}

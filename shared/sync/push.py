@@ -18,6 +18,9 @@
   and the merged record is validated again); otherwise the result is ``conflict`` with the
   server's copy and the fields in conflict, and nothing is overwritten. A base version too old
   to be in the log is always a conflict.
+- ``visitSignOff`` (action ``create``, ``id`` the visit's) is a manager's sign-off of a visit as
+  they read it at ``baseVersion``: the rules are the visit service's (``shared.services.visits``),
+  and an outcome changed since that version is a conflict on ``outcome``.
 """
 
 from __future__ import annotations
@@ -46,12 +49,21 @@ from shared.records import models
 from shared.records.kinds import COMMENT, KINDS, Kind
 from shared.records.service import RecordService, fields_of, present
 from shared.records.store import changed_since, version_of
-from shared.services import case
+from shared.services import case, visits
 from shared.validation import validate
 
 log = logging.getLogger("familystory.sync")
 MAX_OPERATIONS = 100
-PUSHABLE = ("note", "agenda", "agendaItem", "plan", "comment", "visit")
+PUSHABLE = (
+    "note",
+    "agenda",
+    "agendaItem",
+    "plan",
+    "comment",
+    "visit",
+    "chronologyEvent",
+    "visitSignOff",
+)
 
 ProblemEncoder = Callable[[Exception], dict[str, Any]]
 
@@ -72,7 +84,16 @@ class PushIn(InputModel):
 
 class Operation(InputModel):
     op_id: str = Field(min_length=1, max_length=100)
-    type: Literal["note", "agenda", "agendaItem", "plan", "comment", "visit"]
+    type: Literal[
+        "note",
+        "agenda",
+        "agendaItem",
+        "plan",
+        "comment",
+        "visit",
+        "chronologyEvent",
+        "visitSignOff",
+    ]
     action: Literal["create", "update", "delete"]
     id: models.Id
     family_id: models.Id
@@ -195,6 +216,8 @@ class Pusher:
         data = dict(operation.data or {})
         if operation.type == "agendaItem":
             return self._agenda_item(operation, data, where)
+        if operation.type == "visitSignOff":
+            return self._sign_off(operation, index)
         kind = KINDS[operation.type]
         if operation.action == "create":
             return self._create(operation, kind, data, where)
@@ -331,3 +354,18 @@ class Pusher:
             "id": operation.id,
             "version": version_of(stored),
         }
+
+    def _sign_off(self, operation: Operation, index: int) -> dict[str, Any]:
+        if operation.action != "create":
+            raise ValidationError.at(
+                ("operations", index, "action"), "unsupported", "A sign-off is created, once."
+            )
+        base = None if operation.base_version is None else operation.base_version.strip('"')
+        try:
+            stored, _ = visits.sign_off(
+                self.runtime, self.caller, operation.family_id, operation.id, None, base
+            )
+        except PreconditionFailedError as moved:
+            shown = moved.extensions.get("current")
+            raise SyncConflictError(shown, self._fields(shown, {}, {"outcome"})) from None
+        return self._applied(operation, stored)

@@ -8,7 +8,15 @@ from typing import Any
 
 from shared.access import ALWAYS_VISIBLE_TO_FAMILY
 from shared.ports.errors import AlreadyExistsError, MissingError, VersionMismatchError
-from shared.ports.records import Document, Listing, QueryPage, Reach
+from shared.ports.records import (
+    CHRONOLOGY_FIELDS,
+    CHRONOLOGY_TYPES,
+    SIGNIFICANT_TYPES,
+    Document,
+    Listing,
+    QueryPage,
+    Reach,
+)
 from tests.fakes.documents import Documents, page_of, pages_of, store_order, text, utc_now
 
 MEMBER_FIELDS = ("id", "child", "dateOfBirth", "dateOfDeath", "deleted")
@@ -105,6 +113,28 @@ class InMemoryRecords:
     def ids_page(self, family_id: str, limit: int, keep: str | None = None) -> list[str]:
         ids = [str(d["id"]) for d in self.documents.all(family_id) if d["id"] != keep]
         return ids[:limit]
+
+    def about_visit(self, family_id: str, visit_id: str) -> list[Document]:
+        return [
+            d
+            for d in self.documents.all(family_id)
+            if live(d)
+            and (
+                d.get("type") == "member"
+                or (d.get("visitId") == visit_id and d.get("type") in ("note", "agenda", "plan"))
+            )
+        ]
+
+    def chronology_rows(self, family_id: str) -> list[Document]:
+        return [
+            project(d, CHRONOLOGY_FIELDS)
+            for d in self.documents.all(family_id)
+            if live(d)
+            and (
+                d.get("type") in CHRONOLOGY_TYPES
+                or (d.get("significant") is True and d.get("type") in SIGNIFICANT_TYPES)
+            )
+        ]
 
     # --- families -----------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@
 - Family A holds one record of every kind the catalogue names, in every variant it names (a
   note of each visibility, a comment on each kind of target of each visibility, ...), made
   through the API, plus a visit reminder (made by the reminder store, as the timer makes it),
-  a dispute, and an invitation nobody has redeemed.
+  a dispute, an invitation nobody has redeemed, and its visit's recorded outcome (so its
+  sign-off, case record and "recorded in the CMS" mark reach it).
 - Every text written into family A carries a marker, and everything family A holds is listed
   (from its export) as ``secrets``: an answer to an outsider that contains one has leaked.
 - Family A has ``TWINS``: families with the same story, allocated alike. Every refusal of an
@@ -428,6 +429,7 @@ def tell_story(story: Story) -> None:
             "relationship": "son",
             "phone": child_phone,
             "child": True,
+            "cmsId": f"{marker}cms",
         },
     )
     story.records[("members", ANY)] = Record("members", ANY, parent, None)
@@ -438,6 +440,7 @@ def tell_story(story: Story) -> None:
             if slot.collection != FAMILIES:
                 story.record_for(slot, target)
     visit = story.records.get(("visits", ANY)) or story.make("visits", ANY)
+    record_outcome(story, visit.id, child)
     reminder = reminder_claim(
         story.family_a, datetime.now(UTC), member_id=parent, visit_id=visit.id, to=parent_phone
     )
@@ -451,6 +454,20 @@ def tell_story(story: Story) -> None:
             {"statement": f"{marker} disputed"},
             201,
         )
+
+
+def record_outcome(story: Story, visit: str, child: str) -> None:
+    """The visit's statutory record (its sign-off, case record and CMS mark need one), with the
+    marker in what only staff may read."""
+    seen = {
+        "memberId": child,
+        "seen": True,
+        "seenAlone": False,
+        "notSeenAloneReason": f"{story.marker} reason",
+    }
+    outcome = {"happened": True, "childrenSeen": [seen], "childViews": f"{story.marker} views"}
+    path = f"/families/{story.family_a}/visits/{visit}"
+    story.call("PATCH", path, ALLOCATED, {"outcome": outcome, "status": "completed"}, 200)
 
 
 def revoke_a_sign_in(borough: Borough, phone: str) -> None:

@@ -29,6 +29,7 @@ from tests.security.borough import (
     uid,
 )
 from tests.security.catalogue import (
+    ANY,
     GLOBAL_OPERATIONS,
     Catalogue,
     Operation,
@@ -157,7 +158,10 @@ def sync_operations(family: str, ids: dict[str, str], create: bool) -> list[dict
         op("note", "delete", ids["note"], baseVersion=never),
         op("comment", "create", uid(), data=comment),
         op("agendaItem", "create", uid(), data={"agendaId": ids["agenda"], "text": "An item"}),
+        op("chronologyEvent", "update", ids["event"], baseVersion=never, data={"summary": "X"}),
     ]
+    if "visit" in ids:  # a visit is shown to the family, so not sent as a hidden record
+        found.append(op("visitSignOff", "create", ids["visit"], baseVersion=never))
     if create:
         found.append(op("note", "create", uid(), data={"body": "Pushed by an outsider"}))
     return found
@@ -192,8 +196,13 @@ def test_pushed_operations_on_family_as_records_are_rejected_as_for_random_ids(
     elsewhere = str(uuid.uuid4()) if mode == "outsider" else family
     outsider = mode == "outsider"
     token = borough.token(caller)
-    real = sync_operations(family, {"note": note, "agenda": agenda}, create=outsider)
-    fake = sync_operations(elsewhere, {"note": uid(), "agenda": uid()}, create=outsider)
+    event = borough.records[("chronology", visibility)].id
+    named = {"note": note, "agenda": agenda, "event": event}
+    randoms = {"note": uid(), "agenda": uid(), "event": uid()}
+    if mode != "hidden":
+        named["visit"], randoms["visit"] = borough.records[("visits", ANY)].id, uid()
+    real = sync_operations(family, named, create=outsider)
+    fake = sync_operations(elsewhere, randoms, create=outsider)
     pushed, baseline = client.send_all(
         [
             Request("POST", "/sync", token, {"operations": real}),
@@ -206,7 +215,7 @@ def test_pushed_operations_on_family_as_records_are_rejected_as_for_random_ids(
     assert [without_echo(r) for r in results] == [
         without_echo(r) for r in baseline.json()["results"]
     ], differs(pushed, baseline)
-    assert not leaks(pushed, borough.secrets - {note, agenda}), pushed.describe()
+    assert not leaks(pushed, borough.secrets - set(named.values())), pushed.describe()
     for result in results:
         assert result["problem"]["status"] in ({404, 403} if mode == "own-family" else {404})
 

@@ -159,3 +159,38 @@ def test_draft_tombstones_are_purged_after_their_lifetime_unless_the_family_is_h
     assert report.tombstones_purged == 1
     assert book.runtime.records.read(book.family_id, draft["id"]) is None
     assert book.runtime.records.read(book.family_id, settled["id"]) is not None
+
+
+def test_a_disposal_destroys_visit_records_and_chronology_events_with_the_rest(
+    book: Casebook,
+) -> None:
+    from shared.records import models
+    from shared.records.kinds import CHRONOLOGY_EVENT, VISIT
+    from shared.services import case
+
+    family_id = closed_family(book)
+    child = models.MemberIn.model_validate(
+        {"displayName": "Mia", "relationship": "daughter", "child": True,
+         "dateOfBirth": "1980-01-01", "cmsId": "LL-1"}
+    )  # fmt: skip
+    mia = case.create_member(book.runtime, book.manager, family_id, child).document["id"]
+    visit = VISIT.create.model_validate(
+        {"startsAt": "1989-06-01T10:00:00Z", "endsAt": "1989-06-01T11:00:00Z",
+         "status": "completed", "outcome": {"happened": True, "childrenSeen": [
+             {"memberId": mia, "seen": True, "seenAlone": True}]}}
+    )  # fmt: skip
+    book.service.create(book.worker, VISIT, family_id, visit)
+    event = CHRONOLOGY_EVENT.create.model_validate(
+        {"date": "1989-05-01", "category": "legal", "summary": "Care order made."}
+    )
+    book.service.create(book.worker, CHRONOLOGY_EVENT, family_id, event)
+
+    Disposer(book.runtime).run()
+    past_destroy_after(book)
+    Disposer(book.runtime).run()
+
+    certificate = book.runtime.disposals.read(family_id) or {}
+    assert certificate["destroyed"]["records"] == {
+        "family": 1, "note": 1, "member": 1, "visit": 1, "chronologyEvent": 1
+    }  # fmt: skip
+    assert book.runtime.records.documents.all(family_id) == []
