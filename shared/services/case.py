@@ -15,7 +15,7 @@ from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, KINDS, MEDIA,
 from shared.records.service import Created, Listed, RecordService, fields_of, new_fields, present
 from shared.retention.service import MEMBER_FIELDS, brings_disposal_near, refresh_retention
 
-MEMBER_SELF_FIELDS = {"smsReminders", "phone"}
+MEMBER_SELF_FIELDS = {"smsReminders", "phone", "preferredLanguage"}
 NEARER_DISPOSAL = (
     "Only team managers and the head of service may change a child's dates so that the "
     "family's records are kept for less time."
