@@ -2,7 +2,17 @@
 
 import azure.functions as func
 
-from functions import case_records, families, media, notifications, records_duty, sync, system
+from functions import (
+    case_records,
+    families,
+    media,
+    notifications,
+    records_duty,
+    safety,
+    sync,
+    system,
+    words,
+)
 from shared.log_levels import configure_log_levels
 
 configure_log_levels()
@@ -15,3 +25,5 @@ app.register_functions(notifications.bp)
 app.register_functions(sync.bp)
 app.register_functions(media.bp)
 app.register_functions(records_duty.bp)
+app.register_functions(words.bp)
+app.register_functions(safety.bp)

@@ -221,9 +221,7 @@ class Runtime:
             service_name=settings.sms_service_name,
             reminder=settings.sms_reminder_template or DEFAULT_REMINDER,
             cancellation=settings.sms_cancellation_template or DEFAULT_CANCELLATION,
-            languages=borough_languages(
-                settings.sms_languages, settings.sms_language_templates
-            ),
+            languages=borough_languages(settings.sms_languages, settings.sms_language_templates),
         )
 
     def transcription_engine(self) -> TranscriptionEngine | None:

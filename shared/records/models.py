@@ -56,6 +56,7 @@ UtcDateTime = Annotated[
     PlainSerializer(_rfc3339, return_type=str, when_used="json"),
 ]
 
+
 def _language_tag(value: str) -> str:
     from pydantic_core import PydanticCustomError
 

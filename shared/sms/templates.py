@@ -19,8 +19,7 @@ from __future__ import annotations
 import math
 import string
 import unicodedata
-from collections.abc import Callable
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property, lru_cache
@@ -30,7 +29,6 @@ from shared.sms.language_tags import best_match
 from shared.sms.languages import (
     DEFAULT_CANCELLATION,
     DEFAULT_ESCALATION,
-    DEFAULT_INVITATION,
     DEFAULT_REMINDER,
     DEFAULT_SAFETY,
     ENGLISH,
