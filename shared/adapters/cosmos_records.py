@@ -34,7 +34,7 @@ SHARED_WITH_FAMILY = "(c.type IN ({types}) OR c.visibility = 'family')".format(
 )
 MEMBER_MAY_SEE = (
     "c.deleted = false AND (c.type IN ('member', 'visit') OR c.visibility = 'family' "
-    "OR (c.type = 'notification' AND c.memberId = @memberId))"
+    "OR (c.type IN ('notification', 'safetyAlert') AND c.memberId = @memberId))"
 )
 
 

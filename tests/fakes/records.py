@@ -27,7 +27,7 @@ def member_may_see(doc: Document, member_id: str) -> bool:
     return live(doc) and (
         doc.get("type") in ("member", "visit")
         or doc.get("visibility") == "family"
-        or (doc.get("type") == "notification" and doc.get("memberId") == member_id)
+        or (doc.get("type") in ("notification", "safetyAlert") and doc.get("memberId") == member_id)
     )
 
 
