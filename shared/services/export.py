@@ -8,8 +8,8 @@ what they may see ("download all my information"): records shared with the famil
 deleted, as the API shows them to that member (no other member's contact details, no
 transcript staff have not approved, no comment on a record they cannot see), the notifications
 sent to them, the safety alerts they raised (without the texts, which went to staff), their
-family's words entries, and the audit events of their own actions, except refused attempts on records
-they cannot see now: a refused read of a deleted record leaves no event, and sync answers an
+family's words entries, and the audit events of their own actions, except refused attempts on
+records they cannot see now: a refused read of a deleted record leaves no event, and sync answers an
 un-shared record and a deleted one alike, so the export must not tell them apart either. A
 social worker with access is refused (403); anyone without access gets 404. Each request is
 audited (``export``).
