@@ -55,6 +55,7 @@ GLOBAL_OPERATIONS: dict[tuple[str, str], str] = {
     ("GET", "/sync"): "an outsider's snapshot and deltas never name family A",
     ("POST", "/sync"): "operations on family A's records are rejected as for random ids",
     ("GET", "/disposals"): "head of service only; certificates carry no personal data",
+    ("GET", "/words/unacknowledged"): "managers only; another team's manager never sees family A",
 }
 
 
