@@ -725,3 +725,45 @@ def exported_alert(alert: Mapping[str, Any], member_id: str | None) -> dict[str,
     if alert.get("memberId") != member_id or not member_id:
         return None
     return shape_alert(alert, [], staff=False)
+
+
+def record_delivery(
+    runtime: Runtime,
+    tag: str | None,
+    message_id: str,
+    delivery_status: str,
+    received_at: datetime | None,
+) -> SafetyText | None:
+    """An ACS delivery report onto the safety text it is about (found by its tag,
+    ``familyId/textId``); None when the tag names no safety text of ours. An older report never
+    overwrites a newer one."""
+    family_id, _, text_key = (tag or "").partition("/")
+    if not family_id or not text_key or "/" in text_key:
+        return None
+    if canonical_id(family_id) is None or canonical_id(text_key) is None:
+        return None
+    for _ in range(WRITE_TRIES):
+        document = runtime.records.read(family_id, text_key)
+        if document is None or document.get("type") != TEXT_TYPE:
+            return None
+        text = SafetyText.stored(document)
+        if text.message_id not in (None, message_id):
+            return None
+        received = received_at or runtime.clock()
+        if text.delivery_reported_at is not None and received < text.delivery_reported_at:
+            return text
+        status = {"delivered": "delivered", "failed": "undeliverable"}.get(
+            delivery_status.lower(), text.status
+        )
+        changed = text.changed(
+            status=status if text.status in ("sent", "delivered", "undeliverable") else text.status,
+            delivery_status=delivery_status,
+            delivery_reported_at=received,
+            message_id=text.message_id or message_id,
+            updated_at=runtime.clock(),
+        )
+        try:
+            return SafetyText.stored(runtime.records.replace(changed.document(), str(text.version)))
+        except VersionMismatchError:
+            continue
+    return None

@@ -116,12 +116,16 @@ class SafetyText(_Model):
     message_id: str | None = None
     error: str | None = None
     sent_at: AwareDatetime | None = None
+    delivery_status: str | None = None
+    delivery_reported_at: AwareDatetime | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
     deleted: bool = False
     version: str | None = Field(default=None, exclude=True)
 
-    @field_validator("next_attempt_at", "sent_at", "created_at", "updated_at")
+    @field_validator(
+        "next_attempt_at", "sent_at", "delivery_reported_at", "created_at", "updated_at"
+    )
     @classmethod
     def _second(cls, value: datetime | None) -> datetime | None:
         return None if value is None else _instant(value)

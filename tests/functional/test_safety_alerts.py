@@ -18,9 +18,10 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from functions import safety
+from functions import notifications, safety
 from local.emulators import Emulators
 from shared.bootstrap import get_runtime, reset_runtime
+from shared.reminders.delivery import EVENT_TYPE
 from shared.reminders.memory import FrozenClock
 from tests.acs_server import AcsSmsServer
 from tests.functional.world import World, link_family_member
@@ -283,3 +284,31 @@ def test_a_text_whose_answer_was_lost_is_never_sent_again(case: Case) -> None:
 
     assert len(case.texts_to(case.worker_phone)) == 1
     assert len(case.texts_to(case.manager_phone)) == 1
+
+
+def test_a_delivery_report_marks_the_staff_text_delivered(case: Case) -> None:
+    alert = case.raise_alert().body
+    [message] = [m for m in case.acs.messages if m.to == case.worker_phone]
+    event = func.EventGridEvent(
+        id=str(uuid.uuid4()),
+        data={
+            "messageId": message.message_id,
+            "from": "FamilyStory",
+            "to": case.worker_phone,
+            "deliveryStatus": "Delivered",
+            "deliveryStatusDetails": "No error.",
+            "receivedTimestamp": case.clock.now.isoformat(),
+            "tag": message.tag,
+        },
+        topic="/subscriptions/s/resourceGroups/g/providers/Microsoft.Communication/acs",
+        subject="/phonenumber/447700900000",
+        event_type=EVENT_TYPE,
+        event_time=datetime.now(UTC),
+        data_version="1.0",
+    )
+
+    notifications.reminders_delivery_report.build().get_user_function()(event)
+
+    shown = case.world.api.get(f"/families/{case.family}/safety-alerts/{alert['id']}", case.worker)
+    statuses = {t["recipient"]["kind"]: t["status"] for t in shown.body["texts"]}
+    assert statuses == {"worker": "delivered", "manager": "sent"}
