@@ -87,8 +87,8 @@ SHIPPED: dict[str, Language] = {
             "Prosimy nie odpowiadać na tę wiadomość."
         ),
         invitation=(
-            "{first_name}, {service}: Twój kod do logowania to {code}. Jest jednorazowy i ważny "
-            "do: {day}, godz. {time}. Prosimy nie odpowiadać na tę wiadomość."
+            "{first_name}, {service}: Twój kod logowania to {code}, jednorazowy, ważny do: "
+            "{day}, godz. {time}. Prosimy nie odpowiadać."
         ),
         fallback_name="Dzień dobry",
         day_pattern="EEEE, d MMMM",
@@ -105,8 +105,8 @@ SHIPPED: dict[str, Language] = {
             "Vă rugăm să nu răspundeți la acest mesaj."
         ),
         invitation=(
-            "{first_name}, {service}: codul de conectare este {code}. Se poate folosi o singură "
-            "dată, până {day}, ora {time}. Vă rugăm să nu răspundeți la acest mesaj."
+            "{first_name}, {service}: codul de conectare este {code}, valabil o singură dată, "
+            "până {day}, ora {time}. Vă rugăm să nu răspundeți."
         ),
         fallback_name="Bună ziua",
         day_pattern="EEEE, d MMMM",

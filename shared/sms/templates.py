@@ -16,6 +16,7 @@ force UCS-2. A name that does not fit is written without accents, then left out 
 
 from __future__ import annotations
 
+import logging
 import math
 import string
 import unicodedata
@@ -35,6 +36,8 @@ from shared.sms.languages import (
     SHIPPED,
     Language,
 )
+
+log = logging.getLogger("familystory.sms")
 
 __all__ = [
     "DEFAULT_CANCELLATION",
@@ -171,11 +174,31 @@ class SmsTemplates:
     def __post_init__(self) -> None:
         if not self.service_name.strip():
             raise TemplateError("The service name is empty.")
-        for language in self._languages.values():
-            _check_language(language, self._service, self.timezone)
+        _check_language(self._configured[ENGLISH], self._service, self.timezone)
+        for tag, problem in self.refused.items():
+            log.error("texts in %s left out, its members get English: %s", tag, problem)
+
+    @cached_property
+    def refused(self) -> dict[str, str]:
+        """Languages other than English whose texts cannot be used here (a placeholder missing,
+        or over the budget with this borough's service name), and why. Their members get texts
+        in English rather than none: English is checked strictly (``TemplateError``)."""
+        problems: dict[str, str] = {}
+        for tag, language in self._configured.items():
+            if tag == ENGLISH:
+                continue
+            try:
+                _check_language(language, self._service, self.timezone)
+            except TemplateError as error:
+                problems[tag] = str(error)
+        return problems
 
     @cached_property
     def _languages(self) -> dict[str, Language]:
+        return {tag: lang for tag, lang in self._configured.items() if tag not in self.refused}
+
+    @cached_property
+    def _configured(self) -> dict[str, Language]:
         english = self.languages.get(ENGLISH) or SHIPPED[ENGLISH]
         english = Language(
             tag=ENGLISH,
