@@ -91,13 +91,11 @@ def run() -> list[Row]:
         return lambda: api.post(path, token, {"id": str(uuid.uuid4())})
 
     raises = [count(raiser(f"/families/{fid}/safety-alerts", child)) for fid, child in children]
-    for family_id, child in children[:1]:
-        for _ in range(ALERTS_HELD - len(children)):
-            acknowledged = api.post(f"/families/{family_id}/safety-alerts", child, {}).body
-            api.post(
-                f"/families/{family_id}/safety-alerts/{acknowledged['id']}/acknowledge",
-                world.token("social_worker"),
-            )
+    family_id = children[0][0]
+    for _ in range(ALERTS_HELD - len(children)):
+        held = {"id": str(uuid.uuid4()), "familyId": family_id, "type": "safetyAlert",
+                "status": "acknowledged", "followUpAt": None, "deleted": False}  # fmt: skip
+        runtime.records.create(held)
     idle = count(lambda: alerts.follow_up_due(runtime))
     clock.advance(timedelta(minutes=runtime.settings.safety_ack_minutes + 1))
     escalating = count(lambda: alerts.follow_up_due(runtime))
