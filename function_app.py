@@ -10,8 +10,10 @@ from functions import (
     media,
     notifications,
     records_duty,
+    safety,
     sync,
     system,
+    words,
 )
 from shared.bootstrap import start_telemetry
 from shared.log_levels import configure_log_levels
@@ -28,3 +30,5 @@ app.register_functions(sync.bp)
 app.register_functions(media.bp)
 app.register_functions(records_duty.bp)
 app.register_functions(evaluation.bp)
+app.register_functions(words.bp)
+app.register_functions(safety.bp)

@@ -70,7 +70,18 @@ def reminders_delivery_report(
         log.warning("ignored an SMS delivery report without its fields", extra=fields)
         return
     if claim is None:
-        log.info("delivery report for no notification of ours", extra=fields)
+        from shared.reminders.delivery import parse_delivery_report
+        from shared.safety import alerts
+
+        report = parse_delivery_report({"eventType": event.event_type, "data": data})
+        text = alerts.record_delivery(
+            get_runtime(), report.tag, report.message_id, report.delivery_status,
+            report.received_at,
+        )  # fmt: skip
+        if text is None:
+            log.info("delivery report for no notification of ours", extra=fields)
+        else:
+            log.info("safety text delivery recorded: %s", text.status, extra=fields)
         return
     log.info(
         "delivery report recorded: %s",

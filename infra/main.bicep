@@ -48,6 +48,11 @@ param smsSender string
 @maxLength(60)
 param serviceName string
 
+@description('UK mobile number of the borough\'s duty team (out-of-hours emergency duty), texted when no one acknowledges a family member\'s safety alert in time (SAFETY_ACK_MINUTES, 15 by default).')
+@minLength(10)
+@maxLength(16)
+param safetyDutyPhone string
+
 @description('Browser origins of the borough\'s web client, allowed to call the API and upload media. Empty for none.')
 param corsAllowedOrigins array = []
 
@@ -359,6 +364,7 @@ module api 'app/api.bicep' = {
     communicationServicesEndpoint: messaging.outputs.communicationServicesEndpoint
     smsSender: smsSender
     serviceName: serviceName
+    safetyDutyPhone: safetyDutyPhone
     speechEndpoint: speech.outputs.endpoint
     speechRegion: speech.outputs.region
     malwareScanningEnabled: enableMalwareScanning

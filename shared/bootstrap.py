@@ -260,8 +260,10 @@ class Runtime:
 
     @cached_property
     def sms_templates(self) -> SmsTemplates:
-        """The borough's texts; an empty template setting means the default text."""
+        """The borough's texts in each language it has them in; an empty template setting
+        means the default text."""
         from shared.sms import SmsTemplates
+        from shared.sms.languages import borough_languages
         from shared.sms.templates import DEFAULT_CANCELLATION, DEFAULT_REMINDER
 
         settings = self.settings
@@ -269,6 +271,7 @@ class Runtime:
             service_name=settings.sms_service_name,
             reminder=settings.sms_reminder_template or DEFAULT_REMINDER,
             cancellation=settings.sms_cancellation_template or DEFAULT_CANCELLATION,
+            languages=borough_languages(settings.sms_languages, settings.sms_language_templates),
         )
 
     def transcription_engine(self) -> TranscriptionEngine | None:

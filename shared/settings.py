@@ -131,6 +131,18 @@ class Settings(BaseSettings):
     sms_cancellation_template: str = setting(
         "SMS_CANCELLATION_TEMPLATE", "", "both", "Cancellation text template; empty: the default."
     )
+    sms_languages: str = setting(
+        "SMS_LANGUAGES",
+        "en,pl,ro",
+        "both",
+        "Languages of the shipped texts families may get (BCP 47, comma-separated); others: en.",
+    )
+    sms_language_templates: str = setting(
+        "SMS_LANGUAGE_TEMPLATES",
+        "",
+        "both",
+        "The borough's own texts per language, as JSON (README, Texts in the family's language).",
+    )
     sms_outbox_path: str = setting(
         "SMS_OUTBOX_PATH", ".local/outbox/sms.jsonl", "local", "Where local texts are written."
     )
@@ -151,6 +163,42 @@ class Settings(BaseSettings):
     )
     reminder_max_attempts: int = setting(
         "REMINDER_MAX_ATTEMPTS", 3, "both", "Sends tried per reminder before it fails for good."
+    )
+    safety_duty_phone: str = setting(
+        "SAFETY_DUTY_PHONE",
+        "",
+        "azure",
+        "UK mobile of the duty team, texted when no one acknowledges a safety alert in time.",
+    )
+    safety_ack_minutes: int = setting(
+        "SAFETY_ACK_MINUTES",
+        15,
+        "both",
+        "Minutes staff have to acknowledge a safety alert before the duty team is texted.",
+    )
+    safety_schedule: str = setting(
+        "SAFETY_SCHEDULE",
+        "0 * * * * *",
+        "both",
+        "NCRONTAB schedule of the safety alert follow-up (retries, escalation).",
+    )
+    safety_alerts_per_hour: int = setting(
+        "SAFETY_ALERTS_PER_HOUR",
+        3,
+        "both",
+        "Alerts of one family member per hour that text staff; later ones are recorded only.",
+    )
+    safety_max_attempts: int = setting(
+        "SAFETY_MAX_ATTEMPTS",
+        30,
+        "both",
+        "Sends tried per safety text (one a follow-up run) before it fails for good.",
+    )
+    words_ack_days: int = setting(
+        "WORDS_ACK_DAYS",
+        5,
+        "both",
+        "Days after which an unacknowledged words entry is listed for team managers.",
     )
 
     evaluation_min_count: int = setting(

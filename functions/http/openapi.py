@@ -292,7 +292,7 @@ def _success_responses(
     media: dict[str, Any] = {"schema": schema}
     if spec.response_example is not None:
         media["examples"] = {"typical": {"value": spec.response_example}}
-    record = model is not None and "version" in model.model_fields
+    record = model is not None and "version" in model.model_fields and not _is_list(method, spec)
     headers = {"ETag": _header("ETag")} if record else {}
     headers |= {name: _header(name) for name in spec.headers}
     content: dict[str, Any] = {"application/json": media}

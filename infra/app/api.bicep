@@ -76,6 +76,12 @@ param reminderSchedule string = '0 */5 * * * *'
 @description('NCRONTAB schedule (six fields, UTC) of the daily records disposal and tombstone purge run.')
 param disposalSchedule string = '0 30 2 * * *'
 
+@description('Six-field NCRONTAB schedule of the safety alert follow-up (text retries, escalation to the duty team). The timer reads it as %SAFETY_SCHEDULE%, so the host needs it set.')
+param safetySchedule string = '0 * * * * *'
+
+@description('UK mobile number of the borough\'s duty team, texted when no one acknowledges a family member\'s safety alert in time. Not a secret.')
+param safetyDutyPhone string
+
 @description('Browser origins allowed to call the API (web clients). Empty for none.')
 param corsAllowedOrigins array = []
 
@@ -181,6 +187,8 @@ var appSettings = {
   // The worker's threads match the HTTP concurrency per instance (functionAppConfig below).
   PYTHON_THREADPOOL_THREAD_COUNT: string(httpPerInstanceConcurrency)
   OUTBOUND_PROXY_URL: outboundProxyUrl
+  SAFETY_SCHEDULE: safetySchedule
+  SAFETY_DUTY_PHONE: safetyDutyPhone
 }
 
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {

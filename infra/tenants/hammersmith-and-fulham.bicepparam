@@ -5,6 +5,7 @@ using '../main.bicep'
 param environmentName = 'hammersmith-and-fulham'
 param location = 'uksouth'
 param serviceName = 'H&F Family Services'
+param safetyDutyPhone = readEnvironmentVariable('FAMILYSTORY_SAFETY_DUTY_PHONE')
 param smsSender = 'LBHFFamily'
 param staffTenantId = readEnvironmentVariable('FAMILYSTORY_STAFF_TENANT_ID')
 param staffApiClientId = readEnvironmentVariable('FAMILYSTORY_STAFF_API_CLIENT_ID')

@@ -5,6 +5,7 @@ using '../main.bicep'
 param environmentName = 'kensington-and-chelsea'
 param location = 'uksouth'
 param serviceName = 'RBKC Family Services'
+param safetyDutyPhone = readEnvironmentVariable('FAMILYSTORY_SAFETY_DUTY_PHONE')
 param smsSender = 'RBKCFamily'
 param staffTenantId = readEnvironmentVariable('FAMILYSTORY_STAFF_TENANT_ID')
 param staffApiClientId = readEnvironmentVariable('FAMILYSTORY_STAFF_API_CLIENT_ID')

@@ -5,6 +5,7 @@ using '../main.bicep'
 param environmentName = 'westminster'
 param location = 'uksouth'
 param serviceName = 'Westminster Family Services'
+param safetyDutyPhone = readEnvironmentVariable('FAMILYSTORY_SAFETY_DUTY_PHONE')
 param smsSender = 'WCCFamily'
 param staffTenantId = readEnvironmentVariable('FAMILYSTORY_STAFF_TENANT_ID')
 param staffApiClientId = readEnvironmentVariable('FAMILYSTORY_STAFF_API_CLIENT_ID')

@@ -99,6 +99,13 @@ class CosmosDirectory:
         )
         return bool(page.items)
 
+    def team_staff(self, team_id: str) -> list[Document]:
+        return query_all(
+            self._container,
+            "SELECT * FROM c WHERE c.type = 'staff' AND ARRAY_CONTAINS(c.teamIds, @team)",
+            {"@team": team_id},
+        )
+
     def staff_page(self, limit: int, continuation: str | None) -> QueryPage:
         return first_page(
             self._container,

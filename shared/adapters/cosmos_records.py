@@ -43,7 +43,7 @@ SHARED_WITH_FAMILY = "(c.type IN ({types}) OR c.visibility = 'family')".format(
 )
 MEMBER_MAY_SEE = (
     "c.deleted = false AND (c.type IN ('member', 'visit') OR c.visibility = 'family' "
-    "OR (c.type = 'notification' AND c.memberId = @memberId))"
+    "OR (c.type IN ('notification', 'safetyAlert') AND c.memberId = @memberId))"
 )
 
 
@@ -266,7 +266,33 @@ class CosmosRecords:
             family_id,
         )
 
+    # --- across a caller's families -----------------------------------------------------------
+
+    def unacknowledged_words(
+        self, family_ids: Sequence[str], created_before: str, limit: int, continuation: str | None
+    ) -> QueryPage:
+        if not family_ids:
+            return QueryPage([], None)
+        return first_page(
+            self._container,
+            "SELECT * FROM c WHERE c.type = 'words' AND ARRAY_CONTAINS(@families, c.familyId) "
+            "AND c.deleted = false AND NOT IS_STRING(c.acknowledgedAt) "
+            "AND c.createdAt <= @before ORDER BY c.createdAt ASC, c.id ASC",
+            {"@families": list(family_ids), "@before": created_before},
+            None,
+            limit,
+            continuation,
+        )
+
     # --- timers -------------------------------------------------------------------------------
+
+    def alerts_to_follow_up(self, now: str) -> list[Document]:
+        return query_all(
+            self._container,
+            "SELECT * FROM c WHERE c.type = 'safetyAlert' AND IS_STRING(c.followUpAt) "
+            "AND c.followUpAt <= @now",
+            {"@now": now},
+        )
 
     def media_to_recheck(self, now: str) -> list[Document]:
         return query_all(

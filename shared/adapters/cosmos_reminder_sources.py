@@ -39,7 +39,8 @@ DUE_VISITS = (
     "AND c.deleted = false"
 )
 MEMBERS = (
-    "SELECT c.id, c.familyId, c.displayName, c.phone, c.smsReminders FROM c "
+    "SELECT c.id, c.familyId, c.displayName, c.phone, c.smsReminders, c.preferredLanguage "
+    "FROM c "
     "WHERE c.familyId = @familyId AND c.type = 'member' AND c.deleted = false"
 )
 

@@ -38,6 +38,10 @@ class Directory(Protocol):
 
     def team_has_staff(self, team_id: str) -> bool: ...
 
+    def team_staff(self, team_id: str) -> list[Document]:
+        """The staff entries of a team's members (safety alerts text its managers)."""
+        ...
+
     def staff_page(self, limit: int, continuation: str | None) -> QueryPage:
         """Staff entries in id order."""
         ...

@@ -174,7 +174,20 @@ class RecordStore(Protocol):
         of these types, deleted ones included."""
         ...
 
+    # --- across a caller's families -----------------------------------------------------------
+
+    def unacknowledged_words(
+        self, family_ids: Sequence[str], created_before: str, limit: int, continuation: str | None
+    ) -> QueryPage:
+        """Live words entries of these families created at or before ``created_before`` that
+        nobody acknowledged, oldest first."""
+        ...
+
     # --- timers -------------------------------------------------------------------------------
+
+    def alerts_to_follow_up(self, now: str) -> list[Document]:
+        """Safety alerts whose ``followUpAt`` is at or before ``now``, across families."""
+        ...
 
     def media_to_recheck(self, now: str) -> list[Document]:
         """``familyId`` and ``id`` of live media ``processing`` with ``recheckAt <= now``."""

@@ -232,6 +232,8 @@ class Kind:
     keeps_versions: bool = False
     references: tuple[tuple[str, str], ...] = ()  # (field, the record type it names)
     verify: Verify | None = None
+    models_module: str = "shared.records.models"
+    author_only: bool = False  # only its author (the member who wrote it) deletes it
 
     @property
     def create(self) -> type[InputModel]:
@@ -246,7 +248,7 @@ class Kind:
         return cast("type[RecordOut]", self._model("Out"))
 
     def _model(self, suffix: str) -> Any:
-        return getattr(importlib.import_module("shared.records.models"), self.models + suffix)
+        return getattr(importlib.import_module(self.models_module), self.models + suffix)
 
     @property
     def has_visibility(self) -> bool:
@@ -330,8 +332,24 @@ CHRONOLOGY_EVENT = Kind(
     staff_visibility="professionals",
 )
 
+WORDS = Kind(
+    "words",
+    "words entry",
+    "Words",
+    family_may_create=True,
+    family_may_edit_own=True,
+    filters=("visitId",),
+    staff_only_fields=frozenset(),
+    references=(("visitId", "visit"),),
+    models_module="shared.records.words",
+    author_only=True,
+)
+"""A family member's own words (``shared.services.words``): never edited, withdrawn only by the
+member who wrote them, seen by staff and the family (stored with ``visibility: "family"``)."""
+
 KINDS: dict[str, Kind] = {
-    k.record_type: k for k in (VISIT, AGENDA, NOTE, PLAN, COMMENT, MEMBER, MEDIA, CHRONOLOGY_EVENT)
+    k.record_type: k
+    for k in (VISIT, AGENDA, NOTE, PLAN, COMMENT, MEMBER, MEDIA, CHRONOLOGY_EVENT, WORDS)
 }
 COMMENT_TARGETS: dict[str, str] = {
     "notes": "note",

@@ -65,7 +65,25 @@ UtcDateTime = Annotated[
     PlainSerializer(_rfc3339, return_type=str, when_used="json"),
 ]
 
+
+def _language_tag(value: str) -> str:
+    from pydantic_core import PydanticCustomError
+
+    from shared.sms.language_tags import InvalidLanguageTagError, normalise_tag
+
+    try:
+        return normalise_tag(value)
+    except InvalidLanguageTagError as error:
+        raise PydanticCustomError("language_tag", str(error)) from None
+
+
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_uk_mobile)]
+LanguageTag = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=35),
+    AfterValidator(_language_tag),
+    WithJsonSchema({"type": "string", "minLength": 2, "maxLength": 35, "examples": ["pl"]}),
+]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 Id = Annotated[
@@ -166,6 +184,7 @@ class MemberIn(InputModel):
     relationship: Text
     phone: Phone | None = None
     email: Email | None = None
+    preferred_language: LanguageTag = "en"
     date_of_birth: date | None = None
     date_of_death: date | None = None
     child: bool = False
@@ -184,6 +203,7 @@ class MemberPatch(InputModel):
     relationship: Text | None = None
     phone: Phone | None = None
     email: Email | None = None
+    preferred_language: LanguageTag | None = None
     date_of_birth: date | None = None
     date_of_death: date | None = None
     child: bool | None = None
@@ -196,6 +216,7 @@ class MemberOut(FamilyRecordOut):
     relationship: str
     phone: str | None = None
     email: str | None = None
+    preferred_language: str = "en"
     date_of_birth: str | None = None
     date_of_death: str | None = None
     child: bool = False

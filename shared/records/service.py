@@ -406,6 +406,13 @@ class RecordService:
         if kind.record_type == "comment":
             require_author(access, current, f"{verb} a comment")
             return
+        if kind.author_only:
+            same_member = access.member_id is not None and current.get("memberId") == (
+                access.member_id
+            )
+            if access.is_staff or not same_member:
+                require_author(access, current, f"{verb} this {kind.label}")
+            return
         if access.is_staff:
             return
         if not kind.family_may_edit_own:

@@ -68,13 +68,15 @@ class Visit(_Model):
 
 
 class Member(_Model):
-    """A family member; ``phone`` is E.164 (validated at input) or absent."""
+    """A family member; ``phone`` is E.164 (validated at input) or absent; texts go in
+    ``preferred_language`` (BCP 47) where the borough has them in it."""
 
     id: str
     family_id: str
     display_name: str
     phone: str | None = None
     sms_reminders: bool = False
+    preferred_language: str | None = None
 
     @property
     def can_be_texted(self) -> bool:

@@ -146,9 +146,10 @@ class Notice:
     window: timedelta | None = None
 
     def text(self, templates: SmsTemplates) -> str:
+        name, language = self.member.display_name, self.member.preferred_language
         if self.kind == "reminder":
-            return templates.reminder_text(self.member.display_name, self.starts_at)
-        return templates.cancellation_text(self.member.display_name, self.starts_at)
+            return templates.reminder_text(name, self.starts_at, language)
+        return templates.cancellation_text(name, self.starts_at, language)
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.access import Caller
 from shared.directory import profile_id
 from shared.identity import Principal
+from shared.ports.errors import StorageError
 from shared.ports.runtime import Runtime
 from shared.records.family_access import access_family, forget_family, read_family
+from shared.records.store import now_iso
 
 __all__ = ["access_family", "forget_family", "read_family", "resolve_caller"]
 
@@ -29,6 +33,26 @@ def resolve_caller(runtime: Runtime, principal: Principal) -> Caller:
         profile = runtime.profile_cache.get(key)
     if profile is None:
         profile = runtime.directory.read(key) or {}
+        note_roles(runtime, principal, profile)
         with runtime.cache_lock:
             runtime.profile_cache[key] = profile
     return Caller(principal, team_ids=frozenset(profile.get("teamIds", [])))
+
+
+def note_roles(runtime: Runtime, principal: Principal, profile: dict[str, Any]) -> None:
+    """Keep on a staff entry the app roles of its owner's latest token, when they changed.
+
+    The directory holds teams and phones; roles live in Entra ID and reach the app only in
+    tokens. Safety alerts text a family's team managers, so the directory learns who they are
+    from their own sign-ins (written at most once per change of roles, never on other
+    requests). A manager who has never signed in is not yet known as one."""
+    roles = sorted(principal.roles)
+    if profile.get("type") != "staff" or profile.get("roles") == roles:
+        return
+    noted = {k: v for k, v in profile.items() if not k.startswith("_")}
+    noted |= {"roles": roles, "rolesSeenAt": now_iso(runtime.clock())}
+    try:
+        runtime.directory.replace(noted, str(profile.get("_etag", "")))
+    except StorageError:
+        return
+    profile["roles"] = roles

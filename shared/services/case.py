@@ -26,7 +26,7 @@ from shared.records.service import Created, Listed, RecordService, fields_of, ne
 from shared.records.store import now_iso
 from shared.retention.service import MEMBER_FIELDS, brings_disposal_near, refresh_retention
 
-MEMBER_SELF_FIELDS = {"smsReminders", "phone"}
+MEMBER_SELF_FIELDS = {"smsReminders", "phone", "preferredLanguage"}
 NEARER_DISPOSAL = (
     "Only team managers and the head of service may change a child's dates so that the "
     "family's records are kept for less time."

@@ -7,8 +7,9 @@ deleted ones included) as stored, and every audit event of the family. A family 
 what they may see ("download all my information"): records shared with the family and not
 deleted, as the API shows them to that member (no other member's contact details, no
 transcript staff have not approved, no comment on a record they cannot see), the notifications
-sent to them, and the audit events of their own actions, except refused attempts on records
-they cannot see now: a refused read of a deleted record leaves no event, and sync answers an
+sent to them, the safety alerts they raised (without the texts, which went to staff), their
+family's words entries, and the audit events of their own actions, except refused attempts on
+records they cannot see now: a refused read of a deleted record leaves no event, and sync answers an
 un-shared record and a deleted one alike, so the export must not tell them apart either. A
 social worker with access is refused (403); anyone without access gets 404. Each request is
 audited (``export``).
@@ -46,6 +47,8 @@ from shared.records.family_access import access_family
 from shared.records.kinds import COMMENT, KINDS, MEDIA
 from shared.records.store import SYSTEM_FIELDS, now_iso, version_of
 from shared.reminders.models import present_notification
+from shared.safety.alerts import exported_alert
+from shared.safety.models import ALERT_TYPE
 from shared.services.audit_trail import require_manager
 from shared.services.families import present_family
 
@@ -238,6 +241,8 @@ class Exporter:
         record_type = document.get("type")
         if record_type == "notification":
             return present_notification(document)
+        if record_type == ALERT_TYPE:
+            return exported_alert(document, access.member_id)
         kind = KINDS.get(str(record_type))
         if kind is None or not can_see(access, document):
             return None

@@ -62,7 +62,10 @@ def text_invitation(runtime: Runtime) -> InvitationNotifier:
         from shared.sms import SmsError
 
         text = runtime.sms_templates.invitation_text(
-            str(member.get("displayName") or ""), code, datetime.fromisoformat(expires_at)
+            str(member.get("displayName") or ""),
+            code,
+            datetime.fromisoformat(expires_at),
+            member.get("preferredLanguage"),
         )
         try:
             runtime.sms_sender.send(str(member["phone"]), text, INVITATION_TAG)

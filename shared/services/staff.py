@@ -31,7 +31,8 @@ def put_staff(
     if canonical is None:
         raise NotFoundError("Staff object ids are UUIDs.")
     document_id = staff_profile_id(runtime.settings.staff_tenant_id, canonical)
-    existed = runtime.directory.read(document_id) is not None
+    existing = runtime.directory.read(document_id)
+    existed = existing is not None
     document = {
         "id": document_id,
         "type": "staff",
@@ -43,6 +44,9 @@ def put_staff(
     }
     if body.phone is not None:
         document["phone"] = body.phone
+    for learned in ("roles", "rolesSeenAt"):  # from the person's own sign-ins, not the Admin's
+        if existing is not None and learned in existing:
+            document[learned] = existing[learned]
     stored = runtime.directory.upsert(document)
     with runtime.cache_lock:
         runtime.profile_cache.pop(document_id, None)

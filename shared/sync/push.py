@@ -49,7 +49,10 @@ from shared.records import models
 from shared.records.kinds import COMMENT, KINDS, Kind
 from shared.records.service import RecordService, fields_of, present
 from shared.records.store import changed_since, version_of
-from shared.services import case, visits
+from shared.records.words import WordsIn
+from shared.safety import alerts
+from shared.safety.models import AlertIn
+from shared.services import case, visits, words
 from shared.validation import validate
 
 log = logging.getLogger("familystory.sync")
@@ -63,6 +66,8 @@ PUSHABLE = (
     "visit",
     "chronologyEvent",
     "visitSignOff",
+    "words",
+    "safetyAlert",
 )
 
 ProblemEncoder = Callable[[Exception], dict[str, Any]]
@@ -93,6 +98,8 @@ class Operation(InputModel):
         "visit",
         "chronologyEvent",
         "visitSignOff",
+        "words",
+        "safetyAlert",
     ]
     action: Literal["create", "update", "delete"]
     id: models.Id
@@ -218,6 +225,10 @@ class Pusher:
             return self._agenda_item(operation, data, where)
         if operation.type == "visitSignOff":
             return self._sign_off(operation, index)
+        if operation.type == "safetyAlert" or (
+            operation.type == "words" and operation.action != "delete"
+        ):
+            return self._own_words(index, operation, data, where)
         kind = KINDS[operation.type]
         if operation.action == "create":
             return self._create(operation, kind, data, where)
@@ -326,6 +337,29 @@ class Pusher:
         except PreconditionFailedError as moved:
             raise SyncConflictError(moved.extensions.get("current"), []) from None
         return self._applied(operation, stored)
+
+    def _own_words(
+        self, index: int, operation: Operation, data: dict[str, Any], where: tuple[Any, ...]
+    ) -> dict[str, Any]:
+        """A words entry or a safety alert a family member wrote offline: created through its
+        own service as on REST (an alert is raised when it arrives); never updated."""
+        if operation.action != "create":
+            raise ValidationError.at(
+                ("operations", index, "action"),
+                "unsupported",
+                "Words entries are never edited (their author withdraws one with delete); "
+                "safety alerts are only raised.",
+            )
+        try:
+            if operation.type == "safetyAlert":
+                alert = validate(AlertIn, {**data, "id": operation.id}, where)
+                raised = alerts.raise_alert(self.runtime, self.caller, operation.family_id, alert)
+                return {"opId": operation.op_id, "status": "applied", **alerts.sync_result(raised)}
+            entry = validate(WordsIn, {**data, "id": operation.id}, where)
+            made = words.create_words(self.runtime, self.caller, operation.family_id, entry)
+        except ConflictError as clash:
+            raise SyncConflictError(clash.extensions.get("current"), []) from None
+        return self._applied(operation, made.document)
 
     def _agenda_item(
         self, operation: Operation, data: dict[str, Any], where: tuple[Any, ...]

@@ -43,6 +43,13 @@ class InMemoryDirectory:
             for d in self.documents.all()
         )
 
+    def team_staff(self, team_id: str) -> list[Document]:
+        return [
+            d
+            for d in self.documents.all()
+            if d.get("type") == "staff" and team_id in (d.get("teamIds") or [])
+        ]
+
     def staff_page(self, limit: int, continuation: str | None) -> QueryPage:
         staff = [d for d in self.documents.all() if d.get("type") == "staff"]
         return page_of(staff, lambda d: (str(d["id"]),), limit, continuation)

@@ -35,7 +35,7 @@ def member_may_see(doc: Document, member_id: str) -> bool:
     return live(doc) and (
         doc.get("type") in ("member", "visit")
         or doc.get("visibility") == "family"
-        or (doc.get("type") == "notification" and doc.get("memberId") == member_id)
+        or (doc.get("type") in ("notification", "safetyAlert") and doc.get("memberId") == member_id)
     )
 
 
@@ -196,7 +196,32 @@ class InMemoryRecords:
         found = self.documents.all(family_id)
         return [project(d, SYNC_FIELDS) for d in found if d.get("type") in types]
 
+    # --- across a caller's families -----------------------------------------------------------
+
+    def unacknowledged_words(
+        self, family_ids: Sequence[str], created_before: str, limit: int, continuation: str | None
+    ) -> QueryPage:
+        rows = [
+            d
+            for d in self.documents.all()
+            if d.get("type") == "words"
+            and d.get("familyId") in family_ids
+            and live(d)
+            and not isinstance(d.get("acknowledgedAt"), str)
+            and text(d.get("createdAt")) <= created_before
+        ]
+        return page_of(rows, newest, limit, continuation)
+
     # --- timers -------------------------------------------------------------------------------
+
+    def alerts_to_follow_up(self, now: str) -> list[Document]:
+        return [
+            d
+            for d in self.documents.all()
+            if d.get("type") == "safetyAlert"
+            and isinstance(d.get("followUpAt"), str)
+            and d["followUpAt"] <= now
+        ]
 
     def media_to_recheck(self, now: str) -> list[Document]:
         return [

@@ -446,3 +446,25 @@ def test_delivery_reports_delivered_by_event_grid_at_least_once_are_applied_once
     [shown] = reminders.notifications(family_id).body["items"]
     assert shown["status"] == "delivered"
     assert shown["id"] == before["id"]
+
+
+def test_reminders_and_invitation_codes_go_in_the_members_language(reminders: Reminders) -> None:
+    family_id, ids = reminders.family(("Ola Nowak", PAT, True), ("Ana Pop", LEE, True))
+    api = reminders.world.api
+    for name, language in (("Ola Nowak", "pl-PL"), ("Ana Pop", "so")):
+        changed = api.patch(
+            f"/families/{family_id}/members/{ids[name]}",
+            reminders.token,
+            {"preferredLanguage": language},
+        )
+        assert changed.status == 200, changed.body
+    reminders.visit(family_id, reminders.clock.now + timedelta(hours=24))
+
+    run_timer()
+    api.post(f"/families/{family_id}/invitations", reminders.token, {"memberId": ids["Ola Nowak"]})
+
+    texts = {t["to"]: t["text"] for t in reminders.texts(family_id)}
+    assert texts[PAT].startswith("Ola, Family Support przypomina o wizycie:")
+    assert texts[LEE].startswith("Hi Ana, Family Support here: a reminder")
+    [invitation] = [t for t in reminders.outbox.read() if t["tag"] == "invitation"]
+    assert "Twój kod logowania to" in invitation["text"]

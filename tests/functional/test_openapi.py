@@ -313,3 +313,14 @@ def test_family_sign_ins_are_listed_and_revoked_with_their_statuses() -> None:
     assert not {"200", "400", "412", "413", "415", "422"} & set(revoke["responses"])
     link_id = next(p for p in revoke["parameters"] if p["name"] == "linkId")
     assert link_id["schema"]["format"] == "uuid"
+
+
+def test_a_list_page_declares_no_etag_and_its_items_schema() -> None:
+    """A page has no version of its own, even when its items are records that have one."""
+    document = openapi_document()
+    for path in ("/families/{familyId}/words", "/families/{familyId}/safety-alerts"):
+        operation = document["paths"][path]["get"]
+        success = _response(document, operation, "200")
+        assert "ETag" not in _header_names(document, success), path
+        items = success["content"]["application/json"]["schema"]["properties"]["items"]
+        assert "$ref" in items["items"], path

@@ -124,7 +124,7 @@ def schemathesis_run(host: RunningHost, world: World, role: str, workdir: Path) 
 
 
 @pytest.mark.emulators
-@pytest.mark.timeout(TIMEOUT + 60)  # the runs' own limit, not pytest's default of 300 s
+@pytest.mark.timeout(TIMEOUT + 60)  # the Schemathesis runs' own limit, and time to report them
 def test_contract_holds_for_every_generated_request_as_each_role(
     host: RunningHost, world: World, tmp_path: Path
 ) -> None:

@@ -57,6 +57,7 @@ GLOBAL_OPERATIONS: dict[tuple[str, str], str] = {
     ("POST", "/sync"): "operations on family A's records are rejected as for random ids",
     ("GET", "/disposals"): "head of service only; certificates carry no personal data",
     ("GET", "/evaluation"): "team managers (own teams) and head of service; counts only",
+    ("GET", "/words/unacknowledged"): "managers only; another team's manager never sees family A",
 }
 
 

@@ -84,6 +84,19 @@ def test_family_a_is_in_its_allocated_workers_lists_and_pull(
     assert borough.marker.encode() in snapshot
 
 
+def test_family_as_waiting_words_are_listed_for_its_manager_and_no_one_else(
+    borough: Borough, client: Client
+) -> None:
+    """The control for ``GET /words/unacknowledged``: family A's team manager finds family A's
+    entry there (every entry waits at once in this suite); outsiders' answers are checked above."""
+    answer = client.call("GET", "/words/unacknowledged", borough.token(TEAM_A_MANAGER))
+    assert answer.status == 200, answer.describe()
+    assert leaks(answer, {borough.family_a})
+    for caller in (ALLOCATED, ADMIN, FAMILY_A_MEMBER):
+        refused = client.call("GET", "/words/unacknowledged", borough.token(caller))
+        assert refused.status == 403, refused.describe()
+
+
 @pytest.mark.parametrize("caller", OUTSIDERS)
 def test_an_outsiders_sync_pulls_never_name_family_a(
     borough: Borough, client: Client, caller: str

@@ -142,7 +142,9 @@ def test_a_borough_template_is_checked_when_configured() -> None:
         with pytest.raises(TemplateError, match="may only use"):
             SmsTemplates("Hackney", reminder=bad)
     with pytest.raises(TemplateError, match="segments"):
-        SmsTemplates("Hackney", cancellation="{day} " + "x" * 300)
+        SmsTemplates("Hackney", cancellation="{day} {time} " + "x" * 300)
+    with pytest.raises(TemplateError, match="must say"):
+        SmsTemplates("Hackney", reminder="{service}: your visit is soon.")
     with pytest.raises(TemplateError, match="empty"):
         SmsTemplates("  ")
 

@@ -7,14 +7,17 @@ from datetime import timedelta
 
 import pytest
 
-from shared.records.kinds import NOTE
+from shared.records.kinds import MEMBER, NOTE
 from shared.records.models import FamilyPatch
 from shared.records.store import version_of
+from shared.records.words import WordsIn
 from shared.retention.disposal import Disposer
-from shared.services import families
+from shared.safety import alerts
+from shared.safety.models import AlertIn
+from shared.services import families, words
 from shared.sign_ins import link_sign_in
 from shared.storage_layout import DERIVATIVES_CONTAINER, ORIGINALS_CONTAINER
-from tests.unit.services.casebook import Casebook
+from tests.unit.services.casebook import Casebook, signed_in
 
 CLOSED_LONG_AGO = "1990-01-01T00:00:00Z"
 
@@ -194,3 +197,32 @@ def test_a_disposal_destroys_visit_records_and_chronology_events_with_the_rest(
         "family": 1, "note": 1, "member": 1, "visit": 1, "chronologyEvent": 1
     }  # fmt: skip
     assert book.runtime.records.documents.all(family_id) == []
+
+
+def test_words_entries_and_safety_alerts_go_with_their_family_and_are_counted(
+    book: Casebook,
+) -> None:
+    family_id = closed_family(book)
+    member = book.service.create(
+        book.worker,
+        MEMBER,
+        family_id,
+        MEMBER.create.model_validate({"displayName": "Ash", "relationship": "son"}),
+    )
+    child = signed_in(book.runtime, {family_id: str(member.document["id"])})
+    words.write(
+        book.runtime, child, family_id, WordsIn.model_validate({"kind": "worry", "text": "x"})
+    )
+    alerts.raise_alert(book.runtime, child, family_id, AlertIn.model_validate({}))
+    kept = {str(d["type"]) for d in book.runtime.records.documents.all(family_id)}
+    assert {"words", "safetyAlert", "safetyText"} <= kept
+
+    Disposer(book.runtime).run()
+    past_destroy_after(book)
+    Disposer(book.runtime).run()
+
+    assert book.runtime.records.documents.all(family_id) == []
+    certificate = book.runtime.disposals.read(family_id) or {}
+    destroyed = certificate["destroyed"]["records"]
+    assert (destroyed["words"], destroyed["safetyAlert"]) == (1, 1)
+    assert destroyed["safetyText"] >= 1
