@@ -31,7 +31,8 @@ ROWS = "SELECT * FROM c WHERE c.type = @type AND c.week >= @first AND c.week <= 
 FAMILY_TEAMS = "SELECT c.id, c.teamId FROM c WHERE c.type = 'family' AND c.id = c.familyId"
 FIELDS = (
     "c.id, c.familyId, c.type, c.deleted, c.createdAt, c.createdBy, c.visibility, c.startsAt, "
-    "c.endsAt, c.status, c.outcome, c.kind, c.transcriptApproved, c.items, c.sentAt, c.answers"
+    "c.endsAt, c.status, c.outcome, c.recordedAt, c.kind, c.transcriptApproved, c.items, "
+    "c.sentAt, c.answers"
 )
 # Constant texts only (no value is ever formatted in): every value is a parameter.
 CONFLICTS = "c.type = 'audit' AND c.action = 'sync' AND c.outcome = 'conflict'"

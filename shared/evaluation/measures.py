@@ -148,7 +148,7 @@ class Tally:
                 week.counts["childrenSeen"] += 1
                 week.counts["childrenSeenAlone"] += child.get("seenAlone") is True
         ended = parse_instant(visit.get("endsAt")) or parse_instant(visit.get("startsAt"))
-        written = parse_instant(outcome.get("recordedAt") if isinstance(outcome, Mapping) else None)
+        written = parse_instant(visit.get("recordedAt"))  # set by the server with the outcome
         if ended is not None and written is not None:
             week.hours_to_record.append(max(0.0, (written - ended).total_seconds() / 3600))
 

@@ -51,6 +51,14 @@ def family_of(api: InProcessApi, worker: str, team: str) -> tuple[str, str]:
     return made.body["id"], signed_in.token
 
 
+def child_of(api: InProcessApi, worker: str, family_id: str) -> str:
+    child = api.post(f"/families/{family_id}/members", worker,
+                     {"displayName": "Mo Evans", "relationship": "son", "child": True,
+                      "dateOfBirth": "2016-03-01"})  # fmt: skip
+    assert child.status == 201, child.body
+    return str(child.body["id"])
+
+
 def test_a_month_for_two_teams_counted_as_it_happened_and_as_rebuilt(
     clock: Clock, api: InProcessApi
 ) -> None:
@@ -61,6 +69,7 @@ def test_a_month_for_two_teams_counted_as_it_happened_and_as_rebuilt(
     head = staff("HeadOfService", "Chris Ward", []).token
     family_a, parent_a = family_of(api, worker_a, team_a)
     family_b, _ = family_of(api, worker_b, team_b)
+    child = child_of(api, worker_a, family_a)
     base = f"/families/{family_a}"
 
     for week, tuesday in enumerate(TUESDAYS):
@@ -85,6 +94,23 @@ def test_a_month_for_two_teams_counted_as_it_happened_and_as_rebuilt(
             "endsAt": tuesday.isoformat(), "location": "Home"})  # fmt: skip
         done = api.patch(f"{base}/visits/{visit.body['id']}", worker_a, {"status": "completed"})
         assert done.status == 200, done.body
+        if week < 3:  # recorded (week + 1) * 2 hours after the visit ended; the last one not yet
+            clock.now = tuesday + timedelta(hours=2 * (week + 1))
+            alone = week != 1
+            seen = {"memberId": child, "seen": True, "seenAlone": alone}
+            if not alone:
+                seen["notSeenAloneReason"] = "He asked for his mother to stay."
+            outcome = {"happened": True, "childrenSeen": [seen], "present": ["Rae Evans"]}
+            recorded = api.patch(
+                f"{base}/visits/{visit.body['id']}", worker_a, {"outcome": outcome}
+            )
+            assert recorded.status == 200, recorded.body
+            clock.now = tuesday
+        answers = {"listenedTo": 4, "understoodPlan": 3 + week % 2}
+        said = api.post(
+            f"{base}/words", parent_a, {"kind": "after-visit", "text": "Good.", "answers": answers}
+        )
+        assert said.status == 201, said.body
         if week == 1:  # a device pushes an edit made offline against an old version
             old = api.get(f"{base}/notes/{shared_note}", worker_a).body["version"]
             assert api.patch(f"{base}/notes/{shared_note}", worker_a, {"body": "Now"}).status == 200
@@ -129,9 +155,15 @@ def test_a_month_for_two_teams_counted_as_it_happened_and_as_rebuilt(
         assert value(week, "understanding", "mediaPhoto") == 1
         assert value(week, "understanding", "mediaAudio") == 0
         assert value(week, "time", "visitsHeld") == 1
-        assert value(week, "practice", "visitsRecorded") == 0
+        assert value(week, "practice", "visitsRecorded") == (1 if n < 3 else 0)
+        assert value(week, "practice", "childrenSeen") == (1 if n < 3 else 0)
+        assert value(week, "practice", "childrenSeenAlone") == (1 if n in (0, 2) else 0)
+        assert value(week, "time", "medianHoursToRecord") == (2.0 * (n + 1) if n < 3 else None)
         assert value(week, "time", "syncConflicts") == (1 if n == 1 else 0)
-        assert value(week, "relationship", "wordsEntries") == 0
+        assert value(week, "relationship", "wordsEntries") == 1
+        assert value(week, "relationship", "listenedToAnswers") == 1
+        assert value(week, "relationship", "listenedToMean") == 4.0
+        assert value(week, "understanding", "understoodPlanMean") == 3.0 + n % 2
 
     everyone = api.get("/evaluation", head, params=month).body
     assert sorted(t["teamId"] for t in everyone["teams"]) == sorted([team_a, team_b])
