@@ -2,7 +2,16 @@
 
 import azure.functions as func
 
-from functions import case_records, families, media, notifications, records_duty, sync, system
+from functions import (
+    case_records,
+    families,
+    media,
+    notifications,
+    partners,
+    records_duty,
+    sync,
+    system,
+)
 from shared.log_levels import configure_log_levels
 
 configure_log_levels()
@@ -15,3 +24,4 @@ app.register_functions(notifications.bp)
 app.register_functions(sync.bp)
 app.register_functions(media.bp)
 app.register_functions(records_duty.bp)
+app.register_functions(partners.bp)

@@ -43,16 +43,20 @@ def _unique_ids(field_name: str) -> Check:
 def _attribute_items(
     current: Mapping[str, Any] | None, document: dict[str, Any], actor: Mapping[str, str]
 ) -> None:
-    """Agenda items are attributed to whoever added them, and keep that through edits."""
+    """Agenda items are attributed to whoever added them, and keep that, and the visibility a
+    partner's item was added with, through edits."""
     known = {item["id"]: item for item in (current or {}).get("items", [])}
     for item in document.get("items", []):
         previous = known.get(item["id"])
         item["addedBy"] = previous.get("addedBy") if previous else dict(actor)
+        if previous and previous.get("visibility"):
+            item["visibility"] = previous["visibility"]
 
 
 def _without_attribution(document: Mapping[str, Any]) -> dict[str, Any]:
     items = [
-        {k: v for k, v in item.items() if k != "addedBy"} for item in document.get("items", [])
+        {k: v for k, v in item.items() if k not in ("addedBy", "visibility")}
+        for item in document.get("items", [])
     ]
     return {**document, "items": items}
 
@@ -122,6 +126,7 @@ class Kind:
     staff_visibility: str | None = None
     family_may_create: bool = False
     family_may_edit_own: bool = False
+    partner_may_create: bool = False
     newest_first: bool = True
     filters: tuple[str, ...] = ()
     checks: tuple[Check, ...] = field(default_factory=tuple)
@@ -191,6 +196,7 @@ COMMENT = Kind(
     "Comment",
     family_may_create=True,
     family_may_edit_own=True,
+    partner_may_create=True,
     newest_first=False,
     staff_only_fields=frozenset(),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.access import Caller, FamilyAccess, can_see, manages, reject_fields
+from shared.access import Caller, FamilyAccess, can_see, manages, narrower, reject_fields
 from shared.errors import ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
 from shared.ids import canonical_id, new_id
 from shared.opaque import sealed_page
@@ -27,8 +27,9 @@ def present_for(
     runtime: Runtime, access: FamilyAccess, kind: Kind, document: dict[str, Any]
 ) -> dict[str, Any]:
     """A record as this caller may see it: family members never see others' phone numbers,
-    nor a transcript staff have not approved; ready media carry short-lived links, issued
-    through ``runtime``."""
+    nor a transcript staff have not approved (partners neither), nor an agenda item a partner
+    added for staff and partners only; partners see that a note is disputed, not the family's
+    statements; ready media carry short-lived links, issued through ``runtime``."""
     shown = present(kind, document)
     if kind is MEDIA:
         from shared.services.media import media_view
@@ -39,7 +40,11 @@ def present_for(
         if not access.is_staff and document["id"] != access.member_id:
             for private in ("phone", "email", "dateOfBirth", "dateOfDeath"):
                 shown.pop(private, None)
-    if kind is NOTE and not access.is_staff and "disputes" in shown:
+    if kind is AGENDA and access.is_family:
+        shown["items"] = [i for i in shown["items"] if i.get("visibility", "family") == "family"]
+    if kind is NOTE and access.is_partner:
+        shown.pop("disputes", None)
+    elif kind is NOTE and not access.is_staff and "disputes" in shown:
         from shared.services.corrections import own_disputes
 
         shown["disputes"] = own_disputes(access, shown["disputes"])
@@ -159,6 +164,9 @@ def create_comment(
         "targetId": target["id"],
         "visibility": target.get("visibility", "family"),
     }
+    if access.is_partner:
+        extra["maxVisibility"] = access.writes_visibility
+        extra["visibility"] = narrower(extra["visibility"], access.writes_visibility)
     made = service.create(caller, COMMENT, family_id, body, extra=extra, access=access)
     if not made.created:
         return made
@@ -196,7 +204,8 @@ def add_agenda_item(
     *,
     access: FamilyAccess | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Append an item; a retry with the same item id and text is a no-op (200)."""
+    """Append an item; a retry with the same item id and text is a no-op (200). A partner's
+    item is shown to the family only when their grants let them write for the family."""
     service = RecordService(runtime)
     if access is None:
         access = service.access(caller, family_id, AGENDA)
@@ -209,6 +218,8 @@ def add_agenda_item(
                 return agenda, False
             raise ConflictError("An item with this id already exists on the agenda.")
         item = {"id": item_id, "text": body.text, "done": False, "addedBy": caller.actor}
+        if access.is_partner and access.writes_visibility != "family":
+            item["visibility"] = access.writes_visibility
         updated = {**agenda, "items": [*agenda.get("items", []), item], **service.stamp(caller)}
         service.validate_merged(AGENDA, updated)
         try:

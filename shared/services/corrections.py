@@ -47,6 +47,8 @@ def add_dispute(
     access = service.access(caller, family_id, NOTE)
     if access.is_staff:
         raise ForbiddenError("Staff correct a note by editing it; family members dispute it.")
+    if access.is_partner:
+        raise ForbiddenError("Only family members dispute a note; comment on it instead.")
     dispute_id = body.id or new_id()
     for _ in range(DISPUTE_RETRIES):
         note = service.find(access, NOTE, note_id)
