@@ -47,11 +47,11 @@ def add_dispute(
     access = service.access(caller, family_id, NOTE)
     if access.is_staff:
         raise ForbiddenError("Staff correct a note by editing it; family members dispute it.")
-    if access.is_partner:
-        raise ForbiddenError("Only family members dispute a note; comment on it instead.")
     dispute_id = body.id or new_id()
     for _ in range(DISPUTE_RETRIES):
         note = service.find(access, NOTE, note_id)
+        if access.is_partner:
+            raise ForbiddenError("Only family members dispute a note; comment on it instead.")
         if is_own(access, note.get("createdBy") or {}):
             raise ForbiddenError("You wrote this note: edit it instead of disputing it.")
         disputes = list(note.get("disputes") or [])
