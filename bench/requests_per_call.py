@@ -2,8 +2,9 @@
 
 Starts its own emulators, seeds a family, then counts the requests of a single-record read, a
 single-record write (update and create) and one list page, each with the per-instance caches
-warm (steady state) and cold (first call of a new instance). Target: at most 3 per
-single-record call, access check and audit included.
+warm (steady state) and cold (first call of a new instance), and a partner agency's read of a
+record and of a page (their grants are read on every request, never cached). Target: at most 3
+per single-record call of staff, access check and audit included.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ from bench.support import (  # noqa: E402
 
 TARGET = 3
 REPEATS = 11
-UNTARGETED = ("PATCH a shared note", "GET a page of notes")
+UNTARGETED = (
+    "PATCH a shared note",
+    "GET a page of notes",
+    "GET one note as a partner agency",
+    "GET a page of notes as a partner agency",
+)
 
 
 def main() -> int:
@@ -52,9 +58,11 @@ def run() -> list[Row]:
     api = InProcessApi(app.get_functions())
     world = build_world(api)
     sw = world.token("social_worker")
+    partner = world.token("partner")
     notes = f"/families/{world.family}/notes"
     single = f"{notes}/{world.records['note_professionals']}"
     shared = f"{notes}/{world.records['note_family']}"
+    for_partners = f"{notes}/{world.records['note_partners']}"
 
     def calls() -> dict[str, Callable[[], Any]]:
         return {
@@ -63,6 +71,10 @@ def run() -> list[Row]:
             "PATCH a shared note": lambda: api.patch(shared, sw, {"body": "Corrected"}),
             "POST a note": lambda: api.post(notes, sw, {"body": "New"}),
             "GET a page of notes": lambda: api.get(notes, sw, params={"limit": "50"}),
+            "GET one note as a partner agency": lambda: api.get(for_partners, partner),
+            "GET a page of notes as a partner agency": lambda: api.get(
+                notes, partner, params={"limit": "50"}
+            ),
         }
 
     def count(action: Callable[[], Any], before_each: Callable[[], None] = lambda: None) -> int:

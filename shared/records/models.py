@@ -360,6 +360,7 @@ class CommentOut(FamilyRecordOut):
     target_type: str
     target_id: str
     body: str
+    visibility: str | None = None  # its target's, or narrower (a partner's)
 
 
 # --- Media ------------------------------------------------------------------------------------

@@ -457,3 +457,20 @@ def drain(book: Casebook, partner: Partner, token: str) -> tuple[list[dict[str, 
         token = page["next"]
         if not page["more"]:
             return changes, token
+
+
+def test_a_device_whose_token_loses_the_partner_role_is_told_everything_is_gone(
+    book: Casebook,
+) -> None:
+    partner = Partner(book)
+    partner.granted(["notes"])
+    note = shared_note(book, "family")
+    device = Puller(book.runtime, partner.caller).pull(None, 100)
+    held = {c["id"] for c in device["changes"]}
+    assert {note["id"], book.family_id} <= held
+    roleless = resolve_caller(
+        book.runtime,
+        Principal(partner.principal.tenant_id, partner.oid, "Dana Head", "staff", frozenset()),
+    )
+    after = Puller(book.runtime, roleless).pull(device["next"], 100)
+    assert {c["id"] for c in after["changes"] if c["deleted"]} == held
