@@ -238,7 +238,7 @@ class CosmosRecords:
         return query_all(
             self._container,
             "SELECT c.id, c.type, c.familyId, c._etag, c.everShared, c.everPartners, "  # noqa: S608
-            "c.targetType FROM c "
+            "c.targetType, c.visibility, c.deleted FROM c "
             f"WHERE c.familyId = @f AND c.type IN ({type_list(types)})",
             {"@f": family_id},
             family_id,

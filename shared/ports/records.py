@@ -139,8 +139,9 @@ class RecordStore(Protocol):
         ...
 
     def sync_rows(self, family_id: str, types: Sequence[str]) -> list[Document]:
-        """``id``, ``type``, ``familyId``, ``_etag``, ``everShared``, ``everPartners`` and
-        ``targetType`` of the family's records of these types, deleted ones included."""
+        """``id``, ``type``, ``familyId``, ``_etag``, ``everShared``, ``everPartners``,
+        ``targetType``, ``visibility`` and ``deleted`` of the family's records of these types,
+        deleted ones included."""
         ...
 
     # --- timers -------------------------------------------------------------------------------

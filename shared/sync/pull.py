@@ -300,8 +300,9 @@ class Puller:
 
     @staticmethod
     def _still_held(row: Mapping[str, Any], access: FamilyAccess) -> bool:
-        """Whether the caller, who still sees the family, still sees the row's kind there."""
-        return not access.is_partner or row["type"] == "family" or scope_of(row) in access.scopes
+        """Whether the caller, who still sees the family (with other scopes, or as another kind
+        of caller), still sees the row."""
+        return can_see(access, row)
 
     def _remember_family_set(self, fingerprint: str, entries: list[str]) -> None:
         key = f"famset:{fingerprint}"

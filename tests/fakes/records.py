@@ -13,7 +13,17 @@ from shared.ports.records import Document, Listing, QueryPage, Reach
 from tests.fakes.documents import Documents, page_of, pages_of, store_order, text, utc_now
 
 MEMBER_FIELDS = ("id", "child", "dateOfBirth", "dateOfDeath", "deleted")
-SYNC_FIELDS = ("id", "type", "familyId", "_etag", "everShared", "everPartners", "targetType")
+SYNC_FIELDS = (
+    "id",
+    "type",
+    "familyId",
+    "_etag",
+    "everShared",
+    "everPartners",
+    "targetType",
+    "visibility",
+    "deleted",
+)
 
 
 def newest(doc: Document) -> tuple[Any, ...]:
