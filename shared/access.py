@@ -240,13 +240,6 @@ def partners_may_see(scopes: frozenset[str], record: Mapping[str, Any]) -> bool:
     )
 
 
-def shared_beyond_staff(record: Mapping[str, Any]) -> bool:
-    """Whether anyone but staff (the family, or partners of the right scope) may see it."""
-    return record.get("type") in ALWAYS_VISIBLE_TO_FAMILY or (
-        record.get("visibility") in PARTNER_VISIBILITIES
-    )
-
-
 def narrower(first: str, second: str) -> str:
     """Of two visibilities, the one that reaches fewer people."""
     rank = {name: index for index, name in enumerate(VISIBILITIES)}

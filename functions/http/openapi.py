@@ -294,7 +294,8 @@ def _success_responses(
     media: dict[str, Any] = {"schema": schema}
     if spec.response_example is not None:
         media["examples"] = {"typical": {"value": spec.response_example}}
-    record = (model is not None and "version" in model.model_fields) or "ETag" in spec.headers
+    versioned = model is not None and "version" in model.model_fields
+    record = not _is_list(method, spec) and (versioned or "ETag" in spec.headers)
     headers = {"ETag": _header("ETag")} if record else {}
     headers |= {name: _header(name) for name in spec.headers}
     success: dict[str, Any] = {

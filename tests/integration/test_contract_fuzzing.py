@@ -127,6 +127,7 @@ def schemathesis_run(host: RunningHost, world: World, role: str, workdir: Path) 
 
 
 @pytest.mark.emulators
+@pytest.mark.timeout(TIMEOUT + 60)  # the runs' own bound (FUZZ_TIMEOUT), not the default 300 s
 def test_contract_holds_for_every_generated_request_as_each_role(
     host: RunningHost, world: World, tmp_path: Path
 ) -> None:
