@@ -152,7 +152,7 @@ def test_a_partners_comment_is_never_shown_to_the_family_when_its_target_is_for_
     grant(world, world.family, sharing, ["notes"], writeVisibility="family")
     on_partners = world.records["note_partners"]
     on_family = world.records["note_family"]
-    family = world.token("family_member")
+    family = world.people["family_member"].token
     for note, expected in ((on_partners, "partners"), (on_family, "family")):
         path = f"{base(world)}/notes/{note}/comments"
         made = world.api.post(path, sharing.token, {"body": "From the health visitor"})

@@ -19,7 +19,7 @@ def declared() -> list[dict[str, object]]:
 
 
 def test_the_registration_declares_exactly_the_roles_the_code_knows() -> None:
-    values = [role["value"] for role in declared()]
+    values = [str(role["value"]) for role in declared()]
     assert sorted(values) == sorted(WORKFORCE_ROLES)
     assert PARTNER_ROLE in values
     assert set(values) - {PARTNER_ROLE} == STAFF_ROLES

@@ -10,7 +10,7 @@ import pytest
 
 from shared.access import Caller
 from shared.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from shared.identity import Principal
+from shared.identity import Principal, PrincipalKind
 from shared.records import models
 from shared.records.grant_models import GrantIn, GrantPatch
 from shared.records.kinds import AGENDA, COMMENT, MEDIA, NOTE, PLAN, VISIT
@@ -51,7 +51,7 @@ class Partner:
     def __init__(self, book: Casebook, roles: frozenset[str] = frozenset({"Partner"})) -> None:
         self.book = book
         self.oid = uid()
-        kind = "partner" if roles == {"Partner"} else "staff"
+        kind: PrincipalKind = "partner" if roles == {"Partner"} else "staff"
         tenant = book.runtime.settings.staff_tenant_id
         self.principal = Principal(tenant, self.oid, "Dana Head", kind, roles)
 
@@ -236,8 +236,9 @@ def test_a_partner_never_sees_a_draft_transcript_nor_the_familys_dispute_stateme
     assert "disputes" not in shown
     with pytest.raises(ForbiddenError):
         corrections.add_dispute(book.runtime, partner.caller, book.family_id, note["id"], dispute)
+    recording_id = uid()
     recording = {
-        "id": uid(),
+        "id": recording_id,
         "familyId": book.family_id,
         "type": "media",
         "kind": "audio",
@@ -254,7 +255,7 @@ def test_a_partner_never_sees_a_draft_transcript_nor_the_familys_dispute_stateme
     }
     book.runtime.records.create(recording)
     for reader, sees in ((book.worker, True), (partner.caller, False)):
-        shown = views.read_record(book.runtime, reader, MEDIA, book.family_id, recording["id"])
+        shown = views.read_record(book.runtime, reader, MEDIA, book.family_id, recording_id)
         assert ("transcript" in shown) is sees
 
 
@@ -294,7 +295,9 @@ def test_a_partners_comment_on_a_partners_record_never_reaches_the_family(
     assert written["visibility"] == "partners"
     widened = NOTE.patch.model_validate({"visibility": "family"})
     book.service.update(book.worker, NOTE, book.family_id, note["id"], widened, None)
-    assert book.runtime.records.read(book.family_id, written["id"])["visibility"] == "family"
+    aligned = book.runtime.records.read(book.family_id, written["id"])
+    assert aligned is not None
+    assert aligned["visibility"] == "family"
 
     default = Partner(book)
     default.granted(["notes"])
