@@ -9,6 +9,7 @@ from functions import (
     families,
     media,
     notifications,
+    partners,
     records_duty,
     safety,
     sync,
@@ -32,3 +33,4 @@ app.register_functions(records_duty.bp)
 app.register_functions(evaluation.bp)
 app.register_functions(words.bp)
 app.register_functions(safety.bp)
+app.register_functions(partners.bp)

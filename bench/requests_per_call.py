@@ -6,7 +6,8 @@ warm (steady state: each call made ``REPEAT`` times after a first one, the mean 
 (first call of a new instance). The access check and the audit event are included. The
 caller's rate-limit counter is not in the per-call figures: a caller's writes are counted five
 at a time per instance (``shared.caller_limits``), so its requests are shown once, per write
-unit, in a row of their own.
+unit, in a row of their own. A partner agency's read of a record and of a page are counted too
+(their grants are read on every request, never cached).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def run() -> list[Row]:
     notes = f"/families/{family}/notes"
     single = f"{notes}/{world.records['note_professionals']}"
     shared = f"{notes}/{world.records['note_family']}"
+    partner = world.token("partner")
+    for_partners = f"{notes}/{world.records['note_partners']}"
     comments = f"{notes}/{world.records['note_professionals']}/comments"
 
     def push() -> Any:
@@ -98,6 +101,10 @@ def run() -> list[Row]:
             "POST a comment": lambda: api.post(comments, sw, {"body": "Noted"}),
             "POST /sync with 3 operations": push,
             "GET a page of notes": lambda: api.get(notes, sw, params={"limit": "50"}),
+            "GET one note as a partner agency": lambda: api.get(for_partners, partner),
+            "GET a page of notes as a partner agency": lambda: api.get(
+                notes, partner, params={"limit": "50"}
+            ),
         }
 
     def count(action: Callable[[], Any]) -> tuple[int, int]:

@@ -10,6 +10,7 @@ from functions.http import (
     UUID,
     Call,
     Reply,
+    Schema,
     endpoint,
     listed_page,
     listing,
@@ -41,6 +42,29 @@ FAMILY = "families/{familyId}"
 MEMBERS = "families/{familyId}/members"
 MEMBER_ITEM = "families/{familyId}/members/{memberId}"
 LINKS = "families/{familyId}/members/{memberId}/links"
+# A family as its caller sees it: the whole record (staff; family members without allocation and
+# retention), or for a partner agency its id, name and team only.
+FAMILY_VIEW = Schema(
+    "FamilyView",
+    {
+        "anyOf": [
+            {"$ref": "#/components/schemas/FamilyOut"},
+            {"$ref": "#/components/schemas/PartnerFamilyOut"},
+        ]
+    },
+    {
+        "PartnerFamilyOut": {
+            "type": "object",
+            "description": "A family as a partner agency sees it.",
+            "required": ["id", "displayName", "teamId"],
+            "properties": {
+                "id": {"type": "string"},
+                "displayName": {"type": "string"},
+                "teamId": {"type": "string"},
+            },
+        }
+    },
+)
 
 
 @endpoint(
@@ -72,17 +96,18 @@ def families_create(call: Call) -> Reply:
     route="families",
     methods=["GET"],
     summary="The families the caller may see",
+    response=FAMILY_VIEW,
     tags=("families",),
 )
 def families_list(call: Call) -> Reply:
+    caller = call.caller
     found = families.list_families(
         get_runtime(),
-        call.caller,
+        caller,
         record_service.page_limit(call.query("limit")),
         call.query("next"),
     )
-    staff_caller = not call.caller.is_family
-    return listing(found.documents, lambda d: families.present_family(d, staff_caller), found.next)
+    return listing(found.documents, lambda d: families.family_for(caller, d), found.next)
 
 
 @endpoint(
@@ -91,13 +116,15 @@ def families_list(call: Call) -> Reply:
     route=FAMILY,
     methods=["GET"],
     summary="Read a family",
-    response=lambda: models.FamilyOut,
+    response=FAMILY_VIEW,
+    headers=("ETag",),
     tags=("families",),
 )
 def families_get(call: Call) -> Reply:
     document = families.get_family(get_runtime(), call.caller, call.route_id("familyId"))
-    body = families.present_family(document, not call.caller.is_family)
-    return not_modified(call, body) or record_reply(body)
+    version = families.family_version(document)
+    body = families.family_for(call.caller, document)
+    return not_modified(call, {"version": version}) or record_reply(body, version=version)
 
 
 @endpoint(

@@ -1,6 +1,7 @@
 """Print a bearer token of the local development issuer.
 
 python -m local.token staff --oid <uuid> --role SocialWorker [--name "Sam Patel"]
+python -m local.token staff --oid <uuid> --role Partner [--name "Dana Head"]   (a partner agency)
 python -m local.token family --oid <uuid> [--phone +447700900123] [--email a@example.org]
 """
 
@@ -11,7 +12,7 @@ import sys
 import uuid
 from typing import Any
 
-from shared.identity import STAFF_ROLES
+from shared.identity import WORKFORCE_ROLES
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -19,8 +20,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m local.token", description=__doc__.split("\n")[0]
     )
     kinds = parser.add_subparsers(dest="kind", required=True)
-    staff = kinds.add_parser("staff", help="a member of staff (workforce tenant)")
-    staff.add_argument("--role", action="append", required=True, choices=sorted(STAFF_ROLES))
+    staff = kinds.add_parser(
+        "staff", help="a member of staff, or a partner agency's guest (workforce tenant)"
+    )
+    staff.add_argument("--role", action="append", required=True, choices=sorted(WORKFORCE_ROLES))
     family = kinds.add_parser("family", help="a family member (External ID tenant)")
     family.add_argument("--phone", help="verified phone number claim")
     family.add_argument("--email", help="verified email claim")

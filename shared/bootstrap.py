@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         HealthProbe,
         MediaBlobs,
         Operations,
+        PartnerGrants,
         RecordStore,
         SealKey,
     )
@@ -146,6 +147,12 @@ class Runtime:
         from shared.adapters.cosmos_operations import CosmosOperations
 
         return CosmosOperations.from_database(self.database)
+
+    @cached_property
+    def partner_grants(self) -> PartnerGrants:
+        from shared.adapters.cosmos_partners import CosmosPartnerGrants
+
+        return CosmosPartnerGrants.from_database(self.database)
 
     @cached_property
     def disposals(self) -> Disposals:

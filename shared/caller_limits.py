@@ -1,7 +1,10 @@
 """The API's rate limits: every signed-in caller (``tid``+``oid``) has an allowance of writes and
-one of reads per window, family members a modest one and staff a generous one (settings
-``RATE_LIMIT_*``). The edge spends one unit per request before the handler runs, so a refused
-request touches nothing; a sync push spends one unit per operation it carries.
+one of reads per window, family members and partner agencies a modest one and staff a generous
+one (settings ``RATE_LIMIT_*``). A partner works on the few families they are granted, and an
+account outside the borough's own staff is the likelier one to be taken over, so their
+allowance is a family member's, not staff's. The edge spends one unit per request before the
+handler runs, so a refused request touches nothing; a sync push spends one unit per operation it
+carries.
 
 - Writes are counted ``WRITE_BATCH`` at a time, or ``WRITE_FLUSH_SECONDS`` after the tally was
   last sent (one atomic increment per five writes of a caller on an instance, at most ten
@@ -60,6 +63,8 @@ class CallerLimits:
             ("staff", True): writes(settings.rate_limit_staff_writes),
             ("family", False): reads(settings.rate_limit_family_reads),
             ("staff", False): reads(settings.rate_limit_staff_reads),
+            ("partner", True): writes(settings.rate_limit_partner_writes),
+            ("partner", False): reads(settings.rate_limit_partner_reads),
         }
 
     def spend(self, principal: Principal, writing: bool, cost: int = 1) -> None:

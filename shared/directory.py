@@ -19,6 +19,9 @@ def family_link_id(principal: Principal) -> str:
 
 
 def profile_id(principal: Principal) -> str:
-    if principal.kind == "staff":
-        return staff_profile_id(principal.tenant_id, principal.object_id)
-    return family_link_id(principal)
+    """The caller's own document: a staff profile, or a family sign-in's links. A partner
+    agency's guest has no profile (their grants live with the families); their id is read as a
+    staff profile's, which the staff directory never holds for them."""
+    if principal.kind == "family":
+        return family_link_id(principal)
+    return staff_profile_id(principal.tenant_id, principal.object_id)

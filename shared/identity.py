@@ -1,11 +1,12 @@
 """Bearer-token validation: who is calling.
 
-Tokens are Entra ID JWTs: staff from the borough's workforce tenant (with app roles), family
-members from its Entra External ID tenant. Only RS256 is accepted; the signing key comes from the
-issuer's JWKS (cached, refetched when an unknown ``kid`` appears); ``iss`` must match exactly,
-``aud`` must be the configured audience, ``exp``/``nbf`` hold within a small leeway and ``tid``
-must be the configured tenant. ``oid`` must be a GUID (it keys the caller's records), and the
-token must be a person's: a delegated token with ``scp``, never an application's own token
+Tokens are Entra ID JWTs: staff from the borough's workforce tenant (with app roles), partner
+agencies' professionals from the same tenant, as its guests, with the ``Partner`` role alone, and
+family members from its Entra External ID tenant. Only RS256 is accepted; the signing key comes
+from the issuer's JWKS (cached, refetched when an unknown ``kid`` appears); ``iss`` must match
+exactly, ``aud`` must be the configured audience, ``exp``/``nbf`` hold within a small leeway and
+``tid`` must be the configured tenant. ``oid`` must be a GUID (it keys the caller's records), and
+the token must be a person's: a delegated token with ``scp``, never an application's own token
 (client credentials: ``roles`` without ``scp``, ``idtyp: app``), since no endpoint serves one.
 A development issuer exists only when a local-only setting enables it; its key lives in a
 git-ignored file (see ``shared.dev_issuer``).
@@ -30,13 +31,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from shared.errors import UnauthorizedError
+from shared.grants import PARTNER_ROLE
 from shared.ids import canonical_id
 
 if TYPE_CHECKING:
     from shared.settings import Settings
 
-PrincipalKind = Literal["staff", "family"]
+PrincipalKind = Literal["staff", "family", "partner"]
 STAFF_ROLES = frozenset({"SocialWorker", "TeamManager", "HeadOfService", "Admin"})
+WORKFORCE_ROLES = STAFF_ROLES | {PARTNER_ROLE}
 ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 16_384
 
@@ -216,15 +219,31 @@ def _principal(kind: PrincipalKind, claims: Mapping[str, Any]) -> Principal:
     roles = claims.get("roles") or []
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise UnauthorizedError("The bearer token's roles are not a list of names.")
+    kind, known = _kind_and_roles(kind, frozenset(roles))
     return Principal(
         tenant_id=str(claims["tid"]),
         object_id=object_id,
         name=str(claims.get("name") or ""),
         kind=kind,
-        roles=frozenset(r for r in roles if r in STAFF_ROLES) if kind == "staff" else frozenset(),
+        roles=known,
         phone=_verified(claims, "phone_number"),
         email=_verified(claims, "email"),
     )
+
+
+def _kind_and_roles(
+    kind: PrincipalKind, roles: frozenset[str]
+) -> tuple[PrincipalKind, frozenset[str]]:
+    """Who a token's roles make the caller. Only the workforce tenant's tokens carry roles. A
+    partner agency's guest has the ``Partner`` role and no staff role; a token with a staff role
+    is a member of staff's, and ``Partner`` beside it adds nothing (a partner is never staff, and
+    staff need no grant)."""
+    if kind != "staff":
+        return kind, frozenset()
+    staff_roles = roles & STAFF_ROLES
+    if PARTNER_ROLE in roles and not staff_roles:
+        return "partner", frozenset({PARTNER_ROLE})
+    return "staff", staff_roles
 
 
 def _signed_in_person(claims: Mapping[str, Any]) -> bool:

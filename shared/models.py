@@ -33,7 +33,7 @@ class InputModel(ApiModel):
 class Me(ApiModel):
     id: str
     name: str
-    kind: Literal["staff", "family"]
+    kind: Literal["staff", "family", "partner"]
     roles: list[str]
     team_ids: list[str]
     family_ids: list[str]

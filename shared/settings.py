@@ -236,6 +236,18 @@ class Settings(BaseSettings):
     rate_limit_staff_reads: int = setting(
         "RATE_LIMIT_STAFF_READS", 6000, "both", "Reads a staff member may make per window."
     )
+    rate_limit_partner_writes: int = setting(
+        "RATE_LIMIT_PARTNER_WRITES",
+        150,
+        "both",
+        "Writes a partner agency's professional may make per window.",
+    )
+    rate_limit_partner_reads: int = setting(
+        "RATE_LIMIT_PARTNER_READS",
+        600,
+        "both",
+        "Reads a partner agency's professional may make per window.",
+    )
 
     audit_seal_key: str = setting(
         "AUDIT_SEAL_KEY",
@@ -261,6 +273,13 @@ class Settings(BaseSettings):
     )
     disposal_schedule: str = setting(
         "DISPOSAL_SCHEDULE", "0 30 2 * * *", "azure", "NCRONTAB schedule of the disposal run."
+    )
+
+    partner_max_days: int = setting(
+        "PARTNER_MAX_DAYS",
+        183,
+        "both",
+        "Longest a partner agency's grant may run, in days from when it is made or changed.",
     )
 
     media_photo_max_bytes: int = setting(

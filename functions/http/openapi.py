@@ -268,8 +268,9 @@ def _success_responses(
     route: str, method: str, spec: EndpointSpec, refs: Any, item: dict[str, Any] | None
 ) -> dict[str, Any]:
     """The success statuses: no content for 204 and 304, a retried create's 200, a PUT's 201 or
-    200, list pages (whose items are the list's declared response model, or what the collection
-    creates)."""
+    200, list pages (whose items are the list's declared response model or schema, or what the
+    collection creates). A single record (a model with a ``version``, or a response declaring
+    an ``ETag`` header) is sent with its ETag and may be a 304."""
     if spec.status == 204:
         return {"204": {"description": "No content"}}
     model = _model(spec.response_model)
@@ -277,6 +278,8 @@ def _success_responses(
     if _is_list(method, spec):
         if model is not None:
             item = refs[(spec.response_model, "serialization")]
+        elif isinstance(spec.response, Schema):
+            item = {"$ref": schema_ref(spec.response.name)}
         schema = {
             "type": "object",
             "required": ["items", "next"],
@@ -292,7 +295,8 @@ def _success_responses(
     media: dict[str, Any] = {"schema": schema}
     if spec.response_example is not None:
         media["examples"] = {"typical": {"value": spec.response_example}}
-    record = model is not None and "version" in model.model_fields and not _is_list(method, spec)
+    versioned = model is not None and "version" in model.model_fields
+    record = not _is_list(method, spec) and (versioned or "ETag" in spec.headers)
     headers = {"ETag": _header("ETag")} if record else {}
     headers |= {name: _header(name) for name in spec.headers}
     content: dict[str, Any] = {"application/json": media}

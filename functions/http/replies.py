@@ -21,9 +21,12 @@ class Reply:
     content_type: str = "application/json"
 
 
-def record_reply(body: dict[str, Any], status: int = 200, location: str | None = None) -> Reply:
-    """A single record, with its version as the ETag."""
-    headers = {"ETag": f'"{body["version"]}"'} if body.get("version") else {}
+def record_reply(
+    body: dict[str, Any], status: int = 200, location: str | None = None, version: str | None = None
+) -> Reply:
+    """A single record, with its version as the ETag (``version``, for a view without one)."""
+    version = version or body.get("version")
+    headers = {"ETag": f'"{version}"'} if version else {}
     if location:
         headers["Location"] = location
     return Reply(body, status, headers)

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from shared.access import ALWAYS_VISIBLE_TO_FAMILY
+from shared.access import ALWAYS_VISIBLE_TO_FAMILY, ALWAYS_VISIBLE_TO_PARTNERS, PARTNER_VISIBILITIES
 from shared.adapters.cosmos_query import (
     family_ids_page,
     first_page,
@@ -20,6 +20,7 @@ from shared.adapters.cosmos_query import (
     query_all,
 )
 from shared.adapters.faults import COSMOS_DB, translated
+from shared.grants import GRANT_TYPE
 from shared.ports.errors import AlreadyExistsError, MissingError, VersionMismatchError
 from shared.ports.records import (
     CHRONOLOGY_FIELDS,
@@ -41,9 +42,14 @@ CHRONOLOGY_PAGE = 5000  # a family's chronology rows in one page: one request fo
 SHARED_WITH_FAMILY = "(c.type IN ({types}) OR c.visibility = 'family')".format(
     types=", ".join(f"'{t}'" for t in sorted(ALWAYS_VISIBLE_TO_FAMILY))
 )
+SHARED_WITH_PARTNERS = "(c.type IN ({types}) OR c.visibility IN ({shown}))".format(
+    types=", ".join(f"'{t}'" for t in sorted(ALWAYS_VISIBLE_TO_PARTNERS)),
+    shown=", ".join(f"'{v}'" for v in PARTNER_VISIBILITIES),
+)
 MEMBER_MAY_SEE = (
     "c.deleted = false AND (c.type IN ('member', 'visit') OR c.visibility = 'family' "
-    "OR (c.type IN ('notification', 'safetyAlert') AND c.memberId = @memberId))"
+    f"OR (c.type IN ('notification', 'safetyAlert') AND c.memberId = @memberId) "
+    f"OR c.type = '{GRANT_TYPE}')"
 )
 
 
@@ -107,6 +113,8 @@ class CosmosRecords:
             clauses.append("c.deleted = false")
         if listing.family_view:
             clauses.append(SHARED_WITH_FAMILY)
+        if listing.partner_view:
+            clauses.append(SHARED_WITH_PARTNERS)
         for name, value in listing.equal:
             clauses.append(f"c.{name} = @{name}")
             parameters[f"@{name}"] = value
@@ -260,7 +268,8 @@ class CosmosRecords:
     def sync_rows(self, family_id: str, types: Sequence[str]) -> list[Document]:
         return query_all(
             self._container,
-            "SELECT c.id, c.type, c.familyId, c._etag, c.everShared FROM c "  # noqa: S608
+            "SELECT c.id, c.type, c.familyId, c._etag, c.everShared, c.everPartners, "  # noqa: S608
+            "c.targetType, c.visibility, c.deleted FROM c "
             f"WHERE c.familyId = @f AND c.type IN ({type_list(types)})",
             {"@f": family_id},
             family_id,

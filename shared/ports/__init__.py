@@ -25,6 +25,7 @@ from shared.ports.media import (
     SignedUrl,
 )
 from shared.ports.operations import Operations
+from shared.ports.partners import PartnerGrants
 from shared.ports.records import Document, Listing, QueryPage, Reach, RecordStore
 from shared.ports.runtime import Clock, HealthProbe, Runtime, Signer
 
@@ -46,6 +47,7 @@ __all__ = [
     "MediaBlobs",
     "MissingError",
     "Operations",
+    "PartnerGrants",
     "QueryPage",
     "Reach",
     "Readable",

@@ -51,14 +51,17 @@ class Listing:
     """Records of one type in one family, oldest or newest first (by ``createdAt``, ``id``).
 
     ``live``: deleted ones left out. ``family_view``: only what a family member may see (the
-    family, its members and visits, and records shared with the family). ``equal`` and
-    ``unequal``: fields that must, or must not, have these values.
+    family, its members and visits, and records shared with the family). ``partner_view``: only
+    what a partner agency may see of a kind their grant covers (visits, and records whose
+    visibility is ``partners`` or ``family``). ``equal`` and ``unequal``: fields that must, or
+    must not, have these values.
     """
 
     family_id: str
     record_type: str
     live: bool = True
     family_view: bool = False
+    partner_view: bool = False
     equal: tuple[tuple[str, Any], ...] = ()
     unequal: tuple[tuple[str, Any], ...] = ()
     newest_first: bool = True
@@ -142,7 +145,8 @@ class RecordStore(Protocol):
         self, family_id: str, member_id: str | None, page_size: int, continuation: str | None
     ) -> Iterator[QueryPage]:
         """Every document of the family but the family's own (``member_id`` None), or only what
-        that member of the family may see; pages from ``continuation`` on."""
+        that member of the family may see (with the family's partner grants, which their export
+        lists); pages from ``continuation`` on."""
         ...
 
     def visible_to_member(self, family_id: str, ids: Sequence[str], member_id: str) -> set[str]:
@@ -170,8 +174,9 @@ class RecordStore(Protocol):
         ...
 
     def sync_rows(self, family_id: str, types: Sequence[str]) -> list[Document]:
-        """``id``, ``type``, ``familyId``, ``_etag`` and ``everShared`` of the family's records
-        of these types, deleted ones included."""
+        """``id``, ``type``, ``familyId``, ``_etag``, ``everShared``, ``everPartners``,
+        ``targetType``, ``visibility`` and ``deleted`` of the family's records of these types,
+        deleted ones included."""
         ...
 
     # --- across a caller's families -----------------------------------------------------------

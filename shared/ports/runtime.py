@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from shared.ports.disposals import Disposals
     from shared.ports.media import BlobLinks, MediaBlobs, TranscriptionEngine
     from shared.ports.operations import Operations
+    from shared.ports.partners import PartnerGrants
     from shared.ports.records import RecordStore
     from shared.settings import Settings
     from shared.sms import SmsSender, SmsTemplates
@@ -64,6 +65,9 @@ class Runtime(Protocol):
 
     @property
     def operations(self) -> Operations: ...
+
+    @property
+    def partner_grants(self) -> PartnerGrants: ...
 
     @property
     def disposals(self) -> Disposals: ...

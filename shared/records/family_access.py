@@ -41,7 +41,7 @@ def access_family(
     """The caller's access to the family; a refusal of an existing family is audited."""
     family = read_family(runtime, family_id, fresh)
     try:
-        return family_access(caller, family)
+        return family_access(caller, family, record_type)
     except NotFoundError:
         if family is not None and not family.get("deleted"):
             runtime.audit.record(caller, "access", family_id, record_type, None, "denied")

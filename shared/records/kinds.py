@@ -50,7 +50,8 @@ def _attribute_items(
     current: Mapping[str, Any] | None, document: dict[str, Any], actor: Mapping[str, str]
 ) -> None:
     """Agenda items are attributed to whoever added them, and when (``addedAt``, kept for the
-    evaluation and not shown), and keep both through edits."""
+    evaluation and not shown), and keep both, and the visibility a partner's item was added
+    with, through edits."""
     known = {item["id"]: item for item in (current or {}).get("items", [])}
     for item in document.get("items", []):
         previous = known.get(item["id"])
@@ -58,9 +59,11 @@ def _attribute_items(
         added = previous.get("addedAt") if previous else document.get("updatedAt")
         if added:
             item["addedAt"] = added
+        if previous and previous.get("visibility"):
+            item["visibility"] = previous["visibility"]
 
 
-ATTRIBUTION = ("addedBy", "addedAt")
+ATTRIBUTION = ("addedBy", "addedAt", "visibility")
 
 
 def _without_attribution(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -223,6 +226,7 @@ class Kind:
     staff_visibility: str | None = None
     family_may_create: bool = False
     family_may_edit_own: bool = False
+    partner_may_create: bool = False
     newest_first: bool = True
     filters: tuple[str, ...] = ()
     checks: tuple[Check, ...] = field(default_factory=tuple)
@@ -302,6 +306,7 @@ COMMENT = Kind(
     "Comment",
     family_may_create=True,
     family_may_edit_own=True,
+    partner_may_create=True,
     newest_first=False,
     staff_only_fields=frozenset(),
 )

@@ -17,7 +17,7 @@ from pydantic import (
 
 from shared.models import ApiModel, InputModel
 
-Visibility = Literal["family", "professionals"]
+Visibility = Literal["family", "partners", "professionals"]
 VisitStatus = Literal["scheduled", "completed", "cancelled"]
 ActionStatus = Literal["open", "in_progress", "done", "dropped"]
 RetentionClass = Literal["looked-after", "adoption", "child-in-need", "default"]
@@ -97,7 +97,7 @@ Id = Annotated[
 class Actor(ApiModel):
     id: str
     name: str
-    kind: Literal["staff", "family"]
+    kind: Literal["staff", "family", "partner"]
 
 
 class RecordOut(ApiModel):
@@ -324,6 +324,7 @@ class AgendaItemOut(ApiModel):
     text: str
     done: bool
     added_by: Actor | None = None
+    visibility: Visibility | None = None  # a partner's item: who besides staff sees it
 
 
 class AgendaIn(InputModel):
@@ -456,6 +457,7 @@ class CommentOut(FamilyRecordOut):
     target_type: str
     target_id: str
     body: str
+    visibility: str | None = None  # its target's, or narrower (a partner's)
 
 
 # --- Media ------------------------------------------------------------------------------------

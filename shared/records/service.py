@@ -21,6 +21,7 @@ from shared.access import (
     FamilyAccess,
     can_see,
     family_may_see,
+    narrower,
     reject_fields,
     require_author,
 )
@@ -45,6 +46,7 @@ from shared.records.store import (
     etag_matches,
     now_iso,
     shared_with_family,
+    shared_with_partners,
     version_of,
     with_history,
 )
@@ -56,8 +58,9 @@ DEFAULT_LIMIT = 50
 ALIGN_ATTEMPTS = 10
 UNKNOWN_REFERENCE = (
     "A reference must name a record of this family that you can see, and a record shared with "
-    "the family may refer only to records shared with it."
+    "the family (or with partners) may refer only to records shared as widely."
 )
+PARTNER_PLAN_ONLY = "Partner agencies may change only the status of plan actions they own."
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ class RecordService:
 
     def check_write_fields(self, access: FamilyAccess, kind: Kind, sent: set[str]) -> None:
         if not access.is_staff:
-            reject_fields(sent, set(kind.staff_only_fields), "Family members")
+            reject_fields(sent, set(kind.staff_only_fields), access.who)
 
     # --- create -------------------------------------------------------------------------------
 
@@ -134,8 +137,13 @@ class RecordService:
         access: FamilyAccess | None = None,
     ) -> Created:
         access = access or self.access(caller, family_id, kind)
-        if not access.is_staff and not kind.family_may_create:
-            raise ForbiddenError(f"Family members may not create a {kind.label}.")
+        may_create = {
+            "staff": True,
+            "family": kind.family_may_create,
+            "partner": kind.partner_may_create,
+        }[access.level]
+        if not may_create:
+            raise ForbiddenError(f"{access.who} may not create a {kind.label}.")
         self.check_write_fields(access, kind, set(fields_of(body)))
         sent = new_fields(body)
         record_id = body_id(body) or new_id()
@@ -165,6 +173,7 @@ class RecordService:
         if kind.has_visibility and "visibility" not in document:
             document["visibility"] = kind.staff_visibility if access.is_staff else "family"
         document["everShared"] = shared_with_family(document)
+        document["everPartners"] = shared_with_partners(document)
         for check in kind.checks:
             check(document, self.runtime.settings)
         try:
@@ -264,7 +273,8 @@ class RecordService:
         listing = Listing(
             family_id=access.family_id,
             record_type=kind.record_type,
-            family_view=not access.is_staff,
+            family_view=access.is_family,
+            partner_view=access.is_partner,
             equal=tuple(equal.items()),
             newest_first=kind.newest_first,
         )
@@ -294,6 +304,8 @@ class RecordService:
         self.require_edit(access, kind, current, "change")
         sent = fields_of(patch)
         self.check_write_fields(access, kind, set(sent))
+        if access.is_partner and kind.record_type == "plan":
+            check_partner_plan_patch(access, current, sent)
         self.check_version(kind, current, if_match)
         self.refuse_removing_required(kind, sent)
         merged = {**current, **sent}
@@ -315,7 +327,8 @@ class RecordService:
         return stored
 
     def cascade_visibility(self, access: FamilyAccess, target: Mapping[str, Any]) -> None:
-        """Comments share their target's visibility; keep them in step when it changes."""
+        """Comments share their target's visibility (a partner's, never beyond what their grant
+        let them write: ``maxVisibility``); keep them in step when it changes."""
         comments = self.store.comments_shown_otherwise(
             access.family_id, str(target["id"]), target.get("visibility")
         )
@@ -332,6 +345,8 @@ class RecordService:
                 break
             target = self.store.read(str(latest["familyId"]), str(latest["targetId"]))
             wanted = (target or latest).get("visibility")
+            if latest.get("maxVisibility") and wanted is not None:
+                wanted = narrower(str(wanted), str(latest["maxVisibility"]))
             if latest.get("visibility") == wanted:
                 return latest
             try:
@@ -373,10 +388,13 @@ class RecordService:
         one the family can see too. Any other id is the same 422 at the field, whether it is
         another family's, deleted, hidden from the caller or never existed.
 
+        The same holds for partners: a record they may see refers only to records they may see
+        (visits, and records shared with partners or the family).
+
         Cost: one point read per reference checked. An update checks only the references it
-        changes, or all of them when it makes the record visible to the family."""
-        shared = family_may_see(document)
-        widened = current is not None and shared and not family_may_see(current)
+        changes, or all of them when it makes the record visible to more people."""
+        reach = _reach(document)
+        widened = current is not None and reach > _reach(current)
         problems = []
         for name, record_type in kind.references:
             value = document.get(name)
@@ -384,19 +402,19 @@ class RecordService:
                 current is not None and not widened and current.get(name) == value
             ):
                 continue
-            problem = self._reference_problem(access, record_type, str(value), shared)
+            problem = self._reference_problem(access, record_type, str(value), reach)
             if problem is not None:
                 problems.append({"loc": ["body", name], "type": problem})
         if problems:
             raise ValidationError(UNKNOWN_REFERENCE, problems)
 
     def _reference_problem(
-        self, access: FamilyAccess, record_type: str, record_id: str, shared: bool
+        self, access: FamilyAccess, record_type: str, record_id: str, reach: int
     ) -> str | None:
         target = self.store.read(access.family_id, record_id)
         if target is None or target.get("type") != record_type or not can_see(access, target):
             return "unknown_reference"
-        if shared and not family_may_see(target):
+        if _reach(target) < reach:
             return "reference_not_shared"
         return None
 
@@ -415,6 +433,10 @@ class RecordService:
             return
         if access.is_staff:
             return
+        if access.is_partner:
+            if verb == "change" and kind.record_type == "plan":
+                return  # the status of their own actions: check_partner_plan_patch
+            raise ForbiddenError(f"Partner agencies may not {verb} a {kind.label}.")
         if not kind.family_may_edit_own:
             raise ForbiddenError(f"Family members may not {verb} a {kind.label}.")
         require_author(access, current, f"{verb} this {kind.label}")
@@ -472,6 +494,39 @@ class RecordService:
             **self.stamp(caller),
         }
         return self.replace(access, kind, tombstone, current, "delete")
+
+
+def _reach(document: Mapping[str, Any]) -> int:
+    """How far a record is shared: 2 with the family, 1 with partners, 0 with staff alone."""
+    if family_may_see(document):
+        return 2
+    return 1 if shared_with_partners(document) else 0
+
+
+def check_partner_plan_patch(
+    access: FamilyAccess, current: Mapping[str, Any], sent: Mapping[str, Any]
+) -> None:
+    """A partner changes a plan only by sending its ``actions`` back with a new ``status`` on
+    actions whose ``owner`` is one of their grants' ids: anything else is a 403 naming it."""
+    refused: list[dict[str, Any]] = [
+        {"loc": ["body", name], "type": "forbidden_field"}
+        for name in sorted(set(sent) - {"actions"})
+    ]
+    before = list(current.get("actions") or [])
+    after = list(sent.get("actions") or []) if "actions" in sent else before
+    if [a.get("id") for a in after] != [b.get("id") for b in before]:
+        refused.append({"loc": ["body", "actions"], "type": "forbidden_field"})
+    else:
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
+            changed = sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n))
+            owned = str(old.get("owner")) in access.grant_ids
+            refused += [
+                {"loc": ["body", "actions", index, name], "type": "forbidden_field"}
+                for name in changed
+                if name != "status" or not owned
+            ]
+    if refused:
+        raise ForbiddenError(PARTNER_PLAN_ONLY, errors=refused)
 
 
 def body_id(body: InputModel) -> str | None:

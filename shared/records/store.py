@@ -16,8 +16,17 @@ from typing import Any
 SYSTEM_FIELDS = ("_rid", "_self", "_attachments", "_ts", "_etag", "_lsn")
 HISTORY_LENGTH = 20
 UNTRACKED_FIELDS = frozenset(
-    {*SYSTEM_FIELDS, "updatedAt", "updatedBy", "changeLog", "everShared", "requestHash"}
+    {
+        *SYSTEM_FIELDS,
+        "updatedAt",
+        "updatedBy",
+        "changeLog",
+        "everShared",
+        "everPartners",
+        "requestHash",
+    }
 )
+PARTNER_VISIBILITIES = ("partners", "family")
 
 
 def now_iso(clock: datetime | None = None) -> str:
@@ -54,9 +63,20 @@ def shared_with_family(document: Mapping[str, Any]) -> bool:
     return document.get("visibility") == "family"
 
 
+def shared_with_partners(document: Mapping[str, Any]) -> bool:
+    """Whether partners (with the right scope) may see it: ``partners`` or ``family``."""
+    return document.get("visibility") in PARTNER_VISIBILITIES
+
+
+def ever_with_partners(document: Mapping[str, Any]) -> bool:
+    """Whether partners may ever have seen it (a record shared with the family before partners
+    existed says so with ``everShared`` alone)."""
+    return bool(document.get("everPartners") or document.get("everShared"))
+
+
 def with_history(current: Mapping[str, Any], document: dict[str, Any]) -> dict[str, Any]:
     """The new version, remembering which fields changed from which version (the last 20
-    changes), and whether the family has ever been able to see it."""
+    changes), and whether the family, or partners, have ever been able to see it."""
     changed = sorted(
         name
         for name in set(current) | set(document)
@@ -65,7 +85,8 @@ def with_history(current: Mapping[str, Any], document: dict[str, Any]) -> dict[s
     entry = {"base": version_of(current), "fields": changed}
     log = [*current.get("changeLog", []), entry][-HISTORY_LENGTH:]
     ever = bool(current.get("everShared")) or shared_with_family(document)
-    return {**document, "changeLog": log, "everShared": ever}
+    partners = ever_with_partners(current) or shared_with_partners(document)
+    return {**document, "changeLog": log, "everShared": ever, "everPartners": partners}
 
 
 def changed_since(document: Mapping[str, Any], base_version: str) -> set[str] | None:

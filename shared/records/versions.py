@@ -1,7 +1,8 @@
 """Corrections keep the original: earlier versions of a record, kept when the rule requires it.
 
-A record becomes part of the child's record ("settled") once the family may have seen it
-(``everShared``, or a kind the family always sees) or 24 hours after it was created. Until
+A record becomes part of the child's record ("settled") once the family or a partner agency may
+have seen it (``everShared``, ``everPartners``, or a kind the family always sees) or 24 hours after
+it was created. Until
 then it is a draft its author may still tidy up: an edit replaces it, and a deletion leaves a
 tombstone whose content need not outlive its sync lifetime (``deletedAsDraft``). After that,
 an edit first stores the version it replaces as a ``<type>Version`` document beside the record
@@ -22,7 +23,7 @@ from typing import Any
 from shared.access import ALWAYS_VISIBLE_TO_FAMILY
 from shared.ports.errors import AlreadyExistsError
 from shared.ports.records import RecordStore
-from shared.records.store import SYSTEM_FIELDS, now_iso, version_of
+from shared.records.store import SYSTEM_FIELDS, ever_with_partners, now_iso, version_of
 
 SETTLE_AFTER = timedelta(hours=24)
 NAMESPACE = uuid.UUID("0d3f9b1e-7c2a-5b84-a6e1-93c4f5d2e871")
@@ -35,7 +36,7 @@ def version_type(record_type: str) -> str:
 
 def settled(document: Mapping[str, Any], now: datetime) -> bool:
     """Whether the record is part of the child's record rather than a fresh draft."""
-    if document.get("everShared") or document.get("type") in ALWAYS_VISIBLE_TO_FAMILY:
+    if ever_with_partners(document) or document.get("type") in ALWAYS_VISIBLE_TO_FAMILY:
         return True
     created = datetime.fromisoformat(str(document["createdAt"]).replace("Z", "+00:00"))
     return now - created >= SETTLE_AFTER

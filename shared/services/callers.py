@@ -6,6 +6,7 @@ from typing import Any
 
 from shared.access import Caller
 from shared.directory import profile_id
+from shared.grants import active_grants
 from shared.identity import Principal
 from shared.ports.errors import StorageError
 from shared.ports.runtime import Runtime
@@ -16,12 +17,22 @@ __all__ = ["access_family", "forget_family", "read_family", "resolve_caller"]
 
 
 def resolve_caller(runtime: Runtime, principal: Principal) -> Caller:
-    """The caller with their teams (staff, cached briefly per instance) or family memberships.
+    """The caller with their teams (staff, cached briefly per instance), family memberships or
+    partner grants.
 
     A family sign-in's memberships are read on every request, never cached, so revoking a
     sign-in (``shared.services.family_links``) takes effect at once on every instance: one
-    point read (1 RU) per family request is the price.
+    point read (1 RU) per family request is the price. A partner's grants likewise: one query
+    per request finds the grants neither revoked nor expired, and each is checked again against
+    the clock here, so an ended grant gives nothing from the first request after its end.
     """
+    if principal.kind == "partner":
+        now = runtime.clock()
+        found = runtime.partner_grants.active_of(
+            principal.tenant_id, principal.object_id, now_iso(now)
+        )
+        grants = active_grants(found, principal.tenant_id, principal.object_id, now)
+        return Caller(principal, grants=grants)
     key = profile_id(principal)
     if principal.kind == "family":
         from shared.sign_ins import note_seen

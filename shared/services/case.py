@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.access import Caller, FamilyAccess, can_see, manages, reject_fields
+from shared.access import Caller, FamilyAccess, can_see, manages, narrower, reject_fields
 from shared.errors import ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
 from shared.ids import canonical_id, new_id
 from shared.opaque import sealed_page
@@ -39,8 +39,9 @@ def present_for(
 ) -> dict[str, Any]:
     """A record as this caller may see it: family members never see others' phone numbers,
     anyone's id in the case management system, why a child was not seen alone, nor a
-    transcript staff have not approved; ready media carry short-lived links, issued through
-    ``runtime``."""
+    transcript staff have not approved (partners neither), nor an agenda item a partner added
+    for staff and partners only; partners see that a note is disputed, not the family's
+    statements; ready media carry short-lived links, issued through ``runtime``."""
     shown = present(kind, document)
     if kind is MEDIA:
         from shared.services.media import media_view
@@ -56,7 +57,11 @@ def present_for(
     if kind is VISIT and not access.is_staff and "outcome" in shown:
         for child in shown["outcome"].get("childrenSeen", []):
             child.pop("notSeenAloneReason", None)
-    if kind is NOTE and not access.is_staff and "disputes" in shown:
+    if kind is AGENDA and access.is_family:
+        shown["items"] = [i for i in shown["items"] if i.get("visibility", "family") == "family"]
+    if kind is NOTE and access.is_partner:
+        shown.pop("disputes", None)
+    elif kind is NOTE and not access.is_staff and "disputes" in shown:
         from shared.services.corrections import own_disputes
 
         shown["disputes"] = own_disputes(access, shown["disputes"])
@@ -176,6 +181,9 @@ def create_comment(
         "targetId": target["id"],
         "visibility": target.get("visibility", "family"),
     }
+    if access.is_partner:
+        extra["maxVisibility"] = access.writes_visibility
+        extra["visibility"] = narrower(extra["visibility"], access.writes_visibility)
     made = service.create(caller, COMMENT, family_id, body, extra=extra, access=access)
     if not made.created:
         return made
@@ -213,7 +221,8 @@ def add_agenda_item(
     *,
     access: FamilyAccess | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Append an item; a retry with the same item id and text is a no-op (200)."""
+    """Append an item; a retry with the same item id and text is a no-op (200). A partner's
+    item is shown to the family only when their grants let them write for the family."""
     service = RecordService(runtime)
     if access is None:
         access = service.access(caller, family_id, AGENDA)
@@ -232,6 +241,8 @@ def add_agenda_item(
             "addedBy": caller.actor,
             "addedAt": now_iso(runtime.clock()),  # stored for the evaluation, not shown
         }
+        if access.is_partner and access.writes_visibility != "family":
+            item["visibility"] = access.writes_visibility
         updated = {**agenda, "items": [*agenda.get("items", []), item], **service.stamp(caller)}
         service.validate_merged(AGENDA, updated)
         try:

@@ -50,6 +50,8 @@ def add_dispute(
     dispute_id = body.id or new_id()
     for _ in range(DISPUTE_RETRIES):
         note = service.find(access, NOTE, note_id)
+        if access.is_partner:
+            raise ForbiddenError("Only family members dispute a note; comment on it instead.")
         if is_own(access, note.get("createdBy") or {}):
             raise ForbiddenError("You wrote this note: edit it instead of disputing it.")
         disputes = list(note.get("disputes") or [])

@@ -11,10 +11,19 @@ sent to them, the safety alerts they raised (without the texts, which went to st
 family's words entries, and the audit events of their own actions, except refused attempts on
 records they cannot see now: a refused read of a deleted record leaves no event, and sync answers an
 un-shared record and a deleted one alike, so the export must not tell them apart either. A
-social worker with access is refused (403); anyone without access gets 404. Each request is
-audited (``export``).
+social worker with access is refused (403); anyone without access gets 404 (a partner agency
+too). Each request is audited (``export``).
 
-Shape: one JSON document ``{manifest, family, records, audit, next}``. ``manifest`` says who
+Partner agencies. Managers get the family's grants as held (type ``partnerGrant``: with whom,
+what, why, on which basis, until when, who granted, changed and revoked them) and every partner's
+events in the audit trail. A family member gets every grant, active or ended, as the family is
+told of it (the organisation and agency, the kinds of record, the lawful basis and the dates; not
+the person, nor the free-text reason, which staff disclose after review) and, in
+``partnerReads``, what partners did with what the family can see: when, what, which record, by
+which organisation and agency.
+
+Shape: one JSON document ``{manifest, family, records, audit, partnerReads, next}``
+(``partnerReads`` is empty for managers, whose ``audit`` holds every event). ``manifest`` says who
 asked and when, the scope, counts per type in this part and in total so far, the audit chain's
 sealed head and how many of the family's events were not sealed yet (staff; the head is an
 anchor ``python -m local.audit verify --head`` can check later) and when the media links
@@ -41,6 +50,7 @@ from typing import Any
 
 from shared.access import Caller, FamilyAccess, can_see
 from shared.audit_chain import Head
+from shared.grants import GRANT_TYPE
 from shared.ports.records import QueryPage
 from shared.ports.runtime import Runtime
 from shared.records.family_access import access_family
@@ -51,11 +61,12 @@ from shared.safety.alerts import exported_alert
 from shared.safety.models import ALERT_TYPE
 from shared.services.audit_trail import require_manager
 from shared.services.families import present_family
+from shared.services.partners import family_grants, grant_for_family
 
 FORMAT = "familystory-export/1"
 PART_BYTES = 8 * 1024 * 1024
 PAGE_SIZE = 100
-SECTIONS = ("records", "audit")
+SECTIONS = ("records", "audit", "partnerReads")
 HIDDEN = frozenset({*SYSTEM_FIELDS, "requestHash"})
 
 
@@ -87,6 +98,7 @@ class Exporter:
         self.caller = caller
         self.part_bytes = part_bytes
         self.page_size = page_size
+        self._known_partners: dict[tuple[str, str], dict[str, str]] | None = None
 
     def export(self, family_id: str, token: str | None) -> bytes:
         access = access_family(self.runtime, self.caller, family_id, "export", fresh=True)
@@ -158,6 +170,8 @@ class Exporter:
                 ",".join(part.sections["records"]),
                 '],"audit":[',
                 ",".join(part.sections["audit"]),
+                '],"partnerReads":[',
+                ",".join(part.sections["partnerReads"]),
                 '],"next":',
                 _dumps(following),
                 "}",
@@ -192,8 +206,10 @@ class Exporter:
         for page in self._pages(access, section, continuation):
             if section == "records":
                 self._add_records(access, part, page.items)
-            else:
+            elif section == "audit":
                 self._add_audit(access, part, page.items)
+            else:
+                self._add_partner_reads(access, part, page.items)
             continuation = page.continuation
             if continuation is None or part.size >= self.part_bytes:
                 return continuation
@@ -204,6 +220,8 @@ class Exporter:
     ) -> Iterator[QueryPage]:
         """Everything held (staff), or what the family member may see, and their own events."""
         family_id = access.family_id
+        if section == "partnerReads":
+            return self._partner_pages(access, continuation)
         if section == "audit":
             actor = None if access.is_staff else (self.caller.principal.tenant_id, self.caller.id)
             return self.runtime.audit_store.export_pages(
@@ -243,6 +261,8 @@ class Exporter:
             return present_notification(document)
         if record_type == ALERT_TYPE:
             return exported_alert(document, access.member_id)
+        if record_type == GRANT_TYPE:
+            return grant_for_family(document, self.runtime.clock())
         kind = KINDS.get(str(record_type))
         if kind is None or not can_see(access, document):
             return None
@@ -259,6 +279,65 @@ class Exporter:
             if refused(event) and event.get("recordId") in out_of_sight:
                 continue
             part.add("audit", stored(event), "audit")
+
+    # --- what partners did ----------------------------------------------------------------------
+
+    def _partners(self, access: FamilyAccess) -> dict[tuple[str, str], dict[str, str]]:
+        """Each partner ever granted the family (``tid``, ``oid``), with the organisation and
+        agency of their newest grant: how the family is told who they are."""
+        if self._known_partners is None:
+            known: dict[tuple[str, str], dict[str, str]] = {}
+            for grant in family_grants(self.runtime, access.family_id):  # newest first
+                key = (str(grant.get("partnerTid")), str(grant.get("partnerOid")))
+                known.setdefault(
+                    key, {"organisation": grant["organisation"], "agency": grant["agency"]}
+                )
+            self._known_partners = known
+        return self._known_partners
+
+    def _partner_pages(self, access: FamilyAccess, continuation: str | None) -> Iterator[QueryPage]:
+        """A family member's export: each partner's events, a partner after another. The
+        continuation names the partner (by position) and the page within their events."""
+        if access.is_staff:
+            return
+        partners = sorted(self._partners(access))
+        start: dict[str, Any] = json.loads(continuation) if continuation else {"i": 0, "c": None}
+        first = int(start["i"])
+        for index in range(first, len(partners)):
+            inner = start["c"] if index == first else None
+            for page in self.runtime.audit_store.export_pages(
+                access.family_id, partners[index], self.page_size, inner
+            ):
+                if page.continuation is not None:
+                    following = _dumps({"i": index, "c": page.continuation})
+                elif index + 1 < len(partners):
+                    following = _dumps({"i": index + 1, "c": None})
+                else:
+                    following = None
+                yield QueryPage(page.items, following)
+
+    def _add_partner_reads(
+        self, access: FamilyAccess, part: Part, events: list[dict[str, Any]]
+    ) -> None:
+        """What partners did with what the family can see: every successful action on the
+        family, on lists and on records the family may see, by organisation and agency."""
+        partners = self._partners(access)
+        named = {str(e["recordId"]) for e in events if e.get("recordId")}
+        seen = self._visible_ids(access, named - {access.family_id}) | {access.family_id}
+        for event in events:
+            record_id = event.get("recordId")
+            if event.get("outcome") != "ok" or (record_id and record_id not in seen):
+                continue
+            actor = event.get("actor") or {}
+            who = partners.get((str(actor.get("tid")), str(actor.get("oid"))), {})
+            shown = {
+                "at": event["at"],
+                "action": event["action"],
+                "recordType": event["recordType"],
+                "recordId": record_id,
+                **who,
+            }
+            part.add("partnerReads", shown, "partnerRead")
 
     def _visible_targets(self, access: FamilyAccess, documents: list[dict[str, Any]]) -> set[str]:
         """Of the records this page's comments are on, those the family member can see."""

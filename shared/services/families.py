@@ -44,6 +44,9 @@ STAFF_ONLY_FIELDS = (
 )
 
 
+PARTNER_FIELDS = ("id", "displayName", "teamId")
+
+
 def present_family(document: dict[str, Any], staff: bool = True) -> dict[str, Any]:
     shaped = FamilyOut.model_validate({**document, "version": version_of(document)})
     output = shaped.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -51,6 +54,23 @@ def present_family(document: dict[str, Any], staff: bool = True) -> dict[str, An
         for name in STAFF_ONLY_FIELDS:
             output.pop(name, None)
     return output
+
+
+def family_version(document: dict[str, Any]) -> str:
+    """The family's version (its ETag), which a partner is sent though their view has none."""
+    return version_of(document)
+
+
+def partner_family(document: dict[str, Any]) -> dict[str, Any]:
+    """The family as a partner agency sees it: its id, name and team only."""
+    return {name: document[name] for name in PARTNER_FIELDS if name in document}
+
+
+def family_for(caller: Caller, document: dict[str, Any]) -> dict[str, Any]:
+    """The family as this caller sees it."""
+    if caller.is_partner:
+        return partner_family(document)
+    return present_family(document, staff=not caller.is_family)
 
 
 def create_family(runtime: Runtime, caller: Caller, body: FamilyIn) -> Created:
@@ -106,7 +126,7 @@ def update_family(
 ) -> dict[str, Any]:
     access = access_family(runtime, caller, family_id, "family", fresh=True)
     if not access.is_staff:
-        raise ForbiddenError("Family members may not change the family record.")
+        raise ForbiddenError(f"{access.who} may not change the family record.")
     sent = fields_of(patch)
     require_manager_for(caller, access.family, set(sent), MANAGER_FIELDS)
     current = dict(access.family)
@@ -170,6 +190,9 @@ def reach_of(caller: Caller) -> Reach | None:
     if caller.is_family:
         ids = tuple(sorted(caller.memberships))
         return Reach(family_ids=ids) if ids else None
+    if caller.is_partner:
+        granted = tuple(sorted(caller.grants))
+        return Reach(family_ids=granted) if granted else None
     if principal.has_role("HeadOfService"):
         return Reach(everyone=True)
     if not principal.has_role("SocialWorker", "TeamManager"):
@@ -179,8 +202,10 @@ def reach_of(caller: Caller) -> Reach | None:
 
 
 def reachable_families(runtime: Runtime, caller: Caller) -> list[dict[str, Any]]:
-    """The family records the caller may see, cached per instance like other access data."""
-    scope = sorted(caller.team_ids) + sorted(caller.memberships)
+    """The family records the caller may see, cached per instance like other access data
+    (the key names a family sign-in's links and a partner's grants, read on every request, so
+    a revoked link or an ended grant is never served from here)."""
+    scope = sorted(caller.team_ids) + sorted(caller.memberships) + sorted(caller.grants)
     key = f"reach:{caller.principal.key}:{','.join(scope)}"
     with runtime.cache_lock:
         cached = runtime.family_cache.get(key)

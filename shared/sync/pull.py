@@ -14,8 +14,15 @@ Design (the local Cosmos emulator's change feed is incomplete, so none is used):
 - Deleted records are tombstones (``deleted: true``, ``data: null``). A record that stops being
   visible to the caller (un-shared from the family, or the caller lost the family) is also a
   tombstone for them; a record they could never see is never mentioned at all. A lost family
-  (deallocated, or a family sign-in revoked) is noticed on the first page after the loss, even
-  in the middle of a paged snapshot or delta: every page's token names the family set it saw.
+  (deallocated, a family sign-in revoked, a partner's grant revoked or expired) is noticed on
+  the first page after the loss, even in the middle of a paged snapshot or delta: every page's
+  token names the family set it saw. For a partner the set names each family with the scopes
+  their grants cover, so a narrowed grant tombstones the kinds it no longer covers.
+- A family gained (a new allocation or grant, or a grant that covers more kinds) is caught up:
+  the next pages send everything of it the caller may see, as a snapshot would, before the
+  delta goes on (from where it was, so nothing written meanwhile is missed). A snapshot whose
+  family set changes part-way goes on over the set it started with, leaving out the families
+  lost, so its continuation stays the one of its own query.
 - Tokens are sealed (HMAC) and bound to the caller; a token older than the tombstone lifetime is
   410: the device must start again with a full snapshot.
 - A snapshot is audited once per family, on its first page; a delta page is audited once per
@@ -28,18 +35,20 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from shared.access import Caller, FamilyAccess, can_see, family_access
+from shared.access import ALWAYS_VISIBLE_TO_PARTNERS, Caller, FamilyAccess, can_see, family_access
 from shared.errors import BadRequestError, GoneError
+from shared.grants import scope_of
 from shared.ports.records import QueryPage
 from shared.ports.runtime import Runtime
 from shared.query import bounded_integer
 from shared.records.kinds import KINDS
-from shared.records.store import version_of
+from shared.records.store import ever_with_partners, version_of
 from shared.services.case import present_for
-from shared.services.families import present_family, reachable_families
+from shared.services.families import partner_family, present_family, reachable_families
 
 SYNC_TYPES = ("family", *KINDS)
 ALWAYS_VISIBLE = frozenset({"family", "member", "visit"})
+DELTA_KEYS = ("snap", "from", "qs", "hw", "after")
 TOKEN_VERSION = 1
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 500
@@ -51,6 +60,19 @@ def sync_limit(raw: str | None) -> int:
 
 def family_set_hash(family_ids: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(family_ids)).encode()).hexdigest()[:32]
+
+
+def entry_of(access: FamilyAccess) -> str:
+    """A family in the caller's family set: its id, and for a partner the scopes they hold."""
+    if access.is_partner:
+        return f"{access.family_id}#{','.join(sorted(access.scopes))}"
+    return access.family_id
+
+
+def parse_entry(entry: str) -> tuple[str, frozenset[str] | None]:
+    """The family and scopes of an entry (None: everything the caller's kind sees)."""
+    family_id, marked, scopes = entry.partition("#")
+    return family_id, frozenset(filter(None, scopes.split(","))) if marked else None
 
 
 class Puller:
@@ -67,25 +89,49 @@ class Puller:
             self._check(state, now)
         accesses = self._accesses()
         family_ids = sorted(accesses)
-        fingerprint = family_set_hash(family_ids)
+        entries = sorted(entry_of(access) for access in accesses.values())
+        fingerprint = family_set_hash(entries)
         overlap = self.settings.sync_overlap_seconds
         changes: list[dict[str, Any]] = []
+        catch = [str(f) for f in state.get("catch") or ()] if state is not None else []
+        catch_c = state.get("cc") if state is not None else None
         if state is not None and state.get("fh") != fingerprint:
-            changes += self._lost_families(str(state["fh"]), set(family_ids))
+            previous = self._family_set(str(state["fh"]))
+            changes += self._lost_families(previous, entries, accesses)
+            gained = sorted(set(self._gained(previous, entries)) - set(catch))
+            if gained:
+                catch, catch_c = sorted({*catch, *gained}), None
+        if any(f not in accesses for f in catch):
+            catch, catch_c = [f for f in catch if f in accesses], None
+        catching = False
         if state is None or state.get("snap"):
             snapshot = True
             started = now if state is None else int(state["start"])
-            page = self._snapshot_page(family_ids, limit, state.get("c") if state else None)
-            rows, more = page.items, page.continuation is not None
+            snap_set = fingerprint if state is None else str(state.get("sfh") or state["fh"])
+            queried = family_ids
+            if snap_set != fingerprint:
+                queried = sorted({parse_entry(e)[0] for e in self._family_set(snap_set)})
+            page = self._snapshot_page(queried, limit, state.get("c") if state else None)
+            rows = [r for r in page.items if r["familyId"] in accesses]
+            more = page.continuation is not None
             following: dict[str, Any] = (
-                {"snap": True, "c": page.continuation, "start": started}
+                {"snap": True, "c": page.continuation, "start": started, "sfh": snap_set}
                 if more
                 else {"snap": False, "from": max(0, started - overlap), "after": None, "hw": 0}
             )
+            more = more or bool(catch)
+        elif catch:
+            snapshot = catching = True
+            page = self._snapshot_page(catch, limit, catch_c)
+            rows = page.items
+            catch_c = page.continuation
+            catch = catch if catch_c is not None else []
+            following = {key: state[key] for key in DELTA_KEYS if key in state}
+            more = True
         else:
             snapshot = False
             after = state.get("after")
-            queried = int(state.get("qs") or now)
+            queried_at = int(state.get("qs") or now)
             rows = self._changes(family_ids, int(state["from"]), after, limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
@@ -94,14 +140,14 @@ class Puller:
                 {
                     "snap": False,
                     "from": state["from"],
-                    "qs": queried,
+                    "qs": queried_at,
                     "hw": newest,
                     "after": [int(rows[-1]["_ts"]), rows[-1]["id"]],
                 }
                 if more
                 else {
                     "snap": False,
-                    "from": max(0, max(newest, queried) - overlap),
+                    "from": max(0, max(newest, queried_at) - overlap),
                     "after": None,
                     "hw": newest,
                 }
@@ -112,14 +158,19 @@ class Puller:
             if change is not None:
                 changes.append(change)
                 touched.add(row["familyId"])
-        self._remember_family_set(fingerprint, family_ids)
+        self._remember_family_set(fingerprint, entries)
+        if catch:
+            following |= {"catch": catch, "cc": catch_c}
         following |= {
             "v": TOKEN_VERSION,
             "fh": fingerprint,
             "iat": int(state["iat"]) if state is not None and more else now,
         }
         first_snapshot_page = snapshot and state is None
-        audited = family_ids if first_snapshot_page else [] if snapshot else sorted(touched)
+        if first_snapshot_page:
+            audited = family_ids
+        else:
+            audited = sorted(touched) if catching or not snapshot else []
         self.runtime.audit.record_each_family(self.caller, "sync", audited, "sync")
         return {
             "changes": changes,
@@ -141,6 +192,27 @@ class Puller:
     def _accesses(self) -> dict[str, FamilyAccess]:
         families = reachable_families(self.runtime, self.caller)
         return {str(f["id"]): family_access(self.caller, f) for f in families}
+
+    def _family_set(self, fingerprint: str) -> list[str]:
+        previous = self.runtime.operations.family_set(f"famset:{fingerprint}")
+        if previous is None:
+            raise GoneError("This sync token's history has expired; pull a full snapshot.")
+        return previous
+
+    @staticmethod
+    def _gained(previous: list[str], entries: list[str]) -> list[str]:
+        """Families of ``entries`` the device may hold less of than the caller now sees."""
+        held = dict(parse_entry(entry) for entry in previous)
+        gained = []
+        for entry in sorted(set(entries) - set(previous)):
+            family_id, scopes = parse_entry(entry)
+            if family_id not in held:
+                gained.append(family_id)
+                continue
+            before = held[family_id]
+            if before is not None and (scopes is None or not scopes <= before):
+                gained.append(family_id)
+        return gained
 
     def _snapshot_page(
         self, family_ids: list[str], limit: int, continuation: str | None
@@ -178,30 +250,32 @@ class Puller:
 
     @staticmethod
     def _was_visible(row: Mapping[str, Any], access: FamilyAccess) -> bool:
-        return access.is_staff or row.get("type") in ALWAYS_VISIBLE or bool(row.get("everShared"))
+        if access.is_staff:
+            return True
+        if access.is_partner:
+            return held_by_partner(row, access.scopes)
+        return row.get("type") in ALWAYS_VISIBLE or bool(row.get("everShared"))
 
     def _present(
         self, record_type: str, row: dict[str, Any], access: FamilyAccess
     ) -> dict[str, Any]:
         if record_type == "family":
-            return present_family(row, access.is_staff)
+            return (
+                partner_family(row) if access.is_partner else present_family(row, access.is_staff)
+            )
         return present_for(self.runtime, access, KINDS[record_type], row)
 
-    def _lost_families(self, fingerprint: str, current: set[str]) -> list[dict[str, Any]]:
-        """Tombstones for every record of the families the caller could see and no longer can."""
-        previous = self.runtime.operations.family_set(f"famset:{fingerprint}")
-        if previous is None:
-            raise GoneError("This sync token's history has expired; pull a full snapshot.")
-        lost = sorted(set(previous) - current)
+    def _lost_families(
+        self, previous: list[str], entries: list[str], accesses: Mapping[str, FamilyAccess]
+    ) -> list[dict[str, Any]]:
+        """Tombstones for every record the caller could see of the families (or, for a partner,
+        of the kinds) they saw before and no longer do."""
         tombstones: list[dict[str, Any]] = []
-        for family_id in lost:
+        for entry in sorted(set(previous) - set(entries)):
+            family_id, scopes = parse_entry(entry)
+            still = accesses.get(family_id)
             for row in self.runtime.records.sync_rows(family_id, SYNC_TYPES):
-                seen_before = (
-                    not self.caller.is_family
-                    or row["type"] in ALWAYS_VISIBLE
-                    or row.get("everShared")
-                )
-                if seen_before:
+                if self._held(row, scopes) and not (still and self._still_held(row, still)):
                     tombstones.append(
                         {
                             "type": row["type"],
@@ -214,12 +288,36 @@ class Puller:
                     )
         return tombstones
 
-    def _remember_family_set(self, fingerprint: str, family_ids: list[str]) -> None:
+    def _held(self, row: Mapping[str, Any], scopes: frozenset[str] | None) -> bool:
+        """Whether a device may hold the row, given what the caller saw of its family then."""
+        if scopes is not None:
+            return row["type"] == "family" or held_by_partner(row, scopes)
+        return (
+            not self.caller.is_family
+            or row["type"] in ALWAYS_VISIBLE
+            or bool(row.get("everShared"))
+        )
+
+    @staticmethod
+    def _still_held(row: Mapping[str, Any], access: FamilyAccess) -> bool:
+        """Whether the caller, who still sees the family (with other scopes, or as another kind
+        of caller), still sees the row."""
+        return can_see(access, row)
+
+    def _remember_family_set(self, fingerprint: str, entries: list[str]) -> None:
         key = f"famset:{fingerprint}"
         with self.runtime.cache_lock:
             if key in self.runtime.sync_cache:
                 return
         ttl = (self.settings.sync_tombstone_days + 1) * 86_400
-        self.runtime.operations.remember_family_set(key, family_ids, ttl)
+        self.runtime.operations.remember_family_set(key, entries, ttl)
         with self.runtime.cache_lock:
             self.runtime.sync_cache[key] = True
+
+
+def held_by_partner(row: Mapping[str, Any], scopes: frozenset[str]) -> bool:
+    """Whether a partner whose grants covered ``scopes`` may have been sent the row: of a kind
+    covered, and a visit or a record once shared with partners or the family."""
+    return scope_of(row) in scopes and (
+        row.get("type") in ALWAYS_VISIBLE_TO_PARTNERS or ever_with_partners(row)
+    )

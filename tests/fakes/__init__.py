@@ -10,6 +10,7 @@ from tests.fakes.blobs import FakeBlobLinks, InMemoryMediaBlobs
 from tests.fakes.directory import InMemoryCounters, InMemoryDirectory
 from tests.fakes.disposals import InMemoryDisposals
 from tests.fakes.operations import InMemoryOperations
+from tests.fakes.partners import InMemoryPartnerGrants
 from tests.fakes.records import InMemoryRecords
 from tests.fakes.runtime import FakeRuntime
 
@@ -23,5 +24,6 @@ __all__ = [
     "InMemoryDisposals",
     "InMemoryMediaBlobs",
     "InMemoryOperations",
+    "InMemoryPartnerGrants",
     "InMemoryRecords",
 ]

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from shared.access import ALWAYS_VISIBLE_TO_FAMILY
+from shared.access import ALWAYS_VISIBLE_TO_FAMILY, ALWAYS_VISIBLE_TO_PARTNERS, PARTNER_VISIBILITIES
+from shared.grants import GRANT_TYPE
 from shared.ports.errors import AlreadyExistsError, MissingError, VersionMismatchError
 from shared.ports.records import (
     CHRONOLOGY_FIELDS,
@@ -20,7 +21,17 @@ from shared.ports.records import (
 from tests.fakes.documents import Documents, page_of, pages_of, store_order, text, utc_now
 
 MEMBER_FIELDS = ("id", "child", "dateOfBirth", "dateOfDeath", "deleted")
-SYNC_FIELDS = ("id", "type", "familyId", "_etag", "everShared")
+SYNC_FIELDS = (
+    "id",
+    "type",
+    "familyId",
+    "_etag",
+    "everShared",
+    "everPartners",
+    "targetType",
+    "visibility",
+    "deleted",
+)
 
 
 def newest(doc: Document) -> tuple[Any, ...]:
@@ -36,6 +47,7 @@ def member_may_see(doc: Document, member_id: str) -> bool:
         doc.get("type") in ("member", "visit")
         or doc.get("visibility") == "family"
         or (doc.get("type") in ("notification", "safetyAlert") and doc.get("memberId") == member_id)
+        or doc.get("type") == GRANT_TYPE
     )
 
 
@@ -83,6 +95,12 @@ class InMemoryRecords:
                 doc.get("type") in ALWAYS_VISIBLE_TO_FAMILY or doc.get("visibility") == "family"
             )
             if listing.family_view and not shared:
+                return False
+            with_partners = (
+                doc.get("type") in ALWAYS_VISIBLE_TO_PARTNERS
+                or doc.get("visibility") in PARTNER_VISIBILITIES
+            )
+            if listing.partner_view and not with_partners:
                 return False
             if any(doc.get(name) != value for name, value in listing.equal):
                 return False

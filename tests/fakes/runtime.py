@@ -30,6 +30,7 @@ from tests.fakes.directory import InMemoryCounters, InMemoryDirectory
 from tests.fakes.disposals import InMemoryDisposals
 from tests.fakes.evaluation import InMemoryEvaluationStore, RecordsCaseActivity
 from tests.fakes.operations import InMemoryOperations
+from tests.fakes.partners import InMemoryPartnerGrants
 from tests.fakes.records import InMemoryRecords
 
 START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -62,6 +63,7 @@ class FakeRuntime:
         self.clock = FrozenClock(now)
         self.settings: Settings = get_settings().model_copy(update=settings)
         self.records = InMemoryRecords(self.clock)
+        self.partner_grants = InMemoryPartnerGrants(self.records)
         self.audit_store = InMemoryAudit(self.clock)
         self.audit = AuditLog(self.audit_store, self.clock)
         self.audit_anchors = InMemoryAnchors()

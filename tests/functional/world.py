@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from shared.bootstrap import get_runtime
+from shared.records.store import now_iso
 from shared.storage_layout import DIRECTORY
 from tests.functional.api import InProcessApi
 from tests.tokens import family_token, staff_token
+
+ALL_SCOPES = ["visits", "agendas", "plans", "notes", "media"]
 
 
 def uid() -> str:
@@ -32,6 +36,7 @@ class World:
     other_family: str = ""
     records: dict[str, str] = field(default_factory=dict)
     member_self: str = ""
+    grants: dict[str, str] = field(default_factory=dict)  # by the partner's role name
 
     def token(self, role: str) -> str | None:
         return None if role == "anonymous" else self.people[role].token
@@ -63,6 +68,81 @@ def link_family_member(family_id: str, member_id: str, phone: str) -> Person:
         }
     )
     return Person(oid, family_token(oid=oid, name="Pat Jones", phone_number=phone), "Pat Jones")
+
+
+def partner(name: str, roles: tuple[str, ...] = ("Partner",)) -> Person:
+    """A partner agency's professional: a guest of the workforce tenant with the Partner role
+    (or, to show what a token lacking it gets, with ``roles`` instead)."""
+    oid = uid()
+    return Person(oid, staff_token(*roles, oid=oid, name=name), name)
+
+
+def grant(
+    world: World,
+    family: str,
+    person: Person,
+    scopes: list[str],
+    days: int = 90,
+    **fields: object,
+) -> str:
+    """A grant of ``family`` to ``person``, made by the allocated social worker."""
+    end = (datetime.now(UTC) + timedelta(days=days)).isoformat(timespec="seconds")
+    made = world.api.post(
+        f"/families/{family}/partners",
+        world.token("social_worker"),
+        {
+            "partnerOid": person.oid,
+            "displayName": person.name,
+            "organisation": "Hillside Primary School",
+            "agency": "education",
+            "scopes": scopes,
+            "lawfulBasis": "children-act-1989-s17",
+            "reason": "Core group member for the child protection plan.",
+            "expiresAt": end,
+            **fields,
+        },
+    )
+    assert made.status == 201, made.body
+    return str(made.body["id"])
+
+
+def expire(family: str, grant_id: str) -> None:
+    """Move a grant's end into the past, as time would."""
+    records = get_runtime().records
+    stored = records.read(family, grant_id)
+    assert stored is not None
+    ended = now_iso(datetime.now(UTC) - timedelta(minutes=1))
+    records.replace({**stored, "expiresAt": ended}, str(stored["_etag"]))
+
+
+def add_partners(world: World) -> None:
+    """Partners of every kind the matrix tells apart: granted every kind of record, granted
+    agendas only, expired, revoked, granted another family, and a token lacking the role."""
+    people = world.people
+    people["partner"] = partner("Dana Head")
+    people["partner_agendas_only"] = partner("Robin Vale")
+    people["partner_expired"] = partner("Jamie Fox")
+    people["partner_revoked"] = partner("Alex Moss")
+    people["partner_other_family"] = partner("Sam Reed")
+    people["partner_without_role"] = partner("Chris Bell", roles=())
+    family = world.family
+    world.grants["partner"] = grant(world, family, people["partner"], ALL_SCOPES)
+    world.grants["partner_agendas_only"] = grant(
+        world, family, people["partner_agendas_only"], ["agendas"]
+    )
+    expired = grant(world, family, people["partner_expired"], ALL_SCOPES, days=1)
+    expire(family, expired)
+    world.grants["partner_expired"] = expired
+    revoked = grant(world, family, people["partner_revoked"], ALL_SCOPES)
+    gone = world.api.delete(f"/families/{family}/partners/{revoked}", world.token("social_worker"))
+    assert gone.status == 204, gone.body
+    world.grants["partner_revoked"] = revoked
+    world.grants["partner_other_family"] = grant(
+        world, world.other_family, people["partner_other_family"], ALL_SCOPES
+    )
+    world.grants["partner_without_role"] = grant(
+        world, family, people["partner_without_role"], ALL_SCOPES
+    )
 
 
 def build_world(api: InProcessApi) -> World:
@@ -118,7 +198,7 @@ def build_world(api: InProcessApi) -> World:
         {"startsAt": "2026-12-01T10:00:00Z", "endsAt": "2026-12-01T11:00:00Z", "location": "Home"},
     )
     world.records["visit"] = visit.body["id"]
-    for visibility in ("family", "professionals"):
+    for visibility in ("family", "partners", "professionals"):
         note = api.post(
             f"{base}/notes", sw, {"body": f"A {visibility} note", "visibility": visibility}
         )
@@ -145,4 +225,5 @@ def build_world(api: InProcessApi) -> World:
         world.records[f"plan_{visibility}"] = plan.body["id"]
         comment = api.post(f"{base}/notes/{note.body['id']}/comments", sw, {"body": "Seen"})
         world.records[f"comment_{visibility}"] = comment.body["id"]
+    add_partners(world)
     return world

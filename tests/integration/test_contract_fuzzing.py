@@ -1,4 +1,5 @@
-"""Schemathesis against the local host's own OpenAPI document, as three kinds of caller.
+"""Schemathesis against the local host's own OpenAPI document, as four kinds of caller: an
+admin, a family member, an allocated social worker and a partner agency granted the family.
 
 A bounded, seeded run of every phase: no 5xx, every 4xx is problem+json, and every response
 conforms to the document. ``make fuzz`` runs the same set-up for longer.
@@ -20,7 +21,7 @@ from tests.conftest import repo_root
 from tests.functional.world import World
 from tests.integration.conftest import UNLIMITED_RATES, HostFactory, RunningHost
 
-ROLES = ("admin", "family_member", "social_worker")
+ROLES = ("admin", "family_member", "social_worker", "partner")
 SEED = int(os.environ.get("FUZZ_SEED", "20261126"))
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
 MAX_STEPS = int(os.environ.get("FUZZ_MAX_STEPS", "5"))
@@ -57,6 +58,7 @@ def config(world: World, role: str) -> str:
         "targets": ["notes", "agendas", "plans", "media"],
         "teams": [world.team_a, world.team_b],
         "staff": [person.oid for person in world.people.values()],
+        "grants": sorted(world.grants.values()),
     }
     bindings = {
         "familyId": "families",
@@ -67,10 +69,11 @@ def config(world: World, role: str) -> str:
         "commentId": "records",
         "targetId": "records",
         "mediaId": "records",
+        "grantId": "grants",
         "targetType": "targets",
         "oid": "staff",
     }
-    body_bindings = {"teamId": "teams", "memberId": "records"}
+    body_bindings = {"teamId": "teams", "memberId": "records", "partnerOid": "staff"}
     lines = [
         f"seed = {SEED}",
         'hooks = "tests.integration.fuzz_hooks"',
@@ -124,7 +127,7 @@ def schemathesis_run(host: RunningHost, world: World, role: str, workdir: Path) 
 
 
 @pytest.mark.emulators
-@pytest.mark.timeout(TIMEOUT + 60)  # the Schemathesis runs' own limit, and time to report them
+@pytest.mark.timeout(TIMEOUT + 60)  # the runs' own bound (FUZZ_TIMEOUT), not the default 300 s
 def test_contract_holds_for_every_generated_request_as_each_role(
     host: RunningHost, world: World, tmp_path: Path
 ) -> None:

@@ -100,6 +100,7 @@ def test_a_port_in_use_is_named_without_a_traceback(
     ("arguments", "kind"),
     [
         (["staff", "--role", "SocialWorker", "--name", "Sam Patel"], "staff"),
+        (["staff", "--role", "Partner", "--name", "Dana Head"], "partner"),
         (["family", "--phone", "+447700900123", "--email", "a@example.org"], "family"),
     ],
 )

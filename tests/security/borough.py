@@ -9,6 +9,9 @@
   through the API, plus a visit reminder (made by the reminder store, as the timer makes it),
   a dispute, an invitation nobody has redeemed, and its visit's recorded outcome (so its
   sign-off, case record and "recorded in the CMS" mark reach it).
+- Partner agencies: one granted family A's agendas and notes (an insider for those, and for
+  nothing else), one granted family B, and three whose grant of every copy of family A gives
+  nothing: expired, revoked, or held by a workforce token without the ``Partner`` role.
 - Every text written into family A carries a marker, and everything family A holds is listed
   (from its export) as ``secrets``: an answer to an outsider that contains one has leaked.
 - Family A has ``TWINS``: families with the same story, allocated alike. Every refusal of an
@@ -24,7 +27,7 @@ import uuid
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from shared.adapters.cosmos_claims import CosmosClaimStore
@@ -45,7 +48,7 @@ from tests.security.catalogue import (
 from tests.security.client import Answer, Client
 from tests.tokens import family_token, staff_token
 
-CallerKind = Literal["staff", "family", "anonymous"]
+CallerKind = Literal["staff", "family", "partner", "anonymous"]
 
 ALLOCATED = "allocated_worker"
 UNALLOCATED = "unallocated_worker"
@@ -58,6 +61,12 @@ FAMILY_A_MEMBER = "family_a_member"
 FAMILY_B_MEMBER = "family_b_member"
 UNLINKED = "unlinked_family_user"
 PARTNER = "partner_without_grant"
+PARTNER_EXPIRED = "partner_whose_grant_expired"
+PARTNER_REVOKED = "partner_whose_grant_was_revoked"
+PARTNER_NO_ROLE = "granted_token_without_partner_role"
+PARTNER_ELSEWHERE = "partner_granted_family_b"
+PARTNER_GRANTED = "partner_granted_agendas_and_notes"
+PARTNER_SCOPES = ("agendas", "notes")
 REVOKED = "revoked_family_sign_in"
 IMPOSTOR = "family_sign_in_posing_as_staff"
 ANONYMOUS = "anonymous"
@@ -68,9 +77,26 @@ TWINS = 2
 LINK_REVOCATION = ("DELETE", "/families/{familyId}/members/{memberId}/links/{linkId}")
 
 
-def revocation_served() -> bool:
-    method, path = LINK_REVOCATION
+# Staff grant partner agencies a family here (API.md v1.1); where the app serves it, partners
+# with grants that give nothing are outsiders, and one with a live grant is checked for what the
+# grant does not cover.
+GRANTING = ("POST", "/families/{familyId}/partners")
+
+
+def served(operation: tuple[str, str]) -> bool:
+    method, path = operation
     return method.lower() in served_document()["paths"].get(path, {})
+
+
+def revocation_served() -> bool:
+    return served(LINK_REVOCATION)
+
+
+def grants_served() -> bool:
+    return served(GRANTING)
+
+
+ENDED_GRANTS = (PARTNER_EXPIRED, PARTNER_REVOKED, PARTNER_NO_ROLE)
 
 
 # Callers who may not see family A at all: for them every id in it names nothing.
@@ -84,11 +110,18 @@ OUTSIDERS = (
     PARTNER,
     IMPOSTOR,
     *((REVOKED,) if revocation_served() else ()),
+    *((*ENDED_GRANTS, PARTNER_ELSEWHERE) if grants_served() else ()),
 )
 # Callers who see family A, in order of preference for showing that a request reaches a record.
 INSIDERS = (ALLOCATED, TEAM_A_MANAGER, HEAD_OF_SERVICE, FAMILY_A_MEMBER)
 # Callers with a family of their own, who may name family A's records inside it.
-WITH_OWN_FAMILY = (UNALLOCATED, TEAM_B_WORKER, TEAM_B_MANAGER, FAMILY_B_MEMBER)
+WITH_OWN_FAMILY = (
+    UNALLOCATED,
+    TEAM_B_WORKER,
+    TEAM_B_MANAGER,
+    FAMILY_B_MEMBER,
+    *((PARTNER_ELSEWHERE,) if grants_served() else ()),
+)
 
 
 def uid() -> str:
@@ -351,10 +384,17 @@ def build_borough(client: Client, catalogue: Catalogue) -> Borough:
     staff(borough, TEAM_B_MANAGER, "TeamManager", [b], "Chris Ward")
     staff(borough, HEAD_OF_SERVICE, "HeadOfService", [], "Alex Reid")
     staff(borough, ADMIN, "Admin", [], "Ash Admin")
-    partner = uid()
-    borough.callers[PARTNER] = Caller(
-        PARTNER, "staff", staff_token("Partner", oid=partner, name="Dana Head"), partner
-    )
+    for name, roles in (
+        (PARTNER, ("Partner",)),
+        (PARTNER_EXPIRED, ("Partner",)),
+        (PARTNER_REVOKED, ("Partner",)),
+        (PARTNER_NO_ROLE, ()),
+        (PARTNER_ELSEWHERE, ("Partner",)),
+        (PARTNER_GRANTED, ("Partner",)),
+    ):
+        partner = uid()
+        token = staff_token(*roles, oid=partner, name="Dana Head")
+        borough.callers[name] = Caller(name, "partner" if roles else "staff", token, partner)
     borough.callers[ANONYMOUS] = Caller(ANONYMOUS, "anonymous", None, "")
     # A family sign-in whose oid is family A's allocated worker's, claiming staff roles: users
     # are keyed by tenant and oid, and only the workforce tenant's tokens carry roles.
@@ -382,6 +422,7 @@ def build_borough(client: Client, catalogue: Catalogue) -> Borough:
         (TEAM_B_WORKER, borough.family_b),
         (TEAM_B_MANAGER, borough.family_b),
         (FAMILY_B_MEMBER, borough.family_b),
+        (PARTNER_ELSEWHERE, borough.family_b),
     ):
         borough.callers[name] = dataclasses.replace(borough.callers[name], home=family)
 
@@ -396,6 +437,8 @@ def build_borough(client: Client, catalogue: Catalogue) -> Borough:
         list(pool.map(tell_story, stories))
     if REVOKED in OUTSIDERS:
         revoke_a_sign_in(borough, next(phones))
+    if grants_served():
+        grant_partners(borough)
     for story in stories:
         collect_secrets(story)
         story.audit_mark = audit_event_ids(story.family_a)
@@ -486,6 +529,44 @@ def revoke_a_sign_in(borough: Borough, phone: str) -> None:
     (link,) = borough.call("GET", f"{member}/links", ALLOCATED, None, 200).json()["items"]
     borough.call("DELETE", f"{member}/links/{link['id']}", ALLOCATED, None, 204)
     borough.phones.append(phone)
+
+
+def grant(story: Story, family: str, granter: str, partner: str, scopes: list[str]) -> str:
+    """A grant of ``family`` to the partner caller, made by ``granter`` through the API."""
+    end = (datetime.now(UTC) + timedelta(days=30)).isoformat(timespec="seconds")
+    body = {
+        "partnerOid": story.caller(partner).oid,
+        "displayName": f"{story.marker} partner",
+        "organisation": f"{story.marker} organisation",
+        "agency": "health",
+        "scopes": scopes,
+        "lawfulBasis": "children-act-1989-s47",
+        "reason": f"{story.marker} reason",
+        "expiresAt": end,
+    }
+    made = story.call("POST", f"/families/{family}/partners", granter, body, 201)
+    return str(made.json()["id"])
+
+
+def grant_partners(borough: Borough) -> None:
+    """Every copy of family A granted to the partners whose grant gives nothing (the expired one
+    moved into the past, as time would; the revoked one revoked through the API), family B to
+    its partner, and family A to the partner granted its agendas and notes."""
+    every = ["visits", "agendas", "plans", "notes", "media"]
+    records = get_runtime().records
+    for story in borough.stories:
+        for name in ENDED_GRANTS:
+            grant_id = grant(story, story.family_a, ALLOCATED, name, every)
+            if name == PARTNER_EXPIRED:
+                stored = records.read(story.family_a, grant_id)
+                assert stored is not None
+                past = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                records.replace({**stored, "expiresAt": past}, str(stored["_etag"]))
+            if name == PARTNER_REVOKED:
+                path = f"/families/{story.family_a}/partners/{grant_id}"
+                story.call("DELETE", path, ALLOCATED, None, 204)
+    grant(borough, borough.family_b, TEAM_B_WORKER, PARTNER_ELSEWHERE, every)
+    grant(borough, borough.family_a, ALLOCATED, PARTNER_GRANTED, list(PARTNER_SCOPES))
 
 
 def collect_secrets(story: Story) -> None:

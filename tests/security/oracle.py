@@ -6,16 +6,22 @@ nothing. So an outsider's answer must be exactly the answer to the same request 
 they may not see replaced by a random UUID (ignoring only members of a problem that differ
 per request, see ``client.VOLATILE_MEMBERS``), and must hold nothing of family A.
 
-Three kinds of case:
+Four kinds of case:
 
 - ``outsider``: a caller who may not see family A at all (a worker not allocated to it, team
   B's worker and manager, Admin, family B's member, a family sign-in linked to no family, a
-  partner without a grant, a family sign-in with the allocated worker's oid claiming staff
-  roles, a revoked sign-in) aims the request at family A: 404 (anonymous: 401 with
-  ``WWW-Authenticate: Bearer``). Each id is replaced in turn: the family, then each
+  partner without a grant, partners whose grant expired or was revoked, a granted token without
+  the ``Partner`` role, a partner granted family B, a family sign-in with the allocated worker's
+  oid claiming staff roles, a revoked sign-in) aims the request at family A: 404 (anonymous: 401
+  with ``WWW-Authenticate: Bearer``). Each id is replaced in turn: the family, then each
   record.
 - ``hidden``: family A's own member names a record they may not see (a visibility other than
   ``family``, or a comment on such a record): 404.
+- ``partner-hidden``: a partner granted family A's agendas and notes aims at what the grant does
+  not cover: any other collection or endpoint of the family (members, visits, plans, media,
+  grants, the audit trail, the export, ...: the whole family is then hidden, as from an
+  outsider) or a record of a covered kind they may not see (``professionals``, or a comment on
+  one): 404.
 - ``own-family``: a caller with a family of their own names family A's records inside it
   (``/families/B/notes/<A's note>``, ``{"memberId": <A's member>}``): 404, or the 403 their role
   gets for that operation whatever it names, but always the answer a random id gets.
@@ -50,18 +56,22 @@ from tests.security.borough import (
     FAMILY_B_MEMBER,
     OUTSIDERS,
     PARTNER,
+    PARTNER_GRANTED,
+    PARTNER_SCOPES,
     TEAM_B_WORKER,
     WITH_OWN_FAMILY,
     Borough,
+    grants_served,
 )
-from tests.security.catalogue import Catalogue, Slot, Target
+from tests.security.catalogue import PARAMETER, Catalogue, Slot, Target
 from tests.security.client import Answer, Request
 
-Mode = Literal["outsider", "hidden", "own-family"]
+Mode = Literal["outsider", "hidden", "partner-hidden", "own-family"]
 
 NEVER_A_VERSION = '"security-suite-never-a-version"'
 INVALID_BODY = {"securitySuiteUnknownMember": True}
 SEEN_BY_FAMILY = frozenset({None, "family"})
+SEEN_BY_PARTNERS = frozenset({"family", "partners"})
 # Whether the body or the object is checked first depends on the operation, not on who asks:
 # these callers (a worker, Admin, a token without a case role, family members) cover the kinds
 # of caller the app tells apart, and send the invalid bodies.
@@ -95,6 +105,8 @@ class Case:
             return list(self.target.slots)
         if self.mode == "own-family":
             return list(self.target.record_slots)
+        if self.mode == "partner-hidden":
+            return hidden_from_partner(catalogue, self.target)
         return hidden_from_family(catalogue, self.target)
 
 
@@ -106,12 +118,34 @@ def hidden_from_family(catalogue: Catalogue, target: Target) -> list[Slot]:
     return hidden
 
 
+def hidden_from_partner(catalogue: Catalogue, target: Target) -> list[Slot]:
+    """What the partner granted family A's agendas and notes may not see of the target: the
+    whole family, when the target's collection is not one their grant covers; otherwise each
+    record (and all after it) of a kind not covered or a visibility partners do not see (a
+    comment's target, named by ``/{targetType}/{targetId}``, is a record like any other)."""
+    segments = target.operation.segments
+    if len(segments) == 2:
+        return []  # the family itself
+    collection = segments[2]
+    if not PARAMETER.match(collection) and collection not in (*PARTNER_SCOPES, "comments"):
+        return list(target.slots)
+    hidden: list[Slot] = []
+    for slot in target.record_slots:
+        kind = slot.variant.split(".", 1)[0] if slot.collection == "comments" else slot.collection
+        seen = catalogue.visibility(slot.collection, slot.variant) in SEEN_BY_PARTNERS
+        if hidden or kind not in PARTNER_SCOPES or not seen:
+            hidden.append(slot)
+    return hidden
+
+
 def cases(catalogue: Catalogue) -> Iterator[Case]:
     for target in catalogue.targets():
         for caller in (*OUTSIDERS, ANONYMOUS):
             yield Case(target, caller, "outsider")
         if hidden_from_family(catalogue, target):
             yield Case(target, FAMILY_A_MEMBER, "hidden")
+        if grants_served() and hidden_from_partner(catalogue, target):
+            yield Case(target, PARTNER_GRANTED, "partner-hidden")
         if target.record_slots:
             for caller in WITH_OWN_FAMILY:
                 yield Case(target, caller, "own-family")

@@ -11,6 +11,7 @@ from tests.security.catalogue import (
     served_document,
 )
 from tests.security.client import Client
+from tests.security.oracle import cases
 
 
 def test_the_cases_come_from_the_document_the_app_serves(client: Client) -> None:
@@ -56,14 +57,27 @@ def test_family_a_holds_a_record_for_every_variant_the_cases_name(
     assert len({r.id for r in borough.records.values()}) == len(borough.records)
 
 
-def test_partners_are_not_built_yet_or_the_borough_has_a_granted_partner(
+def test_a_granted_partner_is_refused_everything_outside_the_grant_as_an_outsider_is(
     catalogue: Catalogue,
 ) -> None:
-    """API.md v1.1 adds partners, who see a family only through a grant. Until the app serves
-    grants, the borough's partner holds the role and no grant, an outsider everywhere. Once it
-    does, a partner with a grant (scoped to one kind) must join the borough, with the rule that
-    every kind outside the scope, members, invitations, notifications, audit, export and other
-    partners' grants are 404 to them."""
-    assert catalogue.create_operation("partners") is None, (
-        "the app serves partner grants: add a granted partner to tests/security/borough.py"
-    )
+    """API.md v1.1: a partner sees a family only through a grant. The borough's partner granted
+    family A's agendas and notes is aimed at every operation on members, invitations,
+    notifications, the audit trail, the export, grants, "who can see" and every kind outside
+    the grant, each with the whole family hidden (the 404 an outsider gets), and at every record
+    of the granted kinds that partners may not see."""
+    assert catalogue.create_operation("partners") is not None
+    partner_cases = [c for c in cases(catalogue) if c.mode == "partner-hidden"]
+    whole_family = {
+        c.target.operation.operation_id
+        for c in partner_cases
+        if any(slot.collection == FAMILIES for slot in c.hidden(catalogue))
+    }
+    closed = ("members", "invitations", "notifications", "audit", "export", "partners", "access")
+    for collection in (*closed, "visits", "plans", "media"):
+        operations = [o for o in catalogue.per_object if o.segments[2:3] == [collection]]
+        assert operations, collection
+        for operation in operations:
+            assert operation.operation_id in whole_family, operation.operation_id
+    records = {c.target.label for c in partner_cases}
+    assert {"notes.professionals", "agendas.professionals"} <= records
+    assert not {"notes.family", "notes.partners", "agendas.partners"} & records

@@ -19,6 +19,7 @@ from tests.security.borough import (
     ANONYMOUS,
     FAMILY_A_MEMBER,
     OUTSIDERS,
+    PARTNER_GRANTED,
     REVOKED,
     TEAM_A_MANAGER,
     TEAM_B_MANAGER,
@@ -26,6 +27,7 @@ from tests.security.borough import (
     UNALLOCATED,
     Borough,
     Caller,
+    grants_served,
     uid,
 )
 from tests.security.catalogue import (
@@ -37,7 +39,7 @@ from tests.security.catalogue import (
     served_document,
 )
 from tests.security.client import Client, Request
-from tests.security.oracle import differs, hidden_from_family, leaks
+from tests.security.oracle import differs, hidden_from_family, hidden_from_partner, leaks
 from tests.tokens import family_token
 
 CATALOGUE = Catalogue(served_document())
@@ -150,6 +152,50 @@ def test_family_as_member_is_shown_nothing_hidden_from_them(
     assert borough.family_a.encode() in snapshot
 
 
+def hidden_from_granted_partner(borough: Borough) -> set[str]:
+    """Ids and texts of family A's records the partner granted its agendas and notes may not
+    see (every record of a kind the grant does not cover, and those of such kinds not shown to
+    partners), its members' names and phones, and the family's dispute of a note."""
+    marker = borough.marker
+    found: set[str] = {*borough.phones, f"{marker} parent", f"{marker} child", f"{marker} disputed"}
+    for target in borough.catalogue.targets():
+        for slot in hidden_from_partner(borough.catalogue, target):
+            if slot.collection == "families" or slot.in_body:
+                continue
+            record = borough.records[slot.key]
+            found |= {record.id, f"{borough.marker} {record.collection} {record.variant}"}
+    return found
+
+
+@pytest.mark.skipif(not grants_served(), reason="the app does not grant partners yet")
+def test_a_granted_partner_is_shown_nothing_outside_their_grant(
+    borough: Borough, client: Client
+) -> None:
+    """Every read of family A the granted partner may make, and their sync pull, leave out
+    what their grant does not cover (the cases in test_object_access show those are 404 one by
+    one), and show the family by its id, name and team alone."""
+    hidden = hidden_from_granted_partner(borough)
+    assert borough.records[("notes", "professionals")].id in hidden
+    token = borough.token(PARTNER_GRANTED)
+    reads = [
+        t
+        for t in borough.catalogue.targets()
+        if t.operation.method == "GET" and not hidden_from_partner(borough.catalogue, t)
+    ]
+    answers = client.send_all(
+        [Request("GET", path_of(t.operation.path, borough.values(t)), token) for t in reads]
+    )
+    assert any(a.status == 200 for a in answers)
+    for answer in answers:
+        assert answer.status in {200, 403}, answer.describe()
+        assert not leaks(answer, hidden), answer.request.as_text()
+    snapshot, _ = pull_all(client, token)
+    assert not leaks(snapshot, hidden)
+    assert borough.records[("notes", "partners")].id.encode() in snapshot
+    family = client.call("GET", f"/families/{borough.family_a}", token).json()
+    assert set(family) == {"id", "displayName", "teamId"}
+
+
 def path_of(template: str, values: dict[str, str]) -> str:
     for name, value in values.items():
         template = template.replace("{" + name + "}", value)
@@ -188,6 +234,7 @@ def without_echo(result: dict[str, Any]) -> dict[str, Any]:
 PUSH_CASES = [
     *[(caller, "family", "outsider") for caller in OUTSIDERS],
     (FAMILY_A_MEMBER, "professionals", "hidden"),
+    *([(PARTNER_GRANTED, "professionals", "hidden")] if grants_served() else []),
     *[(c, "family", "own-family") for c in (UNALLOCATED, TEAM_B_WORKER, TEAM_B_MANAGER)],
 ]
 

@@ -68,6 +68,35 @@ def test_valid_staff_token_yields_principal_with_known_roles_only(
     assert principal.key == "tenant-staff:5d8e9a1c-0000-4000-8000-000000000001"
 
 
+@pytest.mark.parametrize(
+    ("roles", "kind", "kept"),
+    [
+        (["Partner"], "partner", {"Partner"}),
+        (["Partner", "Owner"], "partner", {"Partner"}),
+        (["Partner", "SocialWorker"], "staff", {"SocialWorker"}),
+        (["Partner", "Admin"], "staff", {"Admin"}),
+        ([], "staff", set()),
+        (None, "staff", set()),
+    ],
+)
+def test_a_workforce_guest_with_the_partner_role_alone_is_a_partner(
+    validator: TokenValidator, roles: list[str] | None, kind: str, kept: set[str]
+) -> None:
+    principal = validator.authenticate(f"Bearer {sign(claims(roles=roles))}")
+    assert principal.kind == kind
+    assert principal.roles == frozenset(kept)
+
+
+def test_a_family_token_claiming_the_partner_role_is_a_family_member(
+    validator: TokenValidator,
+) -> None:
+    token = sign(claims(iss=FAMILY_ISSUER, aud="api://family", tid="tenant-family",
+                        roles=["Partner"]))  # fmt: skip
+    principal = validator.authenticate(f"Bearer {token}")
+    assert principal.kind == "family"
+    assert principal.roles == frozenset()
+
+
 def test_valid_family_token_yields_family_principal_with_verified_contacts(
     validator: TokenValidator,
 ) -> None:

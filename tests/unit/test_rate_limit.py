@@ -186,3 +186,25 @@ def test_the_callers_writes_cost_one_counter_request_per_batch_and_stop_at_the_a
     limits.spend(member, writing=True, cost=2)
     with pytest.raises(TooManyRequestsError):
         limits.spend(member, writing=True)
+
+
+def test_a_partner_agency_has_an_allowance_of_its_own(limiter: RateLimiter) -> None:
+    from shared.caller_limits import CallerLimits
+    from shared.identity import Principal
+    from tests.fakes import FakeRuntime
+
+    runtime = FakeRuntime(
+        rate_limit_partner_writes=2, rate_limit_staff_writes=50, rate_limit_family_writes=50
+    )
+    limits = CallerLimits(limiter, runtime.settings, runtime.audit)
+    partner = Principal("t", "p", "Dana Head", "partner", frozenset({"Partner"}))
+    staff = Principal("t", "s", "Sam Patel", "staff", frozenset({"SocialWorker"}))
+    for _ in range(2):
+        limits.spend(partner, writing=True)
+        limits.spend(staff, writing=True)
+    with pytest.raises(TooManyRequestsError):
+        limits.spend(partner, writing=True)
+    limits.spend(staff, writing=True)
+    [refusal] = runtime.audit_store.events("caller:t:p")
+    assert refusal["actor"]["kind"] == "partner"
+    assert refusal["outcome"] == "refused"
