@@ -14,6 +14,7 @@ import pytest
 
 from local.emulators import Emulators
 from local.evaluation import main as rebuild_command
+from shared.adapters.cosmos import provision_database
 from shared.bootstrap import get_runtime, reset_runtime
 from shared.evaluation import service as evaluation
 from tests.functional.api import InProcessApi
@@ -33,8 +34,12 @@ class Clock:
 
 @pytest.fixture
 def clock(stack: Emulators, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """A database of this test's own (the updater and the rebuild count every team in theirs),
+    at a frozen clock, with suppression off so every figure is shown."""
     monkeypatch.setenv("EVALUATION_MIN_COUNT", "0")
+    monkeypatch.setenv("COSMOS_DATABASE", f"evaluation-{uid()[:8]}")
     reset_runtime()
+    provision_database(get_runtime().cosmos_client, get_runtime().settings.cosmos_database)
     frozen = Clock(TUESDAYS[0])
     get_runtime().clock = frozen
     return frozen
