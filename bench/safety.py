@@ -93,8 +93,14 @@ def run() -> list[Row]:
     raises = [count(raiser(f"/families/{fid}/safety-alerts", child)) for fid, child in children]
     family_id = children[0][0]
     for _ in range(ALERTS_HELD - len(children)):
-        held = {"id": str(uuid.uuid4()), "familyId": family_id, "type": "safetyAlert",
-                "status": "acknowledged", "followUpAt": None, "deleted": False}  # fmt: skip
+        held = {
+            "id": str(uuid.uuid4()),
+            "familyId": family_id,
+            "type": "safetyAlert",
+            "status": "acknowledged",
+            "followUpAt": None,
+            "deleted": False,
+        }
         runtime.records.create(held)
     idle = count(lambda: alerts.follow_up_due(runtime))
     clock.advance(timedelta(minutes=runtime.settings.safety_ack_minutes + 1))

@@ -317,8 +317,14 @@ class _FollowUp:
         if latest.get("status") != "raised":
             for text in texts.values():
                 if text.waiting:
-                    self.update(text, {"status": "skipped", "reason": REASON_ACKNOWLEDGED,
-                                       "next_attempt_at": None})  # fmt: skip
+                    self.update(
+                        text,
+                        {
+                            "status": "skipped",
+                            "reason": REASON_ACKNOWLEDGED,
+                            "next_attempt_at": None,
+                        },
+                    )
             return self.schedule(latest, None)
         texting = latest.get("texting")
         staff = [Recipient.model_validate(r) for r in latest.get("recipients") or []]
@@ -390,18 +396,27 @@ class _FollowUp:
         if text.status == "sending" and now - text.updated_at >= STUCK_AFTER:
             return self.update(
                 text,
-                {"status": "failed", "reason": REASON_OUTCOME_UNKNOWN, "next_attempt_at": None,
-                 "error": "no outcome was recorded; not sent again to avoid a duplicate text"},
-            )  # fmt: skip
+                {
+                    "status": "failed",
+                    "reason": REASON_OUTCOME_UNKNOWN,
+                    "next_attempt_at": None,
+                    "error": "no outcome was recorded; not sent again to avoid a duplicate text",
+                },
+            )
         if not text.due(now):
             return text
         if phone is None:
             return self.update(text, {"next_attempt_at": None, "reason": REASON_NO_DUTY_PHONE})
         taken = self.update(
             text,
-            {"status": "sending", "attempts": text.attempts + 1, "to": phone, "reason": None,
-             "next_attempt_at": None},
-        )  # fmt: skip
+            {
+                "status": "sending",
+                "attempts": text.attempts + 1,
+                "to": phone,
+                "reason": None,
+                "next_attempt_at": None,
+            },
+        )
         if taken is None or taken.status != "sending" or taken.attempts != text.attempts + 1:
             self.report.already_claimed += 1
             return taken
@@ -449,9 +464,13 @@ class _FollowUp:
         else:
             content = templates.safety_text(ref)
         self.runtime.audit.record(
-            SYSTEM_CALLER, "text", text.family_id, ALERT_TYPE, text.alert_id,
+            SYSTEM_CALLER,
+            "text",
+            text.family_id,
+            ALERT_TYPE,
+            text.alert_id,
             detail=f"{text.recipient.kind} attempt {text.attempts}",
-        )  # fmt: skip
+        )
         outcome: dict[str, Any]
         try:
             result = self.runtime.sms_sender.send(text.to, content, f"{text.family_id}/{text.id}")
@@ -480,15 +499,23 @@ class _FollowUp:
         else:
             self.report.failed += 1
             self.runtime.audit.record(
-                SYSTEM_CALLER, "text", text.family_id, ALERT_TYPE, text.alert_id, "failed",
+                SYSTEM_CALLER,
+                "text",
+                text.family_id,
+                ALERT_TYPE,
+                text.alert_id,
+                "failed",
                 detail=f"{text.recipient.kind}: {outcome['reason']}",
-            )  # fmt: skip
+            )
         log.warning(
             "safety text %s",
             outcome["status"],
-            extra={"alertId": text.alert_id, "recipient": text.recipient.kind,
-                   "attempt": text.attempts},
-        )  # fmt: skip
+            extra={
+                "alertId": text.alert_id,
+                "recipient": text.recipient.kind,
+                "attempt": text.attempts,
+            },
+        )
         return self.record(text, outcome)
 
     def minutes_since(self, alert: Mapping[str, Any]) -> int:
@@ -692,8 +719,11 @@ def shape_alert(alert: Mapping[str, Any], texts: list[SafetyText], staff: bool) 
             item["sentAt"] = now_iso(text.sent_at)
         if staff:
             item["recipient"]["oid"] = text.recipient.oid
-            item |= {"reason": text.reason, "attempts": text.attempts,
-                     "createdAt": now_iso(text.created_at)}  # fmt: skip
+            item |= {
+                "reason": text.reason,
+                "attempts": text.attempts,
+                "createdAt": now_iso(text.created_at),
+            }
         shown_texts.append(item)
     fields: dict[str, Any] = {
         **alert,
@@ -703,8 +733,14 @@ def shape_alert(alert: Mapping[str, Any], texts: list[SafetyText], staff: bool) 
         "version": version_of(alert),
     }
     if not staff:
-        for name in ("acknowledgedBy", "memberId", "texting", "joinedTo", "escalateAt",
-                     "updatedAt"):  # fmt: skip
+        for name in (
+            "acknowledgedBy",
+            "memberId",
+            "texting",
+            "joinedTo",
+            "escalateAt",
+            "updatedAt",
+        ):
             fields.pop(name, None)
     shaped = AlertOut.model_validate(fields)
     return shaped.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -716,8 +752,7 @@ def alert_advice() -> str:
 
 def sync_result(created: Created) -> dict[str, Any]:
     """What a sync push answers for an alert: its id and version, and the advice."""
-    return {"id": created.document["id"], "version": created.document["version"],
-            "advice": ADVICE}  # fmt: skip
+    return {"id": created.document["id"], "version": created.document["version"], "advice": ADVICE}
 
 
 def exported_alert(alert: Mapping[str, Any], member_id: str | None) -> dict[str, Any] | None:

@@ -102,9 +102,13 @@ def acknowledge(runtime: Runtime, caller: Caller, family_id: str, words_id: str)
         current = service.find(access, WORDS, words_id)
         if current.get("acknowledgedAt"):
             service.audit.record(
-                caller, "acknowledge", access.family_id, WORDS.record_type, current["id"],
+                caller,
+                "acknowledge",
+                access.family_id,
+                WORDS.record_type,
+                current["id"],
                 "replayed",
-            )  # fmt: skip
+            )
             return present_for(runtime, access, WORDS, current)
         moment = now_iso(runtime.clock())
         acknowledged = {

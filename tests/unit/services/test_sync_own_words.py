@@ -48,9 +48,10 @@ def op(book: Casebook, kind: str, action: str, record_id: str, **fields: Any) ->
 def test_words_written_offline_arrive_and_reach_staff_devices(book: Casebook) -> None:
     entry_id = uid()
     [result] = push(
-        book, book.parent, op(book, "words", "create", entry_id, data={"kind": "good-news",
-                                                                          "text": "Top marks"})
-    )  # fmt: skip
+        book,
+        book.parent,
+        op(book, "words", "create", entry_id, data={"kind": "good-news", "text": "Top marks"}),
+    )
 
     assert result["status"] == "applied"
     changes = Puller(book.runtime, book.worker).pull(None, 500)["changes"]
@@ -66,9 +67,10 @@ def test_words_are_never_updated_through_sync_and_only_their_author_withdraws(
 ) -> None:
     entry_id = uid()
     [made] = push(
-        book, book.parent, op(book, "words", "create", entry_id, data={"kind": "worry",
-                                                                          "text": "Moving"})
-    )  # fmt: skip
+        book,
+        book.parent,
+        op(book, "words", "create", entry_id, data={"kind": "worry", "text": "Moving"}),
+    )
     version = made["version"]
 
     [update] = push(
@@ -116,8 +118,9 @@ def test_an_alert_queued_offline_is_raised_when_it_arrives_and_a_replay_texts_no
 def test_staff_cannot_push_an_alert_and_alerts_are_only_raised(book: Casebook) -> None:
     alert_id = uid()
     [by_staff] = push(book, book.worker, op(book, "safetyAlert", "create", alert_id, data={}))
-    [deleted] = push(book, book.parent, op(book, "safetyAlert", "delete", alert_id,
-                                           baseVersion="x"))  # fmt: skip
+    [deleted] = push(
+        book, book.parent, op(book, "safetyAlert", "delete", alert_id, baseVersion="x")
+    )
 
     assert by_staff["status"] == "rejected"
     assert by_staff["problem"]["title"] == "ForbiddenError"
