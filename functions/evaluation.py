@@ -42,14 +42,14 @@ TEAM = {"type": "string", "minLength": 1, "maxLength": 64}
             "csv: text/csv, one line a team, week and measure.",
         ),
     ),
-    statuses=(403,),
+    statuses=(403, 404),
 )
 def evaluation_get(call: Call) -> Reply:
     wanted = call.query("format") or "json"
     if wanted not in ("json", "csv"):
-        from shared.errors import ValidationError
+        from shared.errors import BadRequestError
 
-        raise ValidationError.at(("query", "format"), "enum", "format is json or csv.")
+        raise BadRequestError("format is json or csv.")
     figures = evaluation.read_evaluation(
         get_runtime(),
         call.caller,

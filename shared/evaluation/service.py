@@ -22,7 +22,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from shared.access import Caller
-from shared.errors import ForbiddenError, NotFoundError, ValidationError
+from shared.errors import BadRequestError, ForbiddenError, NotFoundError
 from shared.evaluation.measures import tally, weeks_touched
 from shared.evaluation.report import as_csv, report
 from shared.evaluation.weeks import bounds, weeks_between
@@ -56,13 +56,11 @@ class UpdateReport:
 
 def _date(name: str, raw: str | None) -> date:
     if raw is None:
-        raise ValidationError.at(("query", name), "missing", f"{name} is required (YYYY-MM-DD).")
+        raise BadRequestError(f"{name} is required (YYYY-MM-DD).")
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError.at(
-            ("query", name), "date_parsing", f"{name} must be YYYY-MM-DD."
-        ) from None
+        raise BadRequestError(f"{name} must be a date, YYYY-MM-DD.") from None
 
 
 def read_evaluation(
@@ -81,13 +79,11 @@ def read_evaluation(
         raise ForbiddenError("Only team managers and the head of service see the evaluation.")
     first, last = _date("from", first_raw), _date("to", last_raw)
     if last < first:
-        raise ValidationError.at(("query", "to"), "value_error", "to must not be before from.")
+        raise BadRequestError("to must not be before from.")
     if (last - first).days > MAX_DAYS:
-        raise ValidationError.at(
-            ("query", "to"), "value_error", f"Ask for at most {MAX_DAYS} days at a time."
-        )
+        raise BadRequestError(f"Ask for at most {MAX_DAYS} days at a time.")
     if team_id is not None and not 1 <= len(team_id) <= TEAM_ID_LENGTH:
-        raise ValidationError.at(("query", "teamId"), "string_too_long", "No such team id.")
+        raise BadRequestError(f"teamId is 1 to {TEAM_ID_LENGTH} characters.")
     if team_id is not None and not head and team_id not in caller.team_ids:
         raise NotFoundError("No such team.")
     weeks = weeks_between(first, last)

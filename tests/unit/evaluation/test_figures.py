@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.errors import ForbiddenError, NotFoundError, ValidationError
+from shared.errors import BadRequestError, ForbiddenError, NotFoundError
 from shared.evaluation import service as evaluation
 from shared.evaluation.measures import tally
 from shared.evaluation.weeks import bounds, week_of, weeks_between
@@ -111,7 +111,7 @@ def test_team_managers_see_their_teams_and_the_head_of_service_all(book: Caseboo
      ("2026-11-09", "2026-11-08"), ("2025-11-01", "2026-11-08")],
 )  # fmt: skip
 def test_bad_dates_are_refused(book: Casebook, first: str | None, last: str | None) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(BadRequestError):
         evaluation.read_evaluation(book.runtime, book.head, first, last, None)
 
 
