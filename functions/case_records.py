@@ -14,11 +14,11 @@ from shared.records.kinds import AGENDA, COMMENT, COMMENT_TARGETS, NOTE, PLAN, V
 if TYPE_CHECKING:
     from shared.records import models
     from shared.records import service as record_service
-    from shared.services import case
+    from shared.services import views
 else:
     models = LazyModule("shared.records.models")
     record_service = LazyModule("shared.records.service")
-    case = LazyModule("shared.services.case")
+    views = LazyModule("shared.services.views")
 
 bp = func.Blueprint()
 
@@ -102,13 +102,14 @@ crud(
     example={"text": "Swimming lessons"},
 )
 def agendas_add_item(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    runtime = get_runtime()
-    stored, added = case.add_agenda_item(
-        runtime, call.caller, family_id, call.route_id("agendaId"), call.json(models.AgendaItemIn)
+    stored, added = views.add_agenda_item(
+        get_runtime(),
+        call.caller,
+        call.route_id("familyId"),
+        call.route_id("agendaId"),
+        call.json(models.AgendaItemIn),
     )
-    access = record_service.RecordService(runtime).access(call.caller, family_id, AGENDA)
-    return record_reply(case.present_for(runtime, access, AGENDA, stored), 201 if added else 200)
+    return record_reply(stored, 201 if added else 200)
 
 
 @endpoint(
@@ -126,19 +127,15 @@ def agendas_add_item(call: Call) -> Reply:
     example={"body": "Thank you, that helps."},
 )
 def comments_create(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    runtime = get_runtime()
-    result = case.create_comment(
-        runtime,
+    made = views.create_comment(
+        get_runtime(),
         call.caller,
-        family_id,
+        call.route_id("familyId"),
         call.route("targetType"),
         call.route_id("targetId"),
         call.json(models.CommentIn),
     )
-    access = record_service.RecordService(runtime).access(call.caller, family_id, COMMENT)
-    body = case.present_for(runtime, access, COMMENT, result.document)
-    return call.created(body) if result.created else record_reply(body)
+    return call.created(made.document) if made.created else record_reply(made.document)
 
 
 @endpoint(
@@ -151,21 +148,16 @@ def comments_create(call: Call) -> Reply:
     path=TARGET_TYPE,
 )
 def comments_list(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    runtime = get_runtime()
-    found = case.list_comments(
-        runtime,
+    found = views.list_comments(
+        get_runtime(),
         call.caller,
-        family_id,
+        call.route_id("familyId"),
         call.route("targetType"),
         call.route_id("targetId"),
         record_service.page_limit(call.query("limit")),
         call.query("next"),
     )
-    access = record_service.RecordService(runtime).access(call.caller, family_id, COMMENT)
-    return listing(
-        found.documents, lambda d: case.present_for(runtime, access, COMMENT, d), found.next
-    )
+    return listing(found.documents, None, found.next)
 
 
 @endpoint(

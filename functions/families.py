@@ -24,7 +24,7 @@ from shared.records.kinds import MEMBER
 if TYPE_CHECKING:
     from shared.records import models
     from shared.records import service as record_service
-    from shared.services import case, families, family_links, invitations, staff
+    from shared.services import case, families, family_links, invitations, staff, views
 else:
     models = LazyModule("shared.records.models")
     record_service = LazyModule("shared.records.service")
@@ -33,6 +33,7 @@ else:
     family_links = LazyModule("shared.services.family_links")
     invitations = LazyModule("shared.services.invitations")
     staff = LazyModule("shared.services.staff")
+    views = LazyModule("shared.services.views")
 
 bp = func.Blueprint()
 
@@ -139,12 +140,10 @@ def families_update(call: Call) -> Reply:
     },
 )
 def members_create(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    runtime = get_runtime()
-    result = case.create_member(runtime, call.caller, family_id, call.json(models.MemberIn))
-    access = record_service.RecordService(runtime).access(call.caller, family_id, MEMBER)
-    body = case.present_for(runtime, access, MEMBER, result.document)
-    return call.created(body) if result.created else record_reply(body)
+    made = views.create_member(
+        get_runtime(), call.caller, call.route_id("familyId"), call.json(models.MemberIn)
+    )
+    return call.created(made.document) if made.created else record_reply(made.document)
 
 
 @endpoint(
@@ -170,18 +169,15 @@ def members_list(call: Call) -> Reply:
     tags=("members",),
 )
 def members_update(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    runtime = get_runtime()
-    stored = case.update_member(
-        runtime,
+    stored = views.update_member(
+        get_runtime(),
         call.caller,
-        family_id,
+        call.route_id("familyId"),
         call.route_id("memberId"),
         call.json(models.MemberPatch),
         call.header("if-match"),
     )
-    access = record_service.RecordService(runtime).access(call.caller, family_id, MEMBER)
-    return record_reply(case.present_for(runtime, access, MEMBER, stored))
+    return record_reply(stored)
 
 
 @endpoint(

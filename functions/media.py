@@ -39,13 +39,11 @@ from shared.storage_layout import UPLOAD_EVENTS_QUEUE
 if TYPE_CHECKING:
     from shared.records import models
     from shared.records import service as record_service
-    from shared.services import case
-    from shared.services import media as media_service
+    from shared.services import views
 else:
     models = LazyModule("shared.records.models")
     record_service = LazyModule("shared.records.service")
-    case = LazyModule("shared.services.case")
-    media_service = LazyModule("shared.services.media")
+    views = LazyModule("shared.services.views")
 
 bp = func.Blueprint()
 log = logging.getLogger("familystory.media")
@@ -75,15 +73,13 @@ RECHECK_SCHEDULE = "0 */2 * * * *"  # a literal: a %SETTING% the app settings la
     },
 )
 def media_create(call: Call) -> Reply:
-    runtime = get_runtime()
-    family_id = call.route_id("familyId")
-    result, access, upload = media_service.create_slot(
-        runtime, call.caller, family_id, call.json(models.MediaIn)
+    made, upload = views.create_media(
+        get_runtime(), call.caller, call.route_id("familyId"), call.json(models.MediaIn)
     )
-    body = case.present_for(runtime, access, MEDIA, result.document)
+    body = made.document
     if upload is not None:
         body["upload"] = upload
-    return call.created(body) if result.created else record_reply(body)
+    return call.created(body) if made.created else record_reply(body)
 
 
 @endpoint(
@@ -109,12 +105,9 @@ def media_list(call: Call) -> Reply:
     tags=("media",),
 )
 def media_get(call: Call) -> Reply:
-    family_id = call.route_id("familyId")
-    service = record_service.RecordService(get_runtime())
-    access = service.access(call.caller, family_id, MEDIA)
-    document = service.find(access, MEDIA, call.route_id("mediaId"))
-    service.audit.record(call.caller, "read", family_id, MEDIA.record_type, document["id"])
-    body = case.present_for(service.runtime, access, MEDIA, document)
+    body = views.read_record(
+        get_runtime(), call.caller, MEDIA, call.route_id("familyId"), call.route_id("mediaId")
+    )
     if body["status"] == "ready":  # its links expire: a 304 would leave the caller stale ones
         return record_reply(body)
     return not_modified(call, body) or record_reply(body)

@@ -16,7 +16,7 @@ from shared.records.kinds import NOTE
 if TYPE_CHECKING:
     from shared.records import models, versions
     from shared.records import service as record_service
-    from shared.services import audit_trail, case, corrections, disposals
+    from shared.services import audit_trail, corrections, disposals, views
 else:
     models = LazyModule("shared.records.models")
     record_service = LazyModule("shared.records.service")
@@ -24,7 +24,7 @@ else:
     audit_trail = LazyModule("shared.services.audit_trail")
     corrections = LazyModule("shared.services.corrections")
     disposals = LazyModule("shared.services.disposals")
-    case = LazyModule("shared.services.case")
+    views = LazyModule("shared.services.views")
 
 bp = func.Blueprint()
 log = logging.getLogger("familystory.retention")
@@ -118,15 +118,14 @@ def notes_versions_list(call: Call) -> Reply:
     example={"statement": "I did not say that the flat was untidy."},
 )
 def notes_disputes_create(call: Call) -> Reply:
-    runtime = get_runtime()
-    note, access, added = corrections.add_dispute(
-        runtime,
+    note, added = views.add_dispute(
+        get_runtime(),
         call.caller,
         call.route_id("familyId"),
         call.route_id("noteId"),
         call.json(models.DisputeIn),
     )
-    return record_reply(case.present_for(runtime, access, NOTE, note), 201 if added else 200)
+    return record_reply(note, 201 if added else 200)
 
 
 @endpoint(

@@ -13,11 +13,16 @@ import hashlib
 import hmac
 import json
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import BadRequestError
 from shared.ports.directory import Directory
 from shared.ports.errors import AlreadyExistsError, MissingError
+
+if TYPE_CHECKING:
+    from shared.ports.records import Document, QueryPage
+    from shared.ports.runtime import Signer
 
 KEY_DOCUMENT_ID = "secret:opaque-token-key"
 MAX_TOKEN_LENGTH = 16_384
@@ -48,6 +53,18 @@ class TokenSigner:
     def _mac(self, scope: str, body: str) -> str:
         digest = hmac.new(self._key, f"{scope}\n{body}".encode(), hashlib.sha256).digest()
         return _b64encode(digest)
+
+
+def sealed_page(
+    signer: Signer, scope: str, token: str | None, fetch: Callable[[str | None], QueryPage]
+) -> tuple[list[Document], str | None]:
+    """One page of a list whose ``next`` token seals the store's continuation for ``scope`` (a
+    token sealed for another list, family or caller is refused): the page's items, fetched from
+    where ``token`` left off, and the token of the page after it, or None at the end."""
+    continuation = signer.open(scope, token)["c"] if token else None
+    page = fetch(continuation)
+    following = signer.seal(scope, {"c": page.continuation}) if page.continuation else None
+    return page.items, following
 
 
 def load_or_create_key(directory: Directory) -> bytes:

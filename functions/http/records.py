@@ -16,10 +16,10 @@ from shared.records.kinds import Kind
 if TYPE_CHECKING:
     from shared.models import InputModel
     from shared.records import service as record_service
-    from shared.services import case
+    from shared.services import views
 else:
     record_service = LazyModule("shared.records.service")
-    case = LazyModule("shared.services.case")
+    views = LazyModule("shared.services.views")
 
 
 def filters(kind: Kind) -> tuple[Query, ...]:
@@ -38,60 +38,47 @@ def not_modified(call: Call, body: dict[str, Any]) -> Reply | None:
 
 def listed_page(call: Call, kind: Kind) -> Reply:
     """One page of a family's records of ``kind``, with the kind's query filters."""
-    family_id = call.route_id("familyId")
-    service = record_service.RecordService(get_runtime())
-    access = service.access(call.caller, family_id, kind)
-    found = service.list(
+    found = views.list_records(
+        get_runtime(),
         call.caller,
         kind,
-        family_id,
+        call.route_id("familyId"),
         record_service.page_limit(call.query("limit")),
         call.query("next"),
         {name: value for name in kind.filters if (value := call.query_id(name))},
-        access=access,
     )
-    return listing(
-        found.documents, lambda d: case.present_for(service.runtime, access, kind, d), found.next
-    )
+    return listing(found.documents, None, found.next)
 
 
 def created_record(call: Call, kind: Kind) -> Reply:
     """A new record of ``kind`` in the route's family: 201 where it is created, or 200 with the
     stored record when the same create is repeated."""
-    family_id = call.route_id("familyId")
-    service = record_service.RecordService(get_runtime())
-    access = service.access(call.caller, family_id, kind)
-    result = service.create(call.caller, kind, family_id, call.json(kind.create), access=access)
-    body = case.present_for(service.runtime, access, kind, result.document)
-    return call.created(body) if result.created else record_reply(body)
+    made = views.create_record(
+        get_runtime(), call.caller, kind, call.route_id("familyId"), call.json(kind.create)
+    )
+    return call.created(made.document) if made.created else record_reply(made.document)
 
 
 def read_record(call: Call, kind: Kind, id_param: str) -> Reply:
     """One record of ``kind``, audited, honouring If-None-Match."""
-    family_id = call.route_id("familyId")
-    service = record_service.RecordService(get_runtime())
-    access = service.access(call.caller, family_id, kind)
-    document = service.find(access, kind, call.route_id(id_param))
-    service.audit.record(call.caller, "read", family_id, kind.record_type, document["id"])
-    body = case.present_for(service.runtime, access, kind, document)
+    body = views.read_record(
+        get_runtime(), call.caller, kind, call.route_id("familyId"), call.route_id(id_param)
+    )
     return not_modified(call, body) or record_reply(body)
 
 
 def updated(call: Call, kind: Kind, id_param: str, patch: type[InputModel]) -> Reply:
     """A merge patch of one record of ``kind``, honouring If-Match."""
-    family_id = call.route_id("familyId")
-    service = record_service.RecordService(get_runtime())
-    access = service.access(call.caller, family_id, kind)
-    stored = service.update(
+    stored = views.update_record(
+        get_runtime(),
         call.caller,
         kind,
-        family_id,
+        call.route_id("familyId"),
         call.route_id(id_param),
         call.json(patch),
         call.header("if-match"),
-        access=access,
     )
-    return record_reply(case.present_for(service.runtime, access, kind, stored))
+    return record_reply(stored)
 
 
 def deleted(call: Call, kind: Kind, id_param: str) -> Reply:

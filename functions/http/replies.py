@@ -30,10 +30,14 @@ def record_reply(body: dict[str, Any], status: int = 200, location: str | None =
 
 
 def listing(
-    documents: list[dict[str, Any]], shown: Callable[[Any], Any], following: str | None
+    documents: list[dict[str, Any]],
+    shown: Callable[[Any], Any] | None,
+    following: str | None,
 ) -> Reply:
-    """One page of a list: its items as the caller may see them, and the next page's token."""
-    return Reply({"items": [shown(d) for d in documents], "next": following})
+    """One page of a list: its items as the caller may see them (``shown``, unless the service
+    shaped them already), and the next page's token."""
+    items = documents if shown is None else [shown(d) for d in documents]
+    return Reply({"items": items, "next": following})
 
 
 def encode(reply: Reply) -> func.HttpResponse:

@@ -33,6 +33,7 @@ from shared.errors import (
 )
 from shared.ids import canonical_id, new_id
 from shared.models import InputModel
+from shared.opaque import sealed_page
 from shared.ports.errors import AlreadyExistsError, VersionMismatchError
 from shared.ports.records import Listing
 from shared.ports.runtime import Runtime
@@ -258,7 +259,6 @@ class RecordService:
                 *[f"@{k}={v}" for k, v in sorted(equal.items())],
             ]
         )
-        continuation = self.runtime.signer.open(scope, token)["c"] if token else None
         listing = Listing(
             family_id=access.family_id,
             record_type=kind.record_type,
@@ -266,12 +266,14 @@ class RecordService:
             equal=tuple(equal.items()),
             newest_first=kind.newest_first,
         )
-        page = self.store.list_page(listing, limit, continuation)
-        following = (
-            self.runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
+        items, following = sealed_page(
+            self.runtime.signer,
+            scope,
+            token,
+            lambda after: self.store.list_page(listing, limit, after),
         )
         self.audit.record(caller, "list", access.family_id, kind.record_type, None)
-        return Listed(page.items, following)
+        return Listed(items, following)
 
     # --- update -------------------------------------------------------------------------------
 

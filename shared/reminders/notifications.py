@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from shared.access import Caller
 from shared.errors import ForbiddenError
+from shared.opaque import sealed_page
 from shared.ports.records import Listing
 from shared.ports.runtime import Runtime
 from shared.records.family_access import access_family
@@ -88,9 +89,9 @@ def list_notifications(
     if not access.is_staff:
         raise ForbiddenError("Only staff see the family's notifications.")
     scope = f"list|{NOTIFICATION_TYPE}|{access.family_id}|{caller.principal.key}"
-    continuation = runtime.signer.open(scope, token)["c"] if token else None
     claims = Listing(family_id=access.family_id, record_type=NOTIFICATION_TYPE, live=False)
-    page = runtime.records.list_page(claims, limit, continuation)
-    following = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
+    items, following = sealed_page(
+        runtime.signer, scope, token, lambda after: runtime.records.list_page(claims, limit, after)
+    )
     runtime.audit.record(caller, "list", access.family_id, NOTIFICATION_TYPE, None)
-    return Listed(page.items, following)
+    return Listed(items, following)

@@ -7,6 +7,7 @@ from typing import Any
 from shared.access import Caller, FamilyAccess, can_see, manages, reject_fields
 from shared.errors import ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError
 from shared.ids import canonical_id, new_id
+from shared.opaque import sealed_page
 from shared.ports.runtime import Runtime
 from shared.records import models
 from shared.records.family_access import access_family
@@ -50,10 +51,16 @@ def present_for(
 
 
 def create_member(
-    runtime: Runtime, caller: Caller, family_id: str, body: models.MemberIn
+    runtime: Runtime,
+    caller: Caller,
+    family_id: str,
+    body: models.MemberIn,
+    *,
+    access: FamilyAccess | None = None,
 ) -> Created:
     service = RecordService(runtime)
-    access = service.access(caller, family_id, MEMBER)
+    if access is None:
+        access = service.access(caller, family_id, MEMBER)
     if not access.is_staff:
         raise ForbiddenError("Family members may not add people to the family.")
     if body.child:
@@ -72,9 +79,12 @@ def update_member(
     member_id: str,
     patch: models.MemberPatch,
     if_match: str | None,
+    *,
+    access: FamilyAccess | None = None,
 ) -> dict[str, Any]:
     service = RecordService(runtime)
-    access = service.access(caller, family_id, MEMBER)
+    if access is None:
+        access = service.access(caller, family_id, MEMBER)
     sent = fields_of(patch)
     current = service.find(access, MEMBER, member_id)
     if not access.is_staff:
@@ -137,9 +147,12 @@ def create_comment(
     target_type: str,
     target_id: str,
     body: models.CommentIn,
+    *,
+    access: FamilyAccess | None = None,
 ) -> Created:
     service = RecordService(runtime)
-    access = service.access(caller, family_id, COMMENT)
+    if access is None:
+        access = service.access(caller, family_id, COMMENT)
     target = comment_target(service, access, target_type, target_id)
     extra = {
         "targetType": target_type,
@@ -160,9 +173,12 @@ def list_comments(
     target_id: str,
     limit: int,
     token: str | None,
+    *,
+    access: FamilyAccess | None = None,
 ) -> Listed:
     service = RecordService(runtime)
-    access = service.access(caller, family_id, COMMENT)
+    if access is None:
+        access = service.access(caller, family_id, COMMENT)
     target = comment_target(service, access, target_type, target_id)
     on_target = {"targetType": target_type, "targetId": target["id"]}
     return service.list(caller, COMMENT, family_id, limit, token, extra=on_target, access=access)
@@ -177,10 +193,13 @@ def add_agenda_item(
     family_id: str,
     agenda_id: str,
     body: models.AgendaItemIn,
+    *,
+    access: FamilyAccess | None = None,
 ) -> tuple[dict[str, Any], bool]:
     """Append an item; a retry with the same item id and text is a no-op (200)."""
     service = RecordService(runtime)
-    access = service.access(caller, family_id, AGENDA)
+    if access is None:
+        access = service.access(caller, family_id, AGENDA)
     item_id = body.id or new_id()
     for _ in range(APPEND_RETRIES):
         agenda = service.find(access, AGENDA, agenda_id)
@@ -206,8 +225,8 @@ def audit_page(
     if not access.is_staff or not caller.principal.has_role("TeamManager", "HeadOfService"):
         raise ForbiddenError("Only team managers and the head of service read the audit trail.")
     scope = f"audit|{family_id}|{caller.principal.key}"
-    continuation = runtime.signer.open(scope, token)["c"] if token else None
-    page = runtime.audit.page(family_id, limit, continuation)
+    items, following = sealed_page(
+        runtime.signer, scope, token, lambda after: runtime.audit.page(family_id, limit, after)
+    )
     runtime.audit.record(caller, "list", family_id, "audit", None)
-    sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
-    return Listed(page.items, sealed)
+    return Listed(items, following)

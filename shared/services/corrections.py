@@ -18,6 +18,7 @@ from typing import Any
 from shared.access import Caller, FamilyAccess
 from shared.errors import ConflictError, ForbiddenError, PreconditionFailedError
 from shared.ids import new_id
+from shared.opaque import sealed_page
 from shared.ports.records import Listing
 from shared.ports.runtime import Runtime
 from shared.records.kinds import NOTE
@@ -81,7 +82,6 @@ def list_versions(
     if not access.is_staff:
         raise ForbiddenError("Only staff see a note's earlier versions.")
     scope = f"versions|{access.family_id}|{note['id']}|{caller.principal.key}"
-    continuation = runtime.signer.open(scope, token)["c"] if token else None
     kept = version_type(NOTE.record_type)
     earlier = Listing(
         family_id=access.family_id,
@@ -90,7 +90,8 @@ def list_versions(
         equal=(("recordId", note["id"]),),
         unequal=(("recordVersion", version_of(note)),),
     )
-    page = runtime.records.list_page(earlier, limit, continuation)
+    items, following = sealed_page(
+        runtime.signer, scope, token, lambda after: runtime.records.list_page(earlier, limit, after)
+    )
     runtime.audit.record(caller, "list", access.family_id, kept, note["id"])
-    sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
-    return Listed(page.items, sealed)
+    return Listed(items, following)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.access import Caller, require_role
+from shared.opaque import sealed_page
 from shared.ports.runtime import Runtime
 from shared.records.service import Listed
 from shared.records.store import SYSTEM_FIELDS
@@ -17,10 +18,10 @@ from shared.records.store import SYSTEM_FIELDS
 def list_certificates(runtime: Runtime, caller: Caller, limit: int, token: str | None) -> Listed:
     require_role(caller, "HeadOfService")
     scope = f"disposals|{caller.principal.key}"
-    continuation = runtime.signer.open(scope, token)["c"] if token else None
-    page = runtime.disposals.newest_first(limit, continuation)
-    sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
-    return Listed(page.items, sealed)
+    items, following = sealed_page(
+        runtime.signer, scope, token, lambda after: runtime.disposals.newest_first(limit, after)
+    )
+    return Listed(items, following)
 
 
 def present_certificate(document: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from typing import Any
 from shared.access import Caller, require_manager_for, require_role
 from shared.errors import ConflictError, ForbiddenError, PreconditionFailedError, ValidationError
 from shared.ids import new_id
+from shared.opaque import sealed_page
 from shared.ports.errors import AlreadyExistsError, VersionMismatchError
 from shared.ports.records import Reach
 from shared.ports.runtime import Runtime
@@ -152,11 +153,14 @@ def list_families(runtime: Runtime, caller: Caller, limit: int, token: str | Non
     if reach is None:
         return Listed([], None)
     scope = f"families|{caller.principal.key}"
-    continuation = runtime.signer.open(scope, token)["c"] if token else None
-    page = runtime.records.families_page(reach, limit, continuation)
-    items, following = page.items, page.continuation
+    items, following = sealed_page(
+        runtime.signer,
+        scope,
+        token,
+        lambda after: runtime.records.families_page(reach, limit, after),
+    )
     runtime.audit.record_each_family(caller, "list", [str(f["id"]) for f in items], "family")
-    return Listed(items, runtime.signer.seal(scope, {"c": following}) if following else None)
+    return Listed(items, following)
 
 
 def reach_of(caller: Caller) -> Reach | None:

@@ -11,6 +11,7 @@ from shared.access import Caller, require_role
 from shared.directory import staff_profile_id
 from shared.errors import NotFoundError
 from shared.ids import canonical_id
+from shared.opaque import sealed_page
 from shared.ports.runtime import Runtime
 from shared.records.models import StaffIn, StaffOut
 from shared.records.service import Listed
@@ -51,7 +52,7 @@ def put_staff(
 def list_staff(runtime: Runtime, caller: Caller, limit: int, token: str | None) -> Listed:
     require_role(caller, "Admin")
     scope = f"staff|{caller.principal.key}"
-    continuation = runtime.signer.open(scope, token)["c"] if token else None
-    page = runtime.directory.staff_page(limit, continuation)
-    sealed = runtime.signer.seal(scope, {"c": page.continuation}) if page.continuation else None
-    return Listed(page.items, sealed)
+    items, following = sealed_page(
+        runtime.signer, scope, token, lambda after: runtime.directory.staff_page(limit, after)
+    )
+    return Listed(items, following)
