@@ -6,10 +6,10 @@ transactional batch of creates and its results another: two requests for any num
 operations (a batch holds at most ``BATCH_OPERATIONS`` and about ``BATCH_BYTES``; more are
 split). A result is a document of its own beside its claim (``result:<owner>:<key>``), created
 rather than written over the claim, because the local emulator's batches take creates only. A
-batch of claims fails whole when one operation was claimed before (a replay): then each is
-claimed alone. Each claim carries a token of the push that made it, so a claim this push already
-made (a batch applied in part, as the local emulator's is) is recognised as its own. A family set
-is stored under its fingerprint, in a partition of its own.
+batch of claims fails whole when one operation was claimed before (a replay): then each of the
+others is claimed alone. Each claim carries a token of the push that made it, so a claim this
+push already made (a batch applied in part, as the local emulator's is) is recognised as its
+own. A family set is stored under its fingerprint, in a partition of its own.
 """
 
 from __future__ import annotations
@@ -68,9 +68,16 @@ class CosmosOperations:
             }
             for key in keys
         }
-        if len(documents) > 1 and self._batch(pk, "create", list(documents.values())):
-            return set(documents)
-        return {key for key, document in documents.items() if self._claim_one(document, token)}
+        taken = None
+        if len(documents) > 1:
+            done, taken = self._batch(pk, "create", list(documents.values()))
+            if done:
+                return set(documents)
+        return {
+            key
+            for key, document in documents.items()
+            if document["id"] != taken and self._claim_one(document, token)
+        }
 
     def _claim_one(self, document: dict[str, Any], token: str) -> bool:
         try:
@@ -95,7 +102,7 @@ class CosmosOperations:
             {"id": _result_id(owner, key), "pk": pk, "result": result, "ttl": ttl_seconds}
             for key, result in results.items()
         ]
-        if len(documents) > 1 and self._batch(pk, "create", documents):
+        if len(documents) > 1 and self._batch(pk, "create", documents)[0]:
             return
         for document in documents:
             with translated(COSMOS_DB):
@@ -117,9 +124,12 @@ class CosmosOperations:
         document = self._read(key, key)
         return None if document is None else list(document.get("families", []))
 
-    def _batch(self, pk: str, operation: str, documents: list[dict[str, Any]]) -> bool:
-        """Every document in transactional batches; False when a batch failed on an operation
-        (the caller goes one by one), raising only for an outage."""
+    def _batch(
+        self, pk: str, operation: str, documents: list[dict[str, Any]]
+    ) -> tuple[bool, str | None]:
+        """Every document in transactional batches: done, or not, with the id of the document
+        found taken (409) when that is why a batch failed; the caller then goes one by one.
+        Raises for an outage."""
         from azure.cosmos.exceptions import CosmosBatchOperationError
 
         for chunk in _chunks(documents):
@@ -131,10 +141,13 @@ class CosmosOperations:
             except StorageUnavailableError:
                 raise
             except StorageError as failed:
-                if isinstance(failed.__cause__, CosmosBatchOperationError):
-                    return False
-                raise
-        return True
+                cause = failed.__cause__
+                if not isinstance(cause, CosmosBatchOperationError):
+                    raise
+                index = cause.error_index
+                taken = cause.status_code == 409 and isinstance(index, int) and index < len(chunk)
+                return False, chunk[index]["id"] if taken else None
+        return True, None
 
     def _read(self, pk: str, item_id: str) -> dict[str, Any] | None:
         try:
