@@ -20,9 +20,10 @@ Design (the local Cosmos emulator's change feed is incomplete, so none is used):
   their grants cover, so a narrowed grant tombstones the kinds it no longer covers.
 - A family gained (a new allocation or grant, or a grant that covers more kinds) is caught up:
   the next pages send everything of it the caller may see, as a snapshot would, before the
-  delta goes on (from where it was, so nothing written meanwhile is missed). A snapshot whose
-  family set changes part-way goes on over the set it started with, leaving out the families
-  lost, so its continuation stays the one of its own query.
+  delta goes on (from where it was, so nothing written meanwhile is missed). The families to
+  catch up are kept server-side like a family set, so the token stays small however many. A
+  snapshot whose family set changes part-way goes on over the set it started with, leaving out
+  the families lost, so its continuation stays the one of its own query.
 - Tokens are sealed (HMAC) and bound to the caller; a token older than the tombstone lifetime is
   410: the device must start again with a full snapshot.
 - A snapshot is audited once per family, on its first page; a delta page is audited once per
@@ -93,7 +94,7 @@ class Puller:
         fingerprint = family_set_hash(entries)
         overlap = self.settings.sync_overlap_seconds
         changes: list[dict[str, Any]] = []
-        catch = [str(f) for f in state.get("catch") or ()] if state is not None else []
+        catch = self._family_set(str(state["ch"])) if state and state.get("ch") else []
         catch_c = state.get("cc") if state is not None else None
         if state is not None and state.get("fh") != fingerprint:
             previous = self._family_set(str(state["fh"]))
@@ -160,7 +161,8 @@ class Puller:
                 touched.add(row["familyId"])
         self._remember_family_set(fingerprint, entries)
         if catch:
-            following |= {"catch": catch, "cc": catch_c}
+            following |= {"ch": family_set_hash(catch), "cc": catch_c}
+            self._remember_family_set(family_set_hash(catch), catch)
         following |= {
             "v": TOKEN_VERSION,
             "fh": fingerprint,

@@ -66,5 +66,6 @@ def note_pages(world: World, limit: int) -> list[str]:
 def test_a_list_pages_through_every_record_while_other_threads_read(
     world: World, stack: Emulators, another_request_finishes_mid_query: None
 ) -> None:
-    expected = {v for k, v in world.records.items() if k.startswith("note_")}
+    expected = {record for name, record in world.records.items() if name.startswith("note_")}
+    assert len(expected) == 3  # one note of each visibility
     assert sorted(note_pages(world, limit=1)) == sorted(expected)

@@ -18,6 +18,7 @@ from shared.ports import (
     Listing,
     MediaBlobs,
     Operations,
+    PartnerGrants,
     RecordStore,
     Runtime,
     VersionMismatchError,
@@ -32,6 +33,7 @@ from tests.fakes import (
     InMemoryDisposals,
     InMemoryMediaBlobs,
     InMemoryOperations,
+    InMemoryPartnerGrants,
     InMemoryRecords,
 )
 
@@ -45,9 +47,10 @@ def test_every_fake_is_its_port() -> None:
     disposals: Disposals = InMemoryDisposals()
     blobs: MediaBlobs = InMemoryMediaBlobs()
     links: BlobLinks = FakeBlobLinks()
+    grants: PartnerGrants = InMemoryPartnerGrants(InMemoryRecords())
     runtime: Runtime = FakeRuntime()
     assert isinstance(runtime.audit, AuditLog)
-    assert all((records, audit, directory, counters, operations, disposals, blobs, links))
+    assert all((records, audit, directory, counters, operations, disposals, blobs, links, grants))
 
 
 def test_a_create_of_a_taken_id_fails_carrying_the_stored_record() -> None:

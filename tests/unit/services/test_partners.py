@@ -434,8 +434,9 @@ def test_a_grant_gained_after_a_snapshot_is_caught_up_and_a_narrowed_one_tombsto
     book: Casebook,
 ) -> None:
     partner = Partner(book)
-    grant_id = partner.granted(["agendas"])
+    grant_id = partner.granted(["agendas"], expiresAt=(book.runtime.clock() + timedelta(days=9)))
     old_note = shared_note(book, "family")
+    book.runtime.clock.advance(timedelta(hours=1))  # the note is older than any overlap
     device = Puller(book.runtime, partner.caller).pull(None, 100)
     assert old_note["id"] not in {c["id"] for c in device["changes"]}
 
@@ -477,3 +478,34 @@ def test_a_device_whose_token_loses_the_partner_role_is_told_everything_is_gone(
     )
     after = Puller(book.runtime, roleless).pull(device["next"], 100)
     assert {c["id"] for c in after["changes"] if c["deleted"]} == held
+
+
+def test_families_gained_are_caught_up_with_a_token_that_stays_small(book: Casebook) -> None:
+    """A social worker allocated, between two pulls, to many families whose records were all
+    written before gets every one of those records (not only what changed since), and the token
+    naming what is left to catch up stays the size it was."""
+    gained = [book.new_family(book.manager) for _ in range(30)]
+    body = NOTE.create.model_validate({"body": "Written before the allocation"})
+    notes = {book.service.create(book.manager, NOTE, f, body).document["id"] for f in gained}
+    book.runtime.clock.advance(timedelta(hours=1))  # the notes are older than any overlap
+    device = Puller(book.runtime, book.worker).pull(None, 100)
+    assert not notes & {c["id"] for c in device["changes"]}
+    allocate = models.FamilyPatch.model_validate({"workerIds": [book.worker.id, book.manager.id]})
+    for family in gained:
+        families.update_family(book.runtime, book.manager, family, allocate, None)
+    first = Puller(book.runtime, book.worker).pull(device["next"], 5)
+    assert first["more"]
+    assert len(first["next"]) < 2 * len(device["next"])
+    changes, _ = drain_as(book, book.worker, first["next"])
+    received = {c["id"] for c in [*first["changes"], *changes] if not c["deleted"]}
+    assert notes | set(gained) <= received
+
+
+def drain_as(book: Casebook, caller: Caller, token: str) -> tuple[list[dict[str, Any]], str]:
+    changes: list[dict[str, Any]] = []
+    while True:
+        page = Puller(book.runtime, caller).pull(token, 100)
+        changes += page["changes"]
+        token = page["next"]
+        if not page["more"]:
+            return changes, token

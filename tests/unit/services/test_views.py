@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from shared.records import models
+from shared.records import family_access, models
 from shared.records import service as record_service
-from shared.records.family_access import access_family
 from shared.records.kinds import MEMBER, NOTE
 from shared.services import views
 from tests.unit.services.casebook import PHONE, Casebook
@@ -24,10 +23,11 @@ def book() -> Casebook:
 def access_counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The families whose access was worked out, one entry a time."""
     worked_out: list[str] = []
+    real = family_access.access_family
 
     def counted(runtime: Any, caller: Any, family_id: str, record_type: str) -> Any:
         worked_out.append(family_id)
-        return access_family(runtime, caller, family_id, record_type)
+        return real(runtime, caller, family_id, record_type)
 
     monkeypatch.setattr(record_service, "access_family", counted)
     return worked_out
