@@ -80,7 +80,9 @@ def test_every_worker_thread_keeps_its_cosmos_connection(
     before = cosmos_stats(stack)
     at_once(runtime.database.read, THREADS, CALLS_PER_THREAD)
     after = cosmos_stats(stack)
-    assert after["requests"] - before["requests"] == THREADS * CALLS_PER_THREAD
+    # The SDK may refresh the account's metadata in the background meanwhile: a request or two.
+    made = after["requests"] - before["requests"]
+    assert THREADS * CALLS_PER_THREAD <= made <= THREADS * CALLS_PER_THREAD + 2
     assert after["connections"] - before["connections"] <= pool_size(runtime.settings)
 
 
