@@ -64,8 +64,9 @@ def test_one_thread_sends_every_request_on_one_connection(stack: Emulators) -> N
     for _ in range(30):
         database.read()
     after = cosmos_stats(stack)
-    assert after["requests"] - before["requests"] == 30
-    assert after["connections"] - before["connections"] == 0
+    # The SDK may refresh the account's metadata in the background meanwhile: a request or two.
+    assert 30 <= after["requests"] - before["requests"] <= 32
+    assert after["connections"] - before["connections"] <= 1  # not one a request
 
 
 def test_every_worker_thread_keeps_its_cosmos_connection(
