@@ -27,7 +27,9 @@ def test_claims_and_results_of_a_push_go_in_one_request_each(stack: Emulators) -
     before = counter.requests
     assert operations.claim(owner, keys, 60) == set(keys)
     operations.complete(owner, {key: {"opId": key, "status": "applied"} for key in keys}, 60)
-    assert counter.requests - before == 2
+    # One request for the five claims, one for the five results (one by one they would be ten);
+    # a new client may also refresh the account's metadata in the background: one request more.
+    assert 2 <= counter.requests - before <= 3
     assert operations.results(owner, keys) == {k: {"opId": k, "status": "applied"} for k in keys}
 
 
