@@ -1,0 +1,2 @@
+// FamilyStory's web app.
+export {};
