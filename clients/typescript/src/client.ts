@@ -131,7 +131,7 @@ export class FamilyStoryClient extends EventTarget {
     const now = options.now ?? Date.now;
     const name = await databaseName(options.userId);
     const db = await openStore(factory, name);
-    let held = await db.get('meta', 'vault');
+    const held = await db.get('meta', 'vault');
     let vault: Vault;
     let state: State;
     if (held?.key) {
@@ -144,11 +144,13 @@ export class FamilyStoryClient extends EventTarget {
       const made = await Vault.create();
       vault = made.vault;
       state = { pullToken: null, lastSyncAt: now(), hadFamilies: false };
+      const box = await vault.seal(state, 'meta|state');
       const tx = db.transaction('meta', 'readwrite');
-      await tx.store.put({ name: 'vault', key: made.key });
-      await tx.store.put({ name: 'state', box: await vault.seal(state, 'meta|state') });
-      await tx.done;
-      held = { name: 'vault', key: made.key };
+      await Promise.all([
+        tx.store.put({ name: 'vault', key: made.key }),
+        tx.store.put({ name: 'state', box }),
+        tx.done,
+      ]);
     }
     const client = new FamilyStoryClient(options, factory, name, db, vault, state);
     await client.ensureSignedIn();
