@@ -1,26 +1,13 @@
 import { beforeAll, expect, it } from 'vitest';
-import { FamilyStoryClient, type LocalRecord } from '../src/index.js';
+import { FamilyStoryClient } from '../src/index.js';
 import { noisePng } from './png.js';
-import { device, makeWorld, type World } from './world.js';
+import { device, makeWorld, untilProcessed, type World } from './world.js';
 
 let world: World;
 
 beforeAll(async () => {
   world = await makeWorld();
 });
-
-/** Syncs until the media record reaches a final status (the local host processes it). */
-export async function untilProcessed(client: FamilyStoryClient, id: string): Promise<LocalRecord> {
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    await client.sync();
-    const record = await client.record('media', id);
-    const status = record?.data['status'];
-    if (record && (status === 'ready' || status === 'rejected')) return record;
-    if (Date.now() > deadline) throw new Error(`media ${id} still ${String(status)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 it('resumes an upload after the connection dropped mid-way, and the media reaches ready', async () => {
   const { client, options } = await device(world, world.worker);

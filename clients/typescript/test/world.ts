@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { IDBFactory } from 'fake-indexeddb';
 import { inject } from 'vitest';
-import { FamilyStoryClient, type ClientOptions } from '../src/index.js';
+import { FamilyStoryClient, type ClientOptions, type LocalRecord } from '../src/index.js';
 import { PYTHON, ROOT } from './stack.js';
 
 const run = promisify(execFile);
@@ -110,3 +110,17 @@ export async function device(world: World, person: Person, extra: Partial<Client
   const client = await FamilyStoryClient.open(options);
   return { client, indexedDB, network, options };
 }
+
+/** Syncs until the media record reaches a final status (the local host processes it). */
+export async function untilProcessed(client: FamilyStoryClient, id: string): Promise<LocalRecord> {
+  const deadline = Date.now() + 45_000;
+  for (;;) {
+    await client.sync();
+    const record = await client.record('media', id);
+    const status = record?.data['status'];
+    if (record && (status === 'ready' || status === 'rejected')) return record;
+    if (Date.now() > deadline) throw new Error(`media ${id} still ${String(status)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
