@@ -21,7 +21,7 @@ set -eu
 lookup() {
   eval "current=\${$1:-}"
   if [ -z "$current" ] && command -v azd >/dev/null 2>&1; then
-    current=$(azd env get-value "$1" 2>/dev/null || true)
+    current=$(azd env get-value "$1" 2>/dev/null) || current=''
   fi
   printf '%s' "$current"
 }
