@@ -204,7 +204,7 @@ module web 'app/web.bicep' = {
     name: 'stapp-familystory-${token}'
     location: webLocation
     tags: tags
-    skuName: webSku
+    hostingPlan: webSku
     customDomain: webCustomDomain
   }
 }

@@ -25,12 +25,14 @@ param location string
 @description('Tags applied to the static web app.')
 param tags object
 
+// Not named skuName: Checkov matches module parameters across files by name, and would check
+// this value as storage.bicep's skuName (a replication setting).
 @description('Hosting plan: Standard for the SLA, private endpoints and more custom domains; Free for a trial.')
 @allowed([
   'Standard'
   'Free'
 ])
-param skuName string = 'Standard'
+param hostingPlan string = 'Standard'
 
 @description('Custom domain the borough serves the app on, such as familystory.westminster.gov.uk, with a CNAME to the default host name already in DNS. Empty for none.')
 param customDomain string = ''
@@ -42,8 +44,8 @@ resource site 'Microsoft.Web/staticSites@2023-12-01' = {
     'azd-service-name': 'web'
   })
   sku: {
-    name: skuName
-    tier: skuName
+    name: hostingPlan
+    tier: hostingPlan
   }
   properties: {
     // Deployed by azd (the SWA CLI with the site's deployment token, fetched at deploy time and
