@@ -26,7 +26,7 @@ export interface LocalRecord {
   type: string;
   id: string;
   familyId: string;
-  version: number;
+  version: string;
   data: Record<string, unknown>;
   /** True while a local write on it is queued and not yet applied by the server. */
   pending: boolean;
@@ -53,7 +53,7 @@ export interface QueuedOperation {
   action: 'create' | 'update' | 'delete';
   id: string;
   familyId: string;
-  baseVersion?: number;
+  baseVersion?: string;
   data?: Record<string, unknown>;
   status: OperationStatus;
   queuedAt: string;
