@@ -27,6 +27,8 @@ interface StoredRecord {
   familyId: string;
   /** The server's version and data, or null for a record created on this device only. */
   server: { version: string; data: Record<string, unknown>; confirmed: boolean } | null;
+  /** What only this device knows yet: a media item whose file is still being uploaded. */
+  local?: Record<string, unknown>;
 }
 
 interface StoredOperation extends QueuedOperation {
@@ -131,7 +133,7 @@ export class FamilyStoryClient extends EventTarget {
     const now = options.now ?? Date.now;
     const name = await databaseName(options.userId);
     const db = await openStore(factory, name);
-    let held = await db.get('meta', 'vault');
+    const held = await db.get('meta', 'vault');
     let vault: Vault;
     let state: State;
     if (held?.key) {
@@ -144,11 +146,13 @@ export class FamilyStoryClient extends EventTarget {
       const made = await Vault.create();
       vault = made.vault;
       state = { pullToken: null, lastSyncAt: now(), hadFamilies: false };
+      const box = await vault.seal(state, 'meta|state');
       const tx = db.transaction('meta', 'readwrite');
-      await tx.store.put({ name: 'vault', key: made.key });
-      await tx.store.put({ name: 'state', box: await vault.seal(state, 'meta|state') });
-      await tx.done;
-      held = { name: 'vault', key: made.key };
+      await Promise.all([
+        tx.store.put({ name: 'vault', key: made.key }),
+        tx.store.put({ name: 'state', box }),
+        tx.done,
+      ]);
     }
     const client = new FamilyStoryClient(options, factory, name, db, vault, state);
     await client.ensureSignedIn();
@@ -552,6 +556,7 @@ export class FamilyStoryClient extends EventTarget {
     const pendingCreates = new Set(ops.filter((o) => o.target && o.action === 'create').map((o) => o.target));
     for (const rowKey of await this.store().getAllKeys('records')) {
       if (present.has(rowKey) || pendingCreates.has(rowKey)) continue;
+      if (rowKey.startsWith('media|') && (await this.store().get('uploads', `upload|${rowKey.slice(6)}`))) continue;
       const [type, id] = splitKey(rowKey);
       await this.dropRecord(rowKey, type, id);
     }
@@ -598,6 +603,7 @@ export class FamilyStoryClient extends EventTarget {
       id: change.id,
       familyId: change.familyId,
       server: { version: change.version, data: change.data, confirmed: true },
+      ...(stored?.local ? { local: stored.local } : {}),
     });
     report.pulled++;
   }
@@ -638,11 +644,13 @@ export class FamilyStoryClient extends EventTarget {
       mediaId, familyId, meta: { ...meta, id: mediaId }, size, blockSize, blocks, acknowledged: [], url: null, record: null,
     };
     await this.saveUpload(state);
-    const local: StoredRecord = {
-      type: 'media', id: mediaId, familyId,
-      server: null,
+    const at = new Date(this.now()).toISOString();
+    const { id: _id, ...described } = meta;
+    const local: StoredRecord = (await this.readRecord(key('media', mediaId))) ?? {
+      type: 'media', id: mediaId, familyId, server: null,
     };
-    if (!(await this.readRecord(key('media', mediaId)))) await this.writeRecord(local);
+    local.local = { ...described, sizeBytes: size, status: 'uploading', createdAt: at, updatedAt: at };
+    await this.writeRecord(local);
     this.emit('change');
     try {
       return await this.continueUpload(state, options.onProgress);
@@ -699,6 +707,7 @@ export class FamilyStoryClient extends EventTarget {
     if (!stored.server || !stored.server.confirmed) {
       stored.server = { version, data: { ...record, status: 'processing' }, confirmed: false };
     }
+    delete stored.local;
     await this.writeRecord(stored);
     this.emit('change');
     return (await this.record('media', state.mediaId))!;
@@ -959,7 +968,8 @@ export class FamilyStoryClient extends EventTarget {
     const target = key(stored.type, stored.id);
     const mine = ops.filter((o) => o.target === target && o.status !== 'rejected');
     let data: Record<string, unknown> = stored.server ? { ...stored.server.data } : {};
-    let exists = stored.server !== null;
+    if (stored.local) data = { ...data, ...stored.local };
+    let exists = stored.server !== null || stored.local !== undefined;
     for (const op of mine) {
       if (op.status === 'conflict') continue; // shown through conflicts(), not guessed into the record
       if (op.action === 'delete' && op.type === stored.type) {
@@ -970,7 +980,7 @@ export class FamilyStoryClient extends EventTarget {
       exists = true;
     }
     if (!exists) return undefined;
-    const pendingUpload = stored.type === 'media' && !stored.server?.confirmed && !stored.server?.version;
+    const pendingUpload = stored.local !== undefined;
     return {
       type: stored.type,
       id: stored.id,
