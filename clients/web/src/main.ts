@@ -21,6 +21,7 @@ class App implements View {
   session: Session | undefined;
   syncing = false;
   lastError = '';
+  private ending = false;
   private timer: number | undefined;
   private rendered = '';
 
@@ -164,6 +165,7 @@ class App implements View {
     }
     const auth = this.auth as DevAuth;
     this.session = await auth.signIn({ kind, ...who });
+    sessionStorage.removeItem('familystory.notice');
     await this.openStore();
     location.hash = '#/families';
     await this.route();
@@ -176,6 +178,16 @@ class App implements View {
   }
 
   async endSession(reason: string): Promise<void> {
+    if (this.ending) return; // the library's 'signed-out' event and its SignInRequired both end it
+    this.ending = true;
+    try {
+      await this.closeSession(reason);
+    } finally {
+      this.ending = false;
+    }
+  }
+
+  private async closeSession(reason: string): Promise<void> {
     window.clearInterval(this.timer);
     this.client?.close();
     this.client = undefined;

@@ -28,10 +28,10 @@ function focusHeading(root: HTMLElement): void {
   root.querySelector<HTMLElement>('h1')?.focus();
 }
 
-function notice(): HTMLElement | null {
+function notice(consume = true): HTMLElement | null {
   const message = sessionStorage.getItem('familystory.notice');
   if (!message) return null;
-  sessionStorage.removeItem('familystory.notice');
+  if (consume) sessionStorage.removeItem('familystory.notice');
   return h('p', { class: 'notice', role: 'alert' }, message);
 }
 
@@ -42,7 +42,7 @@ export function renderSignIn(view: View, root: HTMLElement): void {
       h('button', { type: 'button', class: 'primary', onclick: () => void view.signIn(kind, { oid: '', roles: [] }) }, label);
     root.replaceChildren(
       heading('Sign in to FamilyStory'),
-      notice() ?? '',
+      notice(false) ?? '',
       h('p', {}, 'Records you open are kept on this device, encrypted, until you sign out.'),
       h('div', { class: 'actions' }, button('staff', 'Sign in as council staff'), button('family', 'Sign in as a family member')),
     );
@@ -80,7 +80,7 @@ export function renderSignIn(view: View, root: HTMLElement): void {
         error.focus();
       });
   });
-  root.replaceChildren(heading('Sign in to FamilyStory'), notice() ?? '', form);
+  root.replaceChildren(heading('Sign in to FamilyStory'), notice(false) ?? '', form);
   focusHeading(root);
 }
 
