@@ -26,7 +26,7 @@ APP_PORT = 7071
 SAMPLE_OID = "8c2d3c5e-3d6a-4a55-9a27-1f1f3a9b0c11"
 
 
-def provision(cors: CorsPolicy) -> None:
+def provision(cors: CorsPolicy | None = None) -> None:
     from local.host.queues import provision_queues
     from shared.adapters.blobs import provision_containers
     from shared.adapters.cosmos import provision_database
@@ -37,7 +37,8 @@ def provision(cors: CorsPolicy) -> None:
     provision_database(runtime.cosmos_client, runtime.settings.cosmos_database)
     provision_containers(runtime.blob_service)
     provision_queues(os.environ["MEDIA_STORAGE"], STORAGE_QUEUES)
-    allow_browser_uploads(os.environ["MEDIA_STORAGE"], cors)
+    if cors is not None:
+        allow_browser_uploads(os.environ["MEDIA_STORAGE"], cors)
 
 
 BLOB_CORS_METHODS = ["GET", "HEAD", "PUT", "OPTIONS"]
