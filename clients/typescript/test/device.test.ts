@@ -10,7 +10,7 @@ import { device, makeWorld, untilProcessed, type World } from './world.js';
 let world: World;
 
 beforeAll(async () => {
-  world = await makeWorld();
+  world = await makeWorld(1);
 });
 
 /** Every key and value the browser's IndexedDB would hold on disk, as text and raw bytes. */

@@ -10,7 +10,7 @@ let world: World;
 
 beforeAll(async () => {
   stack = await startStack({ SYNC_TOMBSTONE_DAYS: '0' }, inject('keyFile'));
-  world = await makeWorld(stack.baseUrl, stack.keyFile);
+  world = await makeWorld(3, stack.baseUrl, stack.keyFile);
 });
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { device, makeWorld, untilProcessed, type World } from './world.js';
 let world: World;
 
 beforeAll(async () => {
-  world = await makeWorld();
+  world = await makeWorld(2);
 });
 
 it('resumes an upload after the connection dropped mid-way, and the media reaches ready', async () => {

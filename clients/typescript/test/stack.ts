@@ -1,6 +1,7 @@
 // Starts the real local stack (emulators and host) once for every test file, and stops every
 // process of it afterwards.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -94,16 +95,63 @@ export async function stopStack(stack: Stack): Promise<void> {
   rmSync(stack.stateDir, { recursive: true, force: true });
 }
 
+export interface People {
+  admin: string;
+  slots: { workerOid: string; worker: string; parentOid: string; parent: string }[];
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
     keyFile: string;
+    people: People;
   }
 }
 
+const mint = promisify(execFile);
+
+export async function token(keyFile: string, ...args: string[]): Promise<string> {
+  const { stdout } = await mint(PYTHON, ['-m', 'local.token', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, AUTH_DEV_ISSUER_KEY_FILE: keyFile },
+  });
+  return stdout.trim();
+}
+
+/** Tokens for every test file's people, minted while the stack starts. */
+async function mintPeople(keyFile: string, admin: string, slots: number): Promise<People> {
+  const made = await Promise.all(
+    Array.from({ length: slots }, async () => {
+      const workerOid = crypto.randomUUID();
+      const parentOid = crypto.randomUUID();
+      const [worker, parent] = await Promise.all([
+        token(keyFile, 'staff', '--oid', workerOid, '--role', 'SocialWorker', '--name', 'Sam Patel'),
+        token(keyFile, 'family', '--oid', parentOid, '--phone', `+447700900${slotPhone(parentOid)}`, '--name', 'Pat Jones'),
+      ]);
+      return { workerOid, worker, parentOid, parent };
+    }),
+  );
+  return { admin, slots: made };
+}
+
+/** The parent's phone (the drama range's last three digits), derived from their oid. */
+export function slotPhone(oid: string): string {
+  return String(parseInt(oid.slice(0, 6), 16) % 1000).padStart(3, '0');
+}
+
+export const SLOTS = 4;
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const stack = await startStack();
+  const folder = mkdtempSync(join(tmpdir(), 'familystory-client-key-'));
+  const keyFile = join(folder, 'dev-issuer-key.pem');
+  // The first token makes the key, before the stack or any other token could make another.
+  const admin = await token(keyFile, 'staff', '--oid', crypto.randomUUID(), '--role', 'Admin');
+  const [stack, people] = await Promise.all([startStack({}, keyFile), mintPeople(keyFile, admin, SLOTS)]);
   project.provide('baseUrl', stack.baseUrl);
   project.provide('keyFile', stack.keyFile);
-  return () => stopStack(stack);
+  project.provide('people', people);
+  return async () => {
+    await stopStack(stack);
+    rmSync(folder, { recursive: true, force: true });
+  };
 }

@@ -5,7 +5,7 @@ import { device, makeWorld, type World } from './world.js';
 let world: World;
 
 beforeAll(async () => {
-  world = await makeWorld();
+  world = await makeWorld(0);
 });
 
 const notesOnServer = async (): Promise<any[]> =>

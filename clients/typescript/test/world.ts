@@ -1,22 +1,10 @@
 // People and families on the real local stack, made through the API as an app would make them.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { IDBFactory } from 'fake-indexeddb';
 import { inject } from 'vitest';
 import { FamilyStoryClient, type ClientOptions, type LocalRecord } from '../src/index.js';
-import { PYTHON, ROOT } from './stack.js';
-
-const run = promisify(execFile);
+import { slotPhone } from './stack.js';
 
 export const uid = (): string => crypto.randomUUID();
-
-export async function token(keyFile: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(PYTHON, ['-m', 'local.token', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, AUTH_DEV_ISSUER_KEY_FILE: keyFile },
-  });
-  return stdout.trim();
-}
 
 export interface Person {
   oid: string;
@@ -53,28 +41,23 @@ export interface World {
   parent: Person;
 }
 
-let phoneCounter = Math.floor(Math.random() * 900);
-
-/** A social worker with a family, a parent of it and the parent's linked sign-in. */
-export async function makeWorld(baseUrl = inject('baseUrl'), keyFile = inject('keyFile')): Promise<World> {
+/** A social worker with a family, a parent of it and the parent's linked sign-in (people of
+ * ``slot``, one per test file, minted by the global set-up). */
+export async function makeWorld(slot: number, baseUrl = inject('baseUrl'), keyFile = inject('keyFile')): Promise<World> {
   const api = new Api(baseUrl);
+  const people = inject('people');
+  const mine = people.slots[slot];
+  if (!mine) throw new Error(`no people minted for slot ${slot}`);
   const team = uid();
-  const workerOid = uid();
-  const parentOid = uid();
-  const phone = `+447700900${String(phoneCounter++ % 1000).padStart(3, '0')}`;
-  const [admin, workerToken, parentToken] = await Promise.all([
-    token(keyFile, 'staff', '--oid', uid(), '--role', 'Admin'),
-    token(keyFile, 'staff', '--oid', workerOid, '--role', 'SocialWorker', '--name', 'Sam Patel'),
-    token(keyFile, 'family', '--oid', parentOid, '--phone', phone, '--name', 'Pat Jones'),
-  ]);
-  const worker = { oid: workerOid, token: workerToken };
-  await api.ok({ oid: '', token: admin }, 'PUT', `/staff/${workerOid}`, { displayName: 'Sam Patel', teamIds: [team] });
+  const phone = `+447700900${slotPhone(mine.parentOid)}`;
+  const worker = { oid: mine.workerOid, token: mine.worker };
+  await api.ok({ oid: '', token: people.admin }, 'PUT', `/staff/${worker.oid}`, { displayName: 'Sam Patel', teamIds: [team] });
   const family = (await api.ok(worker, 'POST', '/families', { displayName: 'Jones', teamId: team })).id as string;
   const member = await api.ok(worker, 'POST', `/families/${family}/members`, {
     displayName: 'Pat Jones', relationship: 'parent', phone,
   });
   const invitation = await api.ok(worker, 'POST', `/families/${family}/invitations`, { memberId: member.id });
-  const parent = { oid: parentOid, token: parentToken };
+  const parent = { oid: mine.parentOid, token: mine.parent };
   await api.ok(parent, 'POST', '/invitations/redeem', { code: invitation.code });
   return { api, keyFile, worker, family, memberId: member.id, phone, parent };
 }
