@@ -38,7 +38,7 @@ export async function startStack(settings: Record<string, string> = {}, keyFile?
   const key = keyFile ?? join(stateDir, 'dev-issuer-key.pem');
   const port = await freePort();
   const args = ['-m', 'local.run', '--port', String(port)];
-  for (const name of ['--cosmos-port', '--blob-port', '--queue-port', '--table-port']) {
+  for (const name of ['--web-port', '--cosmos-port', '--blob-port', '--queue-port', '--table-port']) {
     args.push(name, String(await freePort()));
   }
   args.push('--state-dir', join(stateDir, 'state'));
