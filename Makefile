@@ -64,8 +64,9 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 
-typecheck: $(VENV)/.installed
+typecheck: $(VENV)/.installed node_modules/.installed
 	$(VENV)/bin/mypy .
+	npm run typecheck --silent -w clients/typescript -w clients/web
 
 test-unit: install-test
 	$(PY) -m pytest tests/unit
