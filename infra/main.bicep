@@ -1,7 +1,8 @@
 // One borough's FamilyStory stack: a resource group holding the Function App (Flex Consumption),
 // storage for the host and for media, Cosmos DB, Communication Services, Azure AI Speech, a Key
 // Vault for the audit seal key and monitoring, all reached with one user-assigned managed
-// identity and no keys.
+// identity and no keys; and the web app (clients/web) on Static Web Apps, whose origins alone
+// may call the API and the media account from a browser.
 // Deploy with `azd up`, or `az deployment sub create` with a file from infra/tenants
 // (docs/deploy.md walks through both).
 
@@ -53,8 +54,17 @@ param serviceName string
 @maxLength(16)
 param safetyDutyPhone string
 
-@description('Browser origins of the borough\'s web client, allowed to call the API and upload media. Empty for none.')
+@description('Browser origins of other web clients, allowed to call the API and upload media beside the web app\'s own origins (which are always allowed). Exact https origins only, never *. Empty for none.')
 param corsAllowedOrigins array = []
+
+@description('Region of the web app\'s Static Web Apps resource: one that offers it (none in the UK; it holds no data, only the app\'s static files, served from Microsoft\'s edge).')
+param webLocation string = 'westeurope'
+
+@description('Hosting plan of the web app: Standard (SLA, private endpoints, five custom domains) or Free.')
+param webSku string = 'Standard'
+
+@description('Custom domain of the web app, such as familystory.westminster.gov.uk, whose CNAME already points at the default host name (docs/deploy.md). Empty for none.')
+param webCustomDomain string = ''
 
 @description('Name of the Cosmos DB database.')
 param cosmosDatabaseName string = 'familystory'
@@ -185,6 +195,22 @@ module monitoring 'app/monitoring.bicep' = {
   }
 }
 
+// The web app: static files on Static Web Apps. Its origins (default host name, custom domain)
+// are the only browser origins the API and the media account accept, with corsAllowedOrigins.
+module web 'app/web.bicep' = {
+  name: 'web'
+  scope: group
+  params: {
+    name: 'stapp-familystory-${token}'
+    location: webLocation
+    tags: tags
+    hostingPlan: webSku
+    customDomain: webCustomDomain
+  }
+}
+
+var browserOrigins = union(web.outputs.origins, corsAllowedOrigins)
+
 module network 'app/network.bicep' = if (enablePrivateNetworking) {
   name: 'network'
   scope: group
@@ -227,7 +253,7 @@ module mediaStorage 'app/storage.bicep' = {
     queueNames: mediaQueueNames
     deleteRetentionDays: blobDeleteRetentionDays
     allowPublicNetworkAccess: true
-    corsAllowedOrigins: corsAllowedOrigins
+    corsAllowedOrigins: browserOrigins
     privateEndpointSubnetId: enablePrivateNetworking ? network.outputs.privateEndpointSubnetId : ''
     privateDnsZoneIds: enablePrivateNetworking ? network.outputs.dnsZoneIds : {}
     enableMalwareScanning: enableMalwareScanning
@@ -355,7 +381,7 @@ module api 'app/api.bicep' = {
     familyTenantId: familyTenantId
     familyAppClientId: familyAppClientId
     logLevel: logLevel
-    corsAllowedOrigins: corsAllowedOrigins
+    corsAllowedOrigins: browserOrigins
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     httpPerInstanceConcurrency: httpPerInstanceConcurrency
@@ -434,3 +460,12 @@ output AUDIT_VAULT_NAME string = keyVault.outputs.name
 
 @description('Container in the media account holding the immutable audit anchors.')
 output AUDIT_ANCHORS_CONTAINER string = auditAnchorsContainerName
+
+@description('Blob endpoint of the media account, which devices upload to and read media from with SAS URLs; the web app\'s Content-Security-Policy names it.')
+output MEDIA_BLOB_URL string = mediaStorage.outputs.blobEndpoint
+
+@description('Name of the web app\'s static web app, which azd deploys clients/web to.')
+output WEB_APP_NAME string = web.outputs.name
+
+@description('Address people open the web app at; the redirect URI of its sign-in registrations (docs/deploy.md).')
+output WEB_URL string = web.outputs.url

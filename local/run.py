@@ -17,14 +17,16 @@ from types import FrameType
 
 from local.config import LOCAL, STATE, apply_local_settings, ensure_local_settings
 from local.emulators import Emulators, PortInUseError, Ports, ensure_port_free
+from local.host.cors import CorsConfigurationError, CorsPolicy, local_cors_policy
 from local.host.eventgrid import KEYS_FILE_SETTING, SYSTEM_KEY_NAME, host_keys, keys_path
 from local.host.serve import configure_logging, serve
+from local.web import DIST, WEB_PORT, WebServer, WebSettings, build_web_app
 
 APP_PORT = 7071
 SAMPLE_OID = "8c2d3c5e-3d6a-4a55-9a27-1f1f3a9b0c11"
 
 
-def provision() -> None:
+def provision(cors: CorsPolicy | None = None) -> None:
     from local.host.queues import provision_queues
     from shared.adapters.blobs import provision_containers
     from shared.adapters.cosmos import provision_database
@@ -35,13 +37,45 @@ def provision() -> None:
     provision_database(runtime.cosmos_client, runtime.settings.cosmos_database)
     provision_containers(runtime.blob_service)
     provision_queues(os.environ["MEDIA_STORAGE"], STORAGE_QUEUES)
+    if cors is not None:
+        allow_browser_uploads(os.environ["MEDIA_STORAGE"], cors)
 
 
-def banner(emulators: Emulators, port: int, event_grid_key: str) -> str:
+BLOB_CORS_METHODS = ["GET", "HEAD", "PUT", "OPTIONS"]
+BLOB_CORS_HEADERS = ["content-type", "content-length", "x-ms-*"]
+BLOB_CORS_EXPOSED = ["content-length", "content-type", "etag", "x-ms-*"]
+BLOB_CORS_MAX_AGE = 3600
+
+
+def allow_browser_uploads(connection_string: str, cors: CorsPolicy) -> None:
+    """The blob service's CORS rule (Set Blob Service Properties): the web app's origins may PUT
+    blocks and the block list to an upload URL and GET media through a download URL."""
+    from azure.storage.blob import BlobServiceClient, CorsRule
+
+    origins = sorted(cors.origins)
+    rules = (
+        [
+            CorsRule(
+                origins,
+                BLOB_CORS_METHODS,
+                allowed_headers=BLOB_CORS_HEADERS,
+                exposed_headers=BLOB_CORS_EXPOSED,
+                max_age_in_seconds=BLOB_CORS_MAX_AGE,
+            )
+        ]
+        if origins
+        else []
+    )
+    BlobServiceClient.from_connection_string(connection_string).set_service_properties(cors=rules)
+
+
+def banner(emulators: Emulators, port: int, event_grid_key: str, web_port: int) -> str:
     base = f"http://localhost:{port}/api/v1"
+    web = f"http://localhost:{web_port}/"
     webhook = f"http://localhost:{port}/runtime/webhooks/eventgrid?functionName=<name>"
     return f"""
 FamilyStory is running.
+  Web app       {web}   (sign in with a local development token: pick a role and an id)
   API           {base}   (try {base}/health)
   OpenAPI       {base}/openapi.json
   Event Grid    {webhook}
@@ -71,6 +105,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     defaults = Ports()
     parser = argparse.ArgumentParser(prog="python -m local.run", description=__doc__)
     parser.add_argument("--port", type=int, default=APP_PORT, help="API port (7071)")
+    parser.add_argument("--web-port", type=int, default=WEB_PORT, help="web app port (4280)")
     parser.add_argument("--cosmos-port", type=int, default=defaults.cosmos)
     parser.add_argument("--blob-port", type=int, default=defaults.blob)
     parser.add_argument("--queue-port", type=int, default=defaults.queue)
@@ -91,8 +126,20 @@ def main(argv: list[str] | None = None) -> int:
     settings.update(emulators.settings())
     os.environ.update(emulators.settings())  # the emulators started here are the ones to use
     configure_logging(os.environ.get("LOG_LEVEL", "INFO"))
+    web_origin = f"http://localhost:{args.web_port}"
+    try:
+        cors = local_cors_policy().with_origins([web_origin])
+    except CorsConfigurationError as error:
+        print(f"make run: local.settings.json: {error}", file=sys.stderr)
+        return 1
+    web_settings = WebSettings(
+        api_base_url=f"http://localhost:{args.port}/api/v1",
+        dev_issuer_enabled=os.environ.get("AUTH_DEV_ISSUER_ENABLED", "").lower() == "true",
+    )
+    web: WebServer | None = None
     try:
         ensure_port_free(args.port, "FamilyStory API")
+        ensure_port_free(args.web_port, "FamilyStory web app")
         emulators.start()
     except PortInUseError as error:
         print(f"make run: {error}", file=sys.stderr)
@@ -106,13 +153,18 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        provision()
+        provision(cors)
+        web = WebServer(build_web_app(web_settings), args.web_port).start()
         keys = host_keys(keys_path())
-        print(banner(emulators, args.port, keys[SYSTEM_KEY_NAME]), flush=True)
-        asyncio.run(serve(args.port, {**settings, **os.environ}))
+        print(banner(emulators, args.port, keys[SYSTEM_KEY_NAME], args.web_port), flush=True)
+        if not (DIST / "index.html").is_file():
+            print(f"The web app is not built ({DIST}): make run builds it.", flush=True)
+        asyncio.run(serve(args.port, {**settings, **os.environ}, cors=cors))
     except KeyboardInterrupt:
         pass
     finally:
+        if web is not None:
+            web.stop()
         logging.getLogger("familystory.host").info("stopping the emulators")
         with contextlib.suppress(KeyboardInterrupt):
             emulators.stop()

@@ -34,6 +34,29 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def dev_claims(
+    kind: str,
+    oid: str,
+    roles: list[str],
+    name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+) -> dict[str, Any]:
+    """The claims of a local development token: Entra ID's for staff (``roles``), External ID's
+    for a family member (verified phone and email when given)."""
+    claims: dict[str, Any] = {"oid": oid, "sub": oid}
+    if kind == "staff":
+        claims["roles"] = roles
+        claims["name"] = name or "Local " + " ".join(roles)
+    else:
+        claims["name"] = name or "Local family member"
+        if phone:
+            claims |= {"phone_number": phone, "phone_number_verified": True}
+        if email:
+            claims |= {"email": email, "email_verified": True}
+    return claims
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     from local.config import apply_local_settings
@@ -46,16 +69,14 @@ def main(argv: list[str] | None = None) -> int:
     if not settings.dev_issuer_enabled:
         print("AUTH_DEV_ISSUER_ENABLED is not true in local.settings.json", file=sys.stderr)
         return 2
-    claims: dict[str, Any] = {"oid": str(args.oid), "sub": str(args.oid)}
-    if args.kind == "staff":
-        claims["roles"] = args.role
-        claims["name"] = args.name or "Local " + " ".join(args.role)
-    else:
-        claims["name"] = args.name or "Local family member"
-        if args.phone:
-            claims |= {"phone_number": args.phone, "phone_number_verified": True}
-        if args.email:
-            claims |= {"email": args.email, "email_verified": True}
+    claims = dev_claims(
+        args.kind,
+        str(args.oid),
+        getattr(args, "role", None) or [],
+        args.name,
+        getattr(args, "phone", None),
+        getattr(args, "email", None),
+    )
     print(issue_token(settings, args.kind, claims, lifetime_seconds=args.minutes * 60))
     return 0
 

@@ -49,7 +49,7 @@ param deleteRetentionDays int = 30
 @description('Whether the account accepts traffic from public networks. The media account must, because devices upload to it directly.')
 param allowPublicNetworkAccess bool = true
 
-@description('Browser origins allowed to PUT and GET blobs with a SAS URL (web clients). Empty for none.')
+@description('Browser origins allowed to PUT and GET blobs with a SAS URL (web clients): exact https origins, never *. Empty for none.')
 param corsAllowedOrigins array = []
 
 @description('Subnet for private endpoints (blob and queue, and table if privateTableEndpoint). Empty for none.')
@@ -128,6 +128,9 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
       enabled: true
       retentionInDays: deleteRetentionDays
     }
+    // A browser may PUT blocks and the block list to an upload SAS URL and GET media with a read
+    // SAS URL, from the listed origins only, sending only the headers those requests need. The
+    // SAS, not CORS, is what authorises a request; CORS only lets the web app read the answers.
     cors: {
       corsRules: empty(corsAllowedOrigins) ? [] : [
         {
@@ -136,15 +139,26 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01'
             'GET'
             'HEAD'
             'PUT'
-            'OPTIONS'
           ]
           allowedHeaders: [
-            '*'
+            'content-type'
+            'content-md5'
+            'x-ms-blob-type'
+            'x-ms-blob-content-type'
+            'x-ms-content-crc64'
+            'x-ms-version'
+            'x-ms-date'
+            'x-ms-client-request-id'
           ]
           exposedHeaders: [
-            'ETag'
+            'etag'
+            'last-modified'
+            'content-length'
+            'content-type'
             'x-ms-request-id'
+            'x-ms-error-code'
           ]
+          // Browsers cap a cached preflight at two hours (Chromium) or a day (Firefox).
           maxAgeInSeconds: 3600
         }
       ]

@@ -27,12 +27,14 @@ from typing import Any
 import azure.functions as func
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from functions.http import PROBLEM_TYPE_BASE
 from local.host.app import HOST_JSON, Triggered, extension_settings, triggered_by
+from local.host.cors import CorsMiddleware, CorsPolicy, local_cors_policy
 from local.host.eventgrid import EVENT_GRID_PATH, EventGridWebhook, event_grid_functions
 from local.host.invoke import TraceContext, call_user_function, invoke_logged, run_function
 
@@ -203,10 +205,13 @@ def to_starlette(result: Any) -> Response:
 
 
 def build_asgi(
-    functions: list[func.Function], keys: Mapping[str, str] | None = None
+    functions: list[func.Function],
+    keys: Mapping[str, str] | None = None,
+    cors: CorsPolicy | None = None,
 ) -> tuple[Starlette, EventGridWebhook]:
     """The host's HTTP app (functions under the route prefix, and the Event Grid webhook, which
-    asks for ``keys``) and the webhook itself, which local Event Grid deliveries also go through."""
+    asks for ``keys``), behind the platform's CORS (``cors``, by default ``Host.CORS`` of the
+    local settings), and the webhook itself, which local Event Grid deliveries also go through."""
     host = HttpHost(http_functions(functions), route_prefix())
     webhook = EventGridWebhook(event_grid_functions(functions), keys or {}, invoke_logged, problem)
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -219,6 +224,7 @@ def build_asgi(
     asgi = Starlette(
         routes=[Route("/{path:path}", handle, methods=methods)],
         exception_handlers={HTTPException: host_refusal, Exception: host_failure},
+        middleware=[Middleware(CorsMiddleware, policy=cors or local_cors_policy())],
     )
     return asgi, webhook
 

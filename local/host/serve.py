@@ -15,6 +15,7 @@ import azure.functions as func
 
 from local.host.app import load_app
 from local.host.blobs import BlobWatcher, blob_event_sources, blob_functions
+from local.host.cors import CorsPolicy
 from local.host.eventgrid import (
     DeliveryRules,
     EventGrid,
@@ -61,6 +62,7 @@ async def serve(
     host: str = "127.0.0.1",
     app: str = "function_app",
     subscriptions: tuple[BlobCreatedSubscription, ...] = BLOB_CREATED_SUBSCRIPTIONS,
+    cors: CorsPolicy | None = None,
 ) -> None:
     import uvicorn
 
@@ -68,7 +70,7 @@ async def serve(
     use_worker_threads(worker_thread_count(settings))
     check_registration(functions, settings)
     keys = host_keys(keys_path(settings))
-    asgi, webhook = build_asgi(functions, keys)
+    asgi, webhook = build_asgi(functions, keys, cors)
     rules = DeliveryRules.from_environment(settings)
     listeners = [
         QueueListener(

@@ -588,3 +588,52 @@ def alert_problems(template: Template) -> list[str]:
         if not alert.notifies:
             problems.append(f"alert {alert.name}: notifies no action group")
     return problems
+
+
+# Browser access (CORS) ---------------------------------------------------------------------
+
+# A browser may read media and PUT blocks and block lists with SAS URLs, and call the API; it
+# never deletes, posts or merges through CORS.
+CORS_METHODS = frozenset({"GET", "HEAD", "PUT"})
+
+
+def _cors_settings(node: Any) -> Iterator[dict[str, Any]]:
+    """Every object that configures CORS (has ``allowedOrigins``), however deeply nested."""
+    if isinstance(node, dict):
+        if "allowedOrigins" in node:
+            yield node
+        for value in node.values():
+            yield from _cors_settings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _cors_settings(value)
+
+
+def cors_problems(template: Template) -> list[str]:
+    """CORS no wider than the web app needs: exact https origins, named headers, no credentials.
+
+    A parameter given as the origins (a plain string here) is checked where its value is set.
+    """
+    problems = []
+    for name, resource in template.get("resources", {}).items():
+        for cors in _cors_settings(body(resource)):
+            origins = cors["allowedOrigins"]
+            if isinstance(origins, list):
+                for origin in origins:
+                    if not (
+                        isinstance(origin, str)
+                        and (origin.startswith("https://") or origin.startswith("${"))
+                        and "*" not in origin
+                    ):
+                        problems.append(f"{name}: origin {origin!r} is not an exact https origin")
+            for key in ("allowedHeaders", "exposedHeaders"):
+                values = cors.get(key, [])
+                if isinstance(values, list) and any("*" in str(value) for value in values):
+                    problems.append(f"{name}: {key} must name each header, not use *")
+            methods = cors.get("allowedMethods", [])
+            if isinstance(methods, list) and set(map(str, methods)) - CORS_METHODS:
+                extra = ", ".join(sorted(set(map(str, methods)) - CORS_METHODS))
+                problems.append(f"{name}: allowedMethods must be GET, HEAD or PUT, not {extra}")
+            if cors.get("supportCredentials") not in (None, False):
+                problems.append(f"{name}: supportCredentials must be false")
+    return problems

@@ -31,6 +31,8 @@ def run_stack(state_dir: Path, port: int, settings: dict[str, str]) -> subproces
     arguments = [
         "--port",
         str(port),
+        "--web-port",
+        str(free_port()),
         "--cosmos-port",
         str(free_port()),
         "--blob-port",
@@ -77,6 +79,7 @@ def test_stack_starts_answers_and_stops_every_process_on_ctrl_c(
     assert stack.returncode == 0
     assert "FamilyStory is running." in output
     assert "python -m local.token staff" in output
+    assert "Web app       http://localhost:" in output
     assert "Traceback" not in output
     time.sleep(0.5)
     assert processes_mentioning(str(state_dir)) == []

@@ -1,0 +1,276 @@
+// The web app in Chromium against the real local stack: sign in, write offline, reload offline,
+// sync, a conflict chosen, what a family member sees, a revoked sign-in, ciphertext on disk, and
+// axe-core on each main screen. Screenshots of each step go to clients/web/test-results/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+import { ARTEFACTS, CHROMIUM, api, startStack, token } from './stack.mjs';
+
+const PHONE = '+447700900123';
+const run = randomUUID().slice(0, 8);
+const texts = {
+  offline: `Visit went well, kitchen tidy ${run}`,
+  mine: `Mum asked for a later visit time ${run}`,
+  theirs: `Dad will join the next visit ${run}`,
+  professional: `Professionals only: strategy discussion ${run}`,
+};
+
+let stack;
+let browser;
+let worker; // { oid, token }
+let family; // { id, memberId, oid, token }
+let profileA;
+let contextA;
+let pageA;
+let contextC;
+let pageC;
+let shot = 0;
+
+async function screenshot(page, name) {
+  shot += 1;
+  await page.screenshot({ path: join(ARTEFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+async function accessible(page, screen) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const found = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`);
+  assert.deepEqual(found, [], `axe-core on the ${screen} screen`);
+}
+
+async function launch(options = {}) {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, ...options });
+}
+
+async function signIn(page, role, oid, name) {
+  await page.goto(stack.web);
+  await page.getByRole('heading', { name: 'Sign in to FamilyStory' }).waitFor();
+  await page.getByLabel('Role').selectOption({ label: role });
+  await page.getByLabel('User id (a UUID)').fill(oid);
+  await page.getByLabel('Display name (optional)').fill(name);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Families' }).waitFor();
+}
+
+async function synced(page) {
+  await page.locator('#sync-state[data-state="synced"]').waitFor({ timeout: 20_000 });
+}
+
+async function openFamily(page) {
+  await page.getByRole('link', { name: 'Rivera family' }).click({ timeout: 20_000 });
+  await page.getByRole('heading', { level: 1, name: 'Rivera family' }).waitFor();
+}
+
+before(async () => {
+  stack = await startStack();
+  const admin = await token(stack, { kind: 'staff', oid: randomUUID(), roles: ['Admin'] });
+  const team = randomUUID();
+  worker = { oid: randomUUID() };
+  await api(stack, admin, 'PUT', `/staff/${worker.oid}`, { displayName: 'Sam Patel', teamIds: [team] }, 201);
+  worker.token = await token(stack, { kind: 'staff', oid: worker.oid, roles: ['SocialWorker'], name: 'Sam Patel' });
+  const made = await api(stack, worker.token, 'POST', '/families', { displayName: 'Rivera family', teamId: team }, 201);
+  const member = await api(stack, worker.token, 'POST', `/families/${made.id}/members`,
+    { displayName: 'Pat Rivera', relationship: 'mother', phone: PHONE, smsReminders: false }, 201);
+  const { code } = await api(stack, worker.token, 'POST', `/families/${made.id}/invitations`, { memberId: member.id }, 201);
+  family = { id: made.id, memberId: member.id, oid: randomUUID() };
+  family.token = await token(stack, { kind: 'family', oid: family.oid, name: 'Pat Rivera', phone: PHONE });
+  await api(stack, family.token, 'POST', '/invitations/redeem', { code }, 200);
+  await api(stack, worker.token, 'POST', `/families/${made.id}/agendas`,
+    { title: 'Next visit', items: [{ id: randomUUID(), text: 'School run', done: false }], visibility: 'family' }, 201);
+  await api(stack, worker.token, 'POST', `/families/${made.id}/notes`, { body: texts.professional, visibility: 'professionals' }, 201);
+  browser = await launch();
+  profileA = mkdtempSync(join(tmpdir(), 'familystory-profile-'));
+  contextA = await chromium.launchPersistentContext(profileA, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1100, height: 900 },
+  });
+  pageA = contextA.pages()[0] ?? (await contextA.newPage());
+});
+
+after(async () => {
+  await contextC?.close().catch(() => {});
+  await contextA?.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await stack?.stop();
+  if (profileA) rmSync(profileA, { recursive: true, force: true });
+  if (stack) rmSync(stack.state, { recursive: true, force: true });
+});
+
+test('a social worker signs in and sees their families', async () => {
+  await pageA.goto(stack.web);
+  await pageA.getByRole('heading', { name: 'Sign in to FamilyStory' }).waitFor();
+  await accessible(pageA, 'sign-in');
+  await screenshot(pageA, 'sign-in');
+  await signIn(pageA, 'Social worker', worker.oid, 'Sam Patel');
+  await pageA.getByRole('link', { name: 'Rivera family' }).waitFor({ timeout: 20_000 });
+  await synced(pageA);
+  await accessible(pageA, 'families');
+  await screenshot(pageA, 'families');
+  await openFamily(pageA);
+  await pageA.getByText(texts.professional).waitFor();
+  await pageA.getByText('School run').waitFor();
+  await accessible(pageA, 'family story');
+  await screenshot(pageA, 'family-story');
+  await pageA.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+  });
+  if (!(await pageA.evaluate(() => Boolean(navigator.serviceWorker.controller)))) await pageA.reload();
+  assert.ok(await pageA.evaluate(() => Boolean(navigator.serviceWorker.controller)), 'the service worker controls the page');
+});
+
+test('a note written offline stays queued across a reload, then syncs to the server', async () => {
+  await contextA.setOffline(true);
+  await pageA.getByLabel('Note', { exact: true }).fill(texts.offline);
+  await pageA.getByLabel('Who can see it').selectOption({ label: 'Shared with the family' });
+  await pageA.getByRole('button', { name: 'Save note' }).click();
+  const note = pageA.locator('li.note', { hasText: texts.offline });
+  await note.getByText('Saved on this device only').waitFor();
+  await pageA.locator('#sync-state', { hasText: 'Saved on this device only' }).waitFor();
+  await screenshot(pageA, 'offline-note-queued');
+
+  await pageA.reload();
+  await pageA.getByRole('heading', { level: 1, name: 'Rivera family' }).waitFor();
+  await note.getByText('Saved on this device only').waitFor();
+  await pageA.locator('#sync-state', { hasText: 'Saved on this device only' }).waitFor();
+  await screenshot(pageA, 'offline-after-reload');
+
+  await contextA.setOffline(false);
+  await synced(pageA);
+  await note.waitFor();
+  assert.equal(await note.getByText('Saved on this device only').count(), 0);
+  await screenshot(pageA, 'online-synced');
+  const notes = await api(stack, worker.token, 'GET', `/families/${family.id}/notes`, undefined, 200);
+  const stored = notes.items.find((n) => n.body === texts.offline);
+  assert.ok(stored, 'the note is on the server');
+  assert.equal(stored.visibility, 'family');
+});
+
+test('a conflicting edit from another device is shown side by side and resolved by the choice', async () => {
+  await contextA.setOffline(true);
+  const note = pageA.locator('li.note', { hasText: texts.offline });
+  await note.getByRole('button', { name: 'Edit note' }).click();
+  await pageA.getByLabel('Edit the note').fill(texts.mine);
+  await pageA.getByRole('button', { name: 'Save changes' }).click();
+  await pageA.locator('li.note', { hasText: texts.mine }).getByText('Saved on this device only').waitFor();
+
+  const contextB = await browser.newContext({ viewport: { width: 412, height: 915 } });
+  try {
+    const pageB = await contextB.newPage();
+    await signIn(pageB, 'Social worker', worker.oid, 'Sam Patel');
+    await openFamily(pageB);
+    const noteB = pageB.locator('li.note', { hasText: texts.offline });
+    await noteB.getByRole('button', { name: 'Edit note' }).click();
+    await pageB.getByLabel('Edit the note').fill(texts.theirs);
+    await pageB.getByRole('button', { name: 'Save changes' }).click();
+    await pageB.locator('li.note', { hasText: texts.theirs }).waitFor();
+    await synced(pageB);
+    await screenshot(pageB, 'second-device-edit');
+  } finally {
+    await contextB.close();
+  }
+
+  await contextA.setOffline(false);
+  const conflict = pageA.locator('section.conflict');
+  await conflict.waitFor({ timeout: 20_000 });
+  await conflict.locator('td.yours', { hasText: texts.mine }).waitFor();
+  await conflict.locator('td.theirs', { hasText: texts.theirs }).waitFor();
+  await pageA.locator('#sync-state', { hasText: 'conflict needs your choice' }).waitFor();
+  await accessible(pageA, 'conflict');
+  await screenshot(pageA, 'conflict-side-by-side');
+  await conflict.getByRole('button', { name: 'Keep mine' }).click();
+  await synced(pageA);
+  await pageA.locator('li.note', { hasText: texts.mine }).waitFor();
+  assert.equal(await pageA.locator('section.conflict').count(), 0);
+  await screenshot(pageA, 'conflict-resolved');
+  const notes = await api(stack, worker.token, 'GET', `/families/${family.id}/notes`, undefined, 200);
+  assert.ok(notes.items.some((n) => n.body === texts.mine), 'the chosen version is on the server');
+  assert.ok(!notes.items.some((n) => n.body === texts.theirs), 'the other version was replaced');
+});
+
+test("a family member's device never receives a professionals-only note", async () => {
+  contextC = await browser.newContext({ viewport: { width: 412, height: 915 }, isMobile: true });
+  pageC = await contextC.newPage();
+  await signIn(pageC, 'Family member', family.oid, 'Pat Rivera');
+  await synced(pageC);
+  await openFamily(pageC);
+  await pageC.locator('li.note', { hasText: texts.mine }).waitFor();
+  await pageC.getByText('School run').waitFor();
+  assert.equal(await pageC.getByText(texts.professional).count(), 0);
+  const held = await pageC.evaluate(async (familyId) => {
+    const records = await window.familyStory.client.records(familyId);
+    return JSON.stringify(records);
+  }, family.id);
+  assert.ok(held.includes(texts.mine));
+  assert.ok(!held.includes(texts.professional), "the professionals' note is not on the device");
+  await accessible(pageC, 'family member story');
+  await screenshot(pageC, 'family-member-story');
+});
+
+test('revoking the family sign-in removes the family from that device', async () => {
+  const links = await api(stack, worker.token, 'GET', `/families/${family.id}/members/${family.memberId}/links`, undefined, 200);
+  assert.equal(links.items.length, 1);
+  await api(stack, worker.token, 'DELETE', `/families/${family.id}/members/${family.memberId}/links/${links.items[0].id}`, undefined, 204);
+  await pageC.getByRole('button', { name: 'Sync now' }).click();
+  await pageC.getByRole('heading', { level: 1, name: /Sign in to FamilyStory|Families/ }).waitFor({ timeout: 20_000 });
+  await pageC.getByText('Rivera family').waitFor({ state: 'detached', timeout: 20_000 });
+  await pageC.getByRole('alert').filter({ hasText: /no longer (holds|on this device)/ }).waitFor();
+  assert.equal(await pageC.getByText(texts.mine).count(), 0);
+  const stores = await pageC.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+  const remaining = await pageC.evaluate(async (names) => {
+    let count = 0;
+    for (const name of names) {
+      const db = await new Promise((done, fail) => {
+        const open = indexedDB.open(name);
+        open.onsuccess = () => done(open.result);
+        open.onerror = () => fail(open.error);
+      });
+      for (const store of db.objectStoreNames) {
+        count += await new Promise((done) => {
+          const request = db.transaction(store).objectStore(store).count();
+          request.onsuccess = () => done(request.result);
+        });
+      }
+      db.close();
+    }
+    return count;
+  }, stores);
+  assert.equal(remaining, 0, 'nothing of the family is left in IndexedDB');
+  await screenshot(pageC, 'family-member-revoked');
+});
+
+test('what IndexedDB holds on disk is ciphertext', async () => {
+  await pageA.getByRole('heading', { level: 1, name: 'Rivera family' }).waitFor();
+  assert.ok(await pageA.evaluate(async () => (await indexedDB.databases()).length > 0), 'the store is on disk');
+  await contextA.close();
+  contextA = undefined;
+  const needles = Object.values(texts).flatMap((t) => [Buffer.from(t, 'utf8'), Buffer.from(t, 'utf16le')]);
+  const found = [];
+  let files = 0;
+  const walk = (folder) => {
+    for (const entry of readdirSync(folder, { withFileTypes: true })) {
+      const path = join(folder, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile()) {
+        let content;
+        try {
+          if (statSync(path).size > 64 * 1024 * 1024) continue;
+          content = readFileSync(path);
+        } catch (error) {
+          if (error.code === 'ENOENT') continue; // removed by the browser as it shut down
+          throw error;
+        }
+        files += 1;
+        if (needles.some((needle) => content.includes(needle))) found.push(path.slice(profileA.length));
+      }
+    }
+  };
+  walk(profileA);
+  assert.ok(files > 0);
+  assert.ok(readdirSync(join(profileA, 'Default', 'IndexedDB')).length > 0, 'IndexedDB has files');
+  assert.deepEqual(found, [], 'no note text in the browser profile');
+});
