@@ -1,12 +1,16 @@
 """OpenAPI 3.1, generated from the endpoints as declared: routes, models and their own facts.
 
 Every status an operation can answer is declared: its successes with their headers (``ETag`` on
-single records, ``Location`` on creations), and its errors as ``application/problem+json`` of one
-``Problem`` schema, with ``WWW-Authenticate`` on 401 and ``Retry-After`` on 429 and 503. Creations
-link to the operations on what they created, so a client (or a stateful test) can follow them.
-The generator is handed the endpoints (``ENDPOINTS``, filled as the app registers them) and
-names none of them: what one endpoint alone answers or reads, it declares itself. A list is
-known by its name, ``<feature>_list``; a PUT creates (201) or replaces (200).
+single records, ``Location`` on creations), and its errors as ``application/problem+json``: the
+``Problem`` schema, or a kind of it with more to say (``ValidationProblem`` for 422,
+``ConflictProblem`` for 409, ``PreconditionFailedProblem`` for 412, each with its own name so a
+generated client parses ``errors`` and ``current`` into types of their own), with
+``WWW-Authenticate`` on 401 and ``Retry-After`` on 429 and 503. A problem's ``status`` is an
+integer, never a constant merged into the base: generators refuse that merge and drop the
+response. Creations link to the operations on what they created, so a client (or a stateful
+test) can follow them. The generator is handed the endpoints (``ENDPOINTS``, filled as the app
+registers them) and names none of them: what one endpoint alone answers or reads, it declares
+itself. A list is known by its name, ``<feature>_list``; a PUT creates (201) or replaces (200).
 """
 
 from __future__ import annotations
@@ -24,11 +28,26 @@ if TYPE_CHECKING:  # pydantic is imported when the document is first built, not 
     import pydantic
     from pydantic.json_schema import JsonSchemaMode
 
-PROBLEM_REF = "#/components/schemas/Problem"
+
+def schema_ref(name: str) -> str:
+    return f"#/components/schemas/{name}"
+
+
+PROBLEM_REF = schema_ref("Problem")
 WRITES = frozenset({"POST", "PUT", "PATCH"})
 BINARY = {"contentMediaType": "application/octet-stream"}
 
 Operation = tuple[str, str, EndpointSpec]
+
+ERRORS: dict[str, Any] = {
+    "type": "array",
+    "description": "Where validation failed and what kind of failure, never the input.",
+    "items": {"$ref": schema_ref("FieldError")},
+}
+CURRENT: dict[str, Any] = {
+    "$ref": schema_ref("StoredRecord"),
+    "description": "The stored record (409, 412), when the caller may see it.",
+}
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -41,25 +60,53 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "pattern": f"^{re.escape(PROBLEM_TYPE_BASE)}[a-z-]+$",
         },
         "title": {"type": "string"},
-        "status": {"type": "integer", "minimum": 400, "maximum": 599},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "description": "Where validation failed and what kind of failure, never the input.",
-            "items": {
-                "type": "object",
-                "required": ["loc", "type"],
-                "properties": {
-                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
-                    "type": {"type": "string"},
-                },
-            },
+        "status": {
+            "type": "integer",
+            "minimum": 400,
+            "maximum": 599,
+            "description": "The response's status code.",
         },
-        "current": {
-            "type": "object",
-            "description": "The stored record (409, 412), when the caller may see it.",
+        "detail": {"type": "string"},
+        "errors": ERRORS,
+        "current": CURRENT,
+    },
+}
+
+PROBLEM_SCHEMAS: dict[str, dict[str, Any]] = {
+    "Problem": PROBLEM_SCHEMA,
+    "FieldError": {
+        "type": "object",
+        "required": ["loc", "type"],
+        "properties": {
+            "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+            "type": {"type": "string"},
         },
     },
+    "StoredRecord": {
+        "type": "object",
+        "description": "A record as the caller would read it.",
+        "additionalProperties": True,
+    },
+    "ValidationProblem": {
+        "description": "A 422, saying where the input failed in `errors`.",
+        "allOf": [
+            {"$ref": PROBLEM_REF},
+            {"required": ["errors"], "properties": {"errors": ERRORS}},
+        ],
+    },
+    "ConflictProblem": {
+        "description": "A 409, with the stored record in `current` when the caller may see it.",
+        "allOf": [{"$ref": PROBLEM_REF}, {"properties": {"current": CURRENT}}],
+    },
+    "PreconditionFailedProblem": {
+        "description": "A 412, with the stored record in `current` when there is one to send.",
+        "allOf": [{"$ref": PROBLEM_REF}, {"properties": {"current": CURRENT}}],
+    },
+}
+PROBLEM_OF_STATUS = {
+    409: "ConflictProblem",
+    412: "PreconditionFailedProblem",
+    422: "ValidationProblem",
 }
 
 HEADERS: dict[str, dict[str, Any]] = {
@@ -124,10 +171,6 @@ PROBLEM_EXAMPLES: dict[int, dict[str, Any]] = {
 }
 
 
-def schema_ref(name: str) -> str:
-    return f"#/components/schemas/{name}"
-
-
 def operation_id(spec: EndpointSpec, method: str) -> str:
     return f"{spec.name}_{method.lower()}" if len(spec.methods) > 1 else spec.name
 
@@ -149,7 +192,7 @@ def _document(endpoints: tuple[EndpointSpec, ...]) -> dict[str, Any]:
         models, ref_template="#/components/schemas/{model}", by_alias=True
     )
     schemas: dict[str, Any] = dict(definitions.get("$defs", {}))
-    schemas["Problem"] = PROBLEM_SCHEMA
+    schemas |= PROBLEM_SCHEMAS
     for spec in endpoints:
         if isinstance(spec.response, Schema):
             schemas.update(spec.response.refers_to)
@@ -358,11 +401,7 @@ def _name(status: int) -> str:
 def _error_components() -> dict[str, Any]:
     components: dict[str, Any] = {}
     for status, description in ERROR_DESCRIPTIONS.items():
-        schema: dict[str, Any] = {
-            "allOf": [{"$ref": PROBLEM_REF}, {"properties": {"status": {"const": status}}}]
-        }
-        if status == 422:
-            schema["allOf"][1]["required"] = ["errors"]
+        schema = {"$ref": schema_ref(PROBLEM_OF_STATUS.get(status, "Problem"))}
         media: dict[str, Any] = {"schema": schema}
         if status in PROBLEM_EXAMPLES:
             media["examples"] = {"typical": {"value": PROBLEM_EXAMPLES[status]}}

@@ -73,11 +73,21 @@ def family_for(caller: Caller, document: dict[str, Any]) -> dict[str, Any]:
     return present_family(document, staff=not caller.is_family)
 
 
+def changed_from_default(body: FamilyIn) -> dict[str, Any]:
+    """What a new family's body sets: a field sent with its default value (as clients generated
+    from the OpenAPI document send every field that has one) sets no more than leaving it out."""
+    defaults = {
+        info.alias or name: info.get_default(call_default_factory=True)
+        for name, info in FamilyIn.model_fields.items()
+    }
+    return {name: value for name, value in fields_of(body).items() if value != defaults[name]}
+
+
 def create_family(runtime: Runtime, caller: Caller, body: FamilyIn) -> Created:
     require_role(caller, "SocialWorker", "TeamManager")
     if body.team_id not in caller.team_ids:
         raise ForbiddenError("You may only create families in your own teams.")
-    sent_fields = set(fields_of(body)) - {"teamId"}
+    sent_fields = set(changed_from_default(body)) - {"teamId"}
     require_manager_for(caller, {"teamId": body.team_id}, sent_fields, MANAGER_FIELDS)
     check_allocation(runtime, caller, body.team_id, body.worker_ids)
     sent = new_fields(body)

@@ -2779,15 +2779,36 @@ export interface components {
             /** @description urn:familystory:problem:<kind> */
             type: string;
             title: string;
+            /** @description The response's status code. */
             status: number;
             detail: string;
             /** @description Where validation failed and what kind of failure, never the input. */
-            errors?: {
-                loc: (string | number)[];
-                type: string;
-            }[];
+            errors?: components["schemas"]["FieldError"][];
             /** @description The stored record (409, 412), when the caller may see it. */
-            current?: Record<string, never>;
+            current?: components["schemas"]["StoredRecord"];
+        };
+        FieldError: {
+            loc: (string | number)[];
+            type: string;
+        };
+        /** @description A record as the caller would read it. */
+        StoredRecord: {
+            [key: string]: unknown;
+        };
+        /** @description A 422, saying where the input failed in `errors`. */
+        ValidationProblem: components["schemas"]["Problem"] & {
+            /** @description Where validation failed and what kind of failure, never the input. */
+            errors: components["schemas"]["FieldError"][];
+        };
+        /** @description A 409, with the stored record in `current` when the caller may see it. */
+        ConflictProblem: components["schemas"]["Problem"] & {
+            /** @description The stored record (409, 412), when the caller may see it. */
+            current?: components["schemas"]["StoredRecord"];
+        };
+        /** @description A 412, with the stored record in `current` when there is one to send. */
+        PreconditionFailedProblem: components["schemas"]["Problem"] & {
+            /** @description The stored record (409, 412), when the caller may see it. */
+            current?: components["schemas"]["StoredRecord"];
         };
         /** @description A family as a partner agency sees it. */
         PartnerFamilyOut: {
@@ -2831,10 +2852,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 400;
-                };
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Missing, expired or invalid bearer token */
@@ -2844,10 +2862,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 401;
-                };
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description The caller can see the record but their role may not do this */
@@ -2856,10 +2871,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 403;
-                };
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description No such record, or the caller may not see it */
@@ -2868,10 +2880,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 404;
-                };
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description The id exists with different content; current holds it if the caller may see it */
@@ -2880,10 +2889,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 409;
-                };
+                "application/problem+json": components["schemas"]["ConflictProblem"];
             };
         };
         /** @description The sync token is older than deletions are kept: pull a full snapshot */
@@ -2892,10 +2898,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 410;
-                };
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description If-Match does not match the stored version; current holds the stored record */
@@ -2904,10 +2907,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 412;
-                };
+                "application/problem+json": components["schemas"]["PreconditionFailedProblem"];
             };
         };
         /** @description Body over 1 MiB, or an upload slot over the kind's size limit */
@@ -2916,10 +2916,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 413;
-                };
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Body is not application/json */
@@ -2928,10 +2925,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 415;
-                };
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description Well-formed JSON that fails validation (unknown fields included) */
@@ -2940,10 +2934,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 422;
-                };
+                "application/problem+json": components["schemas"]["ValidationProblem"];
             };
         };
         /** @description Too many requests from this caller: wait Retry-After seconds */
@@ -2953,10 +2944,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 429;
-                };
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
         /** @description A dependency is down; nothing was half-written: retry after Retry-After seconds */
@@ -2966,10 +2954,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"] & {
-                    /** @constant */
-                    status?: 503;
-                };
+                "application/problem+json": components["schemas"]["Problem"];
             };
         };
     };

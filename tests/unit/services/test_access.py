@@ -77,3 +77,19 @@ def test_a_deleted_family_is_404_to_everyone(book: Casebook) -> None:
     for caller in (book.head, fresh):
         with pytest.raises(NotFoundError):
             access_family(book.runtime, caller, book.family_id, "family", fresh=True)
+
+
+def test_a_worker_may_send_the_default_retention_class_but_not_choose_another(
+    book: Casebook,
+) -> None:
+    """A client generated from the document sends each field that has a default: sending the
+    default sets nothing a manager must set."""
+    family = book.new_family(book.worker, retentionClass="default", closedAt=None)
+    stored = book.runtime.records.read(family, family)
+    assert stored is not None
+    assert stored["retentionClass"] == "default"
+    with pytest.raises(ForbiddenError) as refused:
+        book.new_family(book.worker, retentionClass="looked-after")
+    assert refused.value.extensions["errors"] == [
+        {"loc": ["body", "retentionClass"], "type": "forbidden_field"}
+    ]
