@@ -34,8 +34,9 @@ $(SPEECH_VOICE):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends festival festvox-kallpc16k
 
 # Debian's Chromium runs the web app's browser tests (playwright-core drives it; Playwright's own
-# browser download is not used).
-CHROMIUM := /usr/bin/chromium
+# browser download is not used). CHROMIUM=<path> uses a Chromium-based browser already installed
+# (GitHub's Ubuntu runners have Google Chrome; Ubuntu's chromium package is only a snap).
+CHROMIUM ?= /usr/bin/chromium
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
