@@ -987,7 +987,8 @@ export class FamilyStoryClient extends EventTarget {
       familyId: stored.familyId,
       version: stored.server?.version ?? '',
       data: { id: stored.id, type: stored.type, familyId: stored.familyId, ...data },
-      pending: mine.length > 0 || pendingUpload,
+      pending: mine.some((op) => op.status !== 'conflict') || pendingUpload,
+      conflict: mine.some((op) => op.status === 'conflict'),
     };
   }
 }

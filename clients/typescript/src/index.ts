@@ -30,6 +30,9 @@ export interface LocalRecord {
   data: Record<string, unknown>;
   /** True while a local write on it is queued and not yet applied by the server. */
   pending: boolean;
+  /** True while a local write on it met a change made elsewhere and waits for the app's choice
+   * (`conflicts()`, `resolve`); the record shows the server's copy meanwhile. */
+  conflict: boolean;
 }
 
 export interface FieldConflict {

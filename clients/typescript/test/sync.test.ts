@@ -131,12 +131,15 @@ describe('conflicts between two devices', () => {
     expect(conflict?.conflicts).toEqual([{ field: 'body', yours: 'Yours.', theirs: 'Theirs.' }]);
     expect(conflict?.current?.['body']).toBe('Theirs.');
     expect(seen).toHaveLength(1);
+    // The record shows the server's copy, marked as waiting for a choice, not as queued.
+    expect(await a.record('note', id)).toMatchObject({ conflict: true, pending: false, data: { body: 'Theirs.' } });
     // Another sync does not settle it.
     await a.sync();
     expect(await a.conflicts()).toHaveLength(1);
 
     await a.resolve(conflict!.opId, { keep: 'yours' });
     expect(await a.conflicts()).toEqual([]);
+    expect(await a.record('note', id)).toMatchObject({ conflict: false, pending: true, data: { body: 'Yours.' } });
     expect(await a.sync()).toMatchObject({ applied: 1, conflicts: 0 });
     const server = await world.api.ok(world.worker, 'GET', `/families/${world.family}/notes/${id}`);
     expect(server.body).toBe('Yours.');

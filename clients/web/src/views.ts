@@ -108,6 +108,7 @@ export async function renderFamilies(view: View, root: HTMLElement): Promise<voi
 }
 
 function pending(record: LocalRecord): HTMLElement | null {
+  if (record.conflict) return h('span', { class: 'badge conflicted' }, 'Changed elsewhere: needs your choice');
   return record.pending ? h('span', { class: 'badge pending' }, 'Saved on this device only') : null;
 }
 

@@ -180,6 +180,8 @@ test('a conflicting edit from another device is shown side by side and resolved 
   await conflict.locator('td.yours', { hasText: texts.mine }).waitFor();
   await conflict.locator('td.theirs', { hasText: texts.theirs }).waitFor();
   await pageA.locator('#sync-state', { hasText: 'conflict needs your choice' }).waitFor();
+  await pageA.locator('li.note', { hasText: texts.theirs }).getByText('Changed elsewhere: needs your choice').waitFor();
+  assert.equal(await pageA.getByText('Saved on this device only').count(), 0, 'a conflict is not shown as queued');
   await accessible(pageA, 'conflict');
   await screenshot(pageA, 'conflict-side-by-side');
   await conflict.getByRole('button', { name: 'Keep mine' }).click();
