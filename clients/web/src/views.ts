@@ -114,7 +114,8 @@ function pending(record: LocalRecord): HTMLElement | null {
 
 function byline(record: LocalRecord): string {
   const by = record.data['updatedBy'] ?? record.data['createdBy'];
-  const name = by && typeof by === 'object' ? text((by as Record<string, unknown>)['name']) : '';
+  // A record made on this device has no author from the server yet: it is the user's own.
+  const name = by && typeof by === 'object' ? text((by as Record<string, unknown>)['name']) : record.pending ? 'You' : '';
   const at = when(record.data['updatedAt'] ?? record.data['createdAt']);
   return [name, at].filter(Boolean).join(' · ');
 }
