@@ -207,17 +207,7 @@ export class FamilyStoryClient extends EventTarget {
     return this.exclusive(async () => {
       await this.ensureSignedIn();
       const recordId = id ?? uuid();
-      const op: StoredOperation = {
-        opId: uuid(),
-        type,
-        action: 'create',
-        id: recordId,
-        familyId,
-        data: { ...data },
-        status: 'queued',
-        queuedAt: new Date(this.now()).toISOString(),
-        target: null,
-      };
+      const op = this.newOperation({ type, action: 'create', id: recordId, familyId, data: { ...data }, target: null });
       op.target = type in TARGET_OF ? TARGET_OF[type]!(op) : key(type, recordId);
       if (op.target && !(type in TARGET_OF)) {
         const existing = await this.readRecord(op.target);
@@ -226,9 +216,7 @@ export class FamilyStoryClient extends EventTarget {
         }
       }
       await this.enqueue(op);
-      this.emit('queue');
-      this.emit('change');
-      return publicOperation(op);
+      return this.written(op);
     });
   }
 
@@ -246,27 +234,13 @@ export class FamilyStoryClient extends EventTarget {
         last.op.data = { ...(last.op.data ?? {}), ...patch };
         last.op.queuedAt = new Date(this.now()).toISOString();
         await this.putOperation(last.seq, last.op);
-        this.emit('queue');
-        this.emit('change');
-        return publicOperation(last.op);
+        return this.written(last.op);
       }
-      const op: StoredOperation = {
-        opId: uuid(),
-        type,
-        action: 'update',
-        id,
-        familyId: stored.familyId,
-        baseVersion: mine.length ? undefined : stored.server?.version,
-        data: { ...patch },
-        status: 'queued',
-        queuedAt: new Date(this.now()).toISOString(),
-        target,
-      } as StoredOperation;
-      if (op.baseVersion === undefined) delete op.baseVersion;
+      const op = this.newOperation({ type, action: 'update', id, familyId: stored.familyId, data: { ...patch }, target });
+      const base = mine.length ? undefined : stored.server?.version;
+      if (base !== undefined) op.baseVersion = base;
       await this.enqueue(op);
-      this.emit('queue');
-      this.emit('change');
-      return publicOperation(op);
+      return this.written(op);
     });
   }
 
@@ -283,34 +257,31 @@ export class FamilyStoryClient extends EventTarget {
         // Never reached the server: forget it here.
         for (const o of mine) await this.store().delete('queue', o.seq);
         await this.store().delete('records', target);
-        const gone: StoredOperation = {
-          opId: uuid(), type, action: 'delete', id, familyId: stored.familyId,
-          status: 'queued', queuedAt: new Date(this.now()).toISOString(), target,
-        };
-        this.emit('queue');
-        this.emit('change');
-        return publicOperation(gone);
+        return this.written(this.newOperation({ type, action: 'delete', id, familyId: stored.familyId, target }));
       }
       if (queuedOnly) {
         for (const o of mine) await this.store().delete('queue', o.seq);
       }
-      const op: StoredOperation = {
-        opId: uuid(),
-        type,
-        action: 'delete',
-        id,
-        familyId: stored.familyId,
-        status: 'queued',
-        queuedAt: new Date(this.now()).toISOString(),
-        target,
-      };
+      const op = this.newOperation({ type, action: 'delete', id, familyId: stored.familyId, target });
       const base = queuedOnly || !mine.length ? stored.server?.version : undefined;
       if (base !== undefined) op.baseVersion = base;
       await this.enqueue(op);
-      this.emit('queue');
-      this.emit('change');
-      return publicOperation(op);
+      return this.written(op);
     });
+  }
+
+  /** A new operation, queued now under a fresh opId. */
+  private newOperation(
+    fields: Pick<StoredOperation, 'type' | 'action' | 'id' | 'familyId' | 'target'> & { data?: Record<string, unknown> },
+  ): StoredOperation {
+    return { opId: uuid(), status: 'queued', queuedAt: new Date(this.now()).toISOString(), ...fields };
+  }
+
+  /** Tells the app a local write changed the queue and the records, and answers the operation. */
+  private written(op: StoredOperation): QueuedOperation {
+    this.emit('queue');
+    this.emit('change');
+    return publicOperation(op);
   }
 
   /** Settles a conflict as the app chose; nothing else ever does. */
