@@ -1,8 +1,11 @@
 """The web app served locally, as the static host serves it in Azure, on its own origin (4280).
 
-- the built app (``clients/web/dist``), with the single-page fallback to ``index.html`` for any
-  path that names no file; ``index.html``, the service worker and the manifest are never cached
-  (``no-cache``), the hashed assets under ``assets/`` for a year;
+- the built app (``clients/web/dist``) under the rules the Static Web App follows in Azure, read
+  from the same ``staticwebapp.config.json`` the build ships (``HostRules``): the navigation
+  fallback to ``index.html`` for a path that names no file and is not excluded, each route's
+  headers and status, the MIME types, and the global headers, whose Content-Security-Policy is
+  narrowed to the local API and Azurite as the deployment narrows it to the borough's (so a
+  page that breaks the policy in Azure breaks it here too);
 - ``/config.json``: the app's runtime configuration, local values (in Azure the deployment
   writes it);
 - ``POST /dev/token``: a token of the local development issuer for the sign-in screen, only
@@ -13,14 +16,17 @@
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import ipaddress
 import json
 import logging
+import re
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -36,9 +42,95 @@ DIST = ROOT / "clients" / "web" / "dist"
 MAX_OFFLINE_DAYS = 14
 TOKEN_MINUTES = 60
 MAX_TOKEN_MINUTES = 24 * 60
-NEVER_CACHED = {"index.html", "sw.js", "manifest.webmanifest", "config.json"}
 MAX_BODY = 4096
 PROBLEM = "application/problem+json"
+HOST_CONFIG = "staticwebapp.config.json"
+# The Content-Security-Policy names every origin of its kind (the build cannot know the
+# borough's); the deployment narrows each to the borough's own, and the local host to its own.
+API_WILDCARD = "https://*.azurewebsites.net"
+MEDIA_WILDCARD = "https://*.blob.core.windows.net"
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def expand_braces(pattern: str) -> list[str]:
+    """``/*.{png,svg}`` as ``/*.png`` and ``/*.svg`` (the static host's filters allow braces)."""
+    found = re.search(r"\{([^{}]*)\}", pattern)
+    if found is None:
+        return [pattern]
+    head, tail = pattern[: found.start()], pattern[found.end() :]
+    return [x for choice in found.group(1).split(",") for x in expand_braces(head + choice + tail)]
+
+
+def matches(pattern: str, path: str) -> bool:
+    """A route or filter of the static host: case-insensitive, ``*`` for any rest of the path."""
+    return any(fnmatch.fnmatchcase(path.lower(), p.lower()) for p in expand_braces(pattern))
+
+
+@dataclass(frozen=True)
+class HostRoute:
+    pattern: str
+    headers: dict[str, str]
+    status: int | None
+
+
+@dataclass(frozen=True)
+class HostRules:
+    """What the Static Web App does by the app's ``staticwebapp.config.json``."""
+
+    routes: tuple[HostRoute, ...] = ()
+    fallback: str | None = None
+    exclude: tuple[str, ...] = ()
+    global_headers: dict[str, str] = field(default_factory=dict)
+    mime_types: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path, api_origin: str, media_origin: str) -> HostRules:
+        """The rules of ``path``, with the policy's wildcards narrowed to the local origins and
+        ``upgrade-insecure-requests`` left out (the local origins are plain HTTP)."""
+        if not path.is_file():
+            return cls()
+        document = json.loads(path.read_text(encoding="utf-8"))
+        fallback = document.get("navigationFallback") or {}
+        headers = {k.lower(): v for k, v in (document.get("globalHeaders") or {}).items()}
+        policy = headers.get("content-security-policy")
+        if policy:
+            policy = policy.replace(API_WILDCARD, api_origin).replace(MEDIA_WILDCARD, media_origin)
+            directives = [d.strip() for d in policy.split(";")]
+            kept = [d for d in directives if d and d != "upgrade-insecure-requests"]
+            headers["content-security-policy"] = "; ".join(kept)
+        return cls(
+            routes=tuple(
+                HostRoute(
+                    route["route"],
+                    {k.lower(): v for k, v in (route.get("headers") or {}).items()},
+                    route.get("statusCode"),
+                )
+                for route in document.get("routes") or []
+            ),
+            fallback=fallback.get("rewrite"),
+            exclude=tuple(fallback.get("exclude") or ()),
+            global_headers=headers,
+            mime_types={k.lower(): v for k, v in (document.get("mimeTypes") or {}).items()},
+        )
+
+    def route(self, path: str) -> HostRoute | None:
+        """The first route that matches, as the static host takes it."""
+        return next((r for r in self.routes if matches(r.pattern, path)), None)
+
+    def headers(self, path: str) -> dict[str, str]:
+        """The global headers, with the matching route's own over them."""
+        found = self.route(path)
+        return {**self.global_headers, **(found.headers if found else {})}
+
+    def falls_back(self, path: str) -> bool:
+        return self.fallback is not None and not any(matches(x, path) for x in self.exclude)
+
+    def media_type(self, target: Path) -> str | None:
+        return self.mime_types.get(target.suffix.lower())
 
 
 @dataclass(frozen=True)
@@ -47,6 +139,13 @@ class WebSettings:
     dev_issuer_enabled: bool
     dist: Path = DIST
     max_offline_days: int = MAX_OFFLINE_DAYS
+    media_origin: str = "http://127.0.0.1:10000"
+
+    def rules(self) -> HostRules:
+        """Read at each request, so a new build's rules apply without a restart."""
+        return HostRules.load(
+            self.dist / HOST_CONFIG, origin(self.api_base_url), origin(self.media_origin)
+        )
 
     def config(self) -> dict[str, Any]:
         """``/config.json`` as the app reads it (the local shape of the deployment's)."""
@@ -128,7 +227,7 @@ def token_request(body: object) -> tuple[str, dict[str, Any], int]:
 
 def build_web_app(web: WebSettings) -> Starlette:
     async def config(request: Request) -> Response:
-        return JSONResponse(web.config(), headers={"Cache-Control": "no-cache"})
+        return JSONResponse(web.config(), headers=web.rules().headers("/config.json"))
 
     async def dev_token(request: Request) -> Response:
         if not web.dev_issuer_enabled or not is_loopback(request):
@@ -159,22 +258,22 @@ def build_web_app(web: WebSettings) -> Starlette:
                 503,
                 media_type="text/plain",
             )
-        relative = request.path_params["path"].strip("/")
-        target = (root / relative).resolve() if relative else index
-        if not target.is_relative_to(root):
+        rules = web.rules()
+        path = "/" + request.path_params["path"].strip("/")
+        route = rules.route(path)
+        if route is not None and route.status is not None:
+            return problem(route.status, "Not found", "Nothing is served at this path.")
+        target = (root / path.lstrip("/")).resolve() if path != "/" else index
+        if not target.is_relative_to(root) or target.name == HOST_CONFIG:
             return problem(404, "Not found", "Nothing is served at this path.")
         if not target.is_file():
-            if "." in relative.rsplit("/", 1)[-1]:
+            if path != "/" and not rules.falls_back(path):
                 return problem(404, "Not found", "Nothing is served at this path.")
             target = index  # a route of the single-page app
-        if target.name in NEVER_CACHED:
-            cache = "no-cache"
-        elif target.parent.name == "assets":
-            cache = "public, max-age=31536000, immutable"
-        else:
-            cache = "public, max-age=3600"
-        media_type = "application/manifest+json" if target.suffix == ".webmanifest" else None
-        return FileResponse(target, headers={"Cache-Control": cache}, media_type=media_type)
+        served = "/" + target.relative_to(root).as_posix()
+        return FileResponse(
+            target, headers=rules.headers(served), media_type=rules.media_type(target)
+        )
 
     return Starlette(
         routes=[

@@ -4,6 +4,7 @@ app's server (the built app, ``/config.json``, ``POST /dev/token``) and Azurite'
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from local.emulators import Emulators
 from local.host.cors import CorsConfigurationError, CorsMiddleware, CorsPolicy
 from local.run import allow_browser_uploads
 from local.web import WebSettings, build_web_app
+from tests.conftest import repo_root
 from tests.integration.conftest import HostFactory, RunningHost
 
 WEB = "http://localhost:4280"
@@ -183,17 +185,30 @@ def test_azurite_lets_the_web_origin_put_blocks_and_no_other(emulators: Emulator
 # The web app's server
 
 
+HOST_CONFIG = repo_root() / "clients" / "web" / "public" / "staticwebapp.config.json"
+
+
 @pytest.fixture
 def dist(tmp_path: Path) -> Path:
+    """A build: the app's files and the static host's rules the build copies from public/."""
     (tmp_path / "assets").mkdir()
+    (tmp_path / "icons").mkdir()
     (tmp_path / "index.html").write_text("<!doctype html><title>FamilyStory</title>")
     (tmp_path / "sw.js").write_text("self.addEventListener('fetch', () => {});")
     (tmp_path / "assets" / "app-1234.js").write_text("console.log(1)")
+    (tmp_path / "icons" / "icon.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (tmp_path / "manifest.webmanifest").write_text("{}")
+    shutil.copy(HOST_CONFIG, tmp_path / HOST_CONFIG.name)
     return tmp_path
 
 
 def web_client(dist: Path, enabled: bool = True, host: str = "127.0.0.1") -> AsgiClient:
-    settings = WebSettings("http://localhost:7071/api/v1", dev_issuer_enabled=enabled, dist=dist)
+    settings = WebSettings(
+        "http://localhost:7071/api/v1",
+        dev_issuer_enabled=enabled,
+        dist=dist,
+        media_origin="http://127.0.0.1:10000/devstoreaccount1",
+    )
     return AsgiClient(build_web_app(settings), client=(host, 50000))
 
 
@@ -207,8 +222,45 @@ def test_the_app_falls_back_to_index_and_caches_only_hashed_assets(dist: Path) -
     assert client.get("/sw.js").headers["cache-control"] == "no-cache"
     asset = client.get("/assets/app-1234.js")
     assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
-    assert client.get("/assets/missing.js").status_code == 404
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    assert client.get("/icons/icon.svg").status_code == 200
+    # Excluded from the fallback: a missing file is a 404, not the app.
+    for missing in ("/assets/missing.js", "/icons/none.png", "/logo.png", "/data.json"):
+        assert client.get(missing).status_code == 404, missing
     assert client.get("/..%2f..%2fetc/passwd").status_code == 404
+    # The host's own sign-in pages are turned off; its rules file is not served.
+    assert client.get("/.auth/login/aad").status_code == 404
+    assert client.get("/staticwebapp.config.json").status_code == 404
+
+
+def test_every_response_carries_the_static_hosts_headers_with_the_policy_narrowed(
+    dist: Path,
+) -> None:
+    client = web_client(dist)
+    for path in ("/", "/families/123", "/assets/app-1234.js", "/config.json", "/sw.js"):
+        headers = client.get(path).headers
+        assert headers["x-content-type-options"] == "nosniff", path
+        assert headers["x-frame-options"] == "DENY", path
+        assert headers["referrer-policy"] == "no-referrer", path
+        policy = [d.strip() for d in headers["content-security-policy"].split(";")]
+        assert "script-src 'self'" in policy, path
+        assert "frame-ancestors 'none'" in policy, path
+        # The deployment narrows the wildcards to the borough's API and media account; here,
+        # to the local API and Azurite. Plain HTTP locally: no upgrade of requests.
+        connect = next(d for d in policy if d.startswith("connect-src"))
+        assert "http://localhost:7071" in connect.split()
+        assert "http://127.0.0.1:10000" in connect.split()
+        assert "*.azurewebsites.net" not in headers["content-security-policy"]
+        assert "*.blob.core.windows.net" not in headers["content-security-policy"]
+        assert "upgrade-insecure-requests" not in policy
+
+
+def test_without_the_rules_file_only_the_index_is_served(dist: Path) -> None:
+    (dist / HOST_CONFIG.name).unlink()
+    client = web_client(dist)
+    assert client.get("/").status_code == 200
+    assert client.get("/families/123").status_code == 404
 
 
 def test_config_json_names_the_api_and_the_local_sign_in(dist: Path) -> None:
