@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     web_settings = WebSettings(
         api_base_url=f"http://localhost:{args.port}/api/v1",
         dev_issuer_enabled=os.environ.get("AUTH_DEV_ISSUER_ENABLED", "").lower() == "true",
-        media_origin=os.environ["MEDIA_STORAGE__blobServiceUri"],
+        media_origin=emulators.blob_endpoint,
     )
     web: WebServer | None = None
     try:
