@@ -291,7 +291,13 @@ test('audio recorded from the microphone uploads and appears in the story', asyn
     await syncUntil(page, item.locator('audio'));
     const server = await api(stack, worker.token, 'GET', `/families/${family.id}/media/${audio.id}`, undefined, 200);
     assert.equal(server.status, 'ready');
-    assert.ok(await item.locator('audio').evaluate((a) => a.src.startsWith('blob:')));
+    const player = item.locator('audio');
+    assert.ok(await player.evaluate((a) => a.src.startsWith('blob:')));
+    const seconds = await player.evaluate((a) => new Promise((done) => {
+      if (a.readyState >= 1) done(a.duration);
+      else a.addEventListener('loadedmetadata', () => done(a.duration), { once: true });
+    }));
+    assert.ok(seconds > 1 && seconds < 10, `a recording of a couple of seconds (${seconds} s)`);
     await item.scrollIntoViewIfNeeded();
     await screenshot(page, 'audio-in-story');
   } finally {
