@@ -202,7 +202,7 @@ async function syncUntil(page, locator, seconds = 45) {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
     try {
-      await locator.waitFor({ timeout: 1_500 });
+      await locator.waitFor({ timeout: 750 });
       return;
     } catch (error) {
       if (Date.now() > deadline) throw error;
@@ -270,7 +270,7 @@ test('audio recorded from the microphone uploads and appears in the story', asyn
     assert.equal(await stop.getAttribute('aria-pressed'), 'true');
     await page.getByRole('status').filter({ hasText: 'Recording…' }).waitFor();
     await screenshot(page, 'audio-recording');
-    await page.waitForTimeout(2_500);
+    await page.waitForTimeout(2_000);
     await stop.click();
     await page.getByRole('status').filter({ hasText: 'The audio is uploaded' }).waitFor({ timeout: 30_000 });
     assert.deepEqual(requests.map((r) => `${r.comp} ${r.status}`), ['block 201', 'blocklist 201']);
