@@ -139,7 +139,7 @@ export function slotPhone(oid: string): string {
   return String(parseInt(oid.slice(0, 6), 16) % 1000).padStart(3, '0');
 }
 
-export const SLOTS = 4;
+export const SLOTS = 5;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const folder = mkdtempSync(join(tmpdir(), 'familystory-client-key-'));

@@ -107,6 +107,83 @@ describe('offline writes', () => {
   });
 });
 
+describe('two tabs of one device, one pull delayed', () => {
+  /** A second tab on the same store, and a first whose pull answers are held until released:
+   * a slow network, not an imitation of the server (every body is the server's own). */
+  async function tabs() {
+    const first = await device(world, world.worker);
+    await first.client.sync();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const pages: any[] = [];
+    let holding = false;
+    const slow: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (!holding || !String(input).includes('/sync?since=')) return response;
+      const body = await response.text();
+      pages.push(JSON.parse(body));
+      await gate;
+      return new Response(body, { status: response.status, headers: response.headers });
+    };
+    first.client.close();
+    const slowTab = await FamilyStoryClient.open({ ...first.options, fetch: slow });
+    const otherTab = await FamilyStoryClient.open({ ...first.options, fetch: undefined });
+    return {
+      slowTab, otherTab, pages, release,
+      hold: () => (holding = true),
+    };
+  }
+
+  async function delayedPull(change: (otherTab: FamilyStoryClient, id: string) => Promise<void>) {
+    const note = await world.api.ok(world.worker, 'POST', `/families/${world.family}/notes`, { body: 'As first written.' });
+    const { slowTab, otherTab, pages, release, hold } = await tabs();
+    hold();
+    // The first tab's pull leaves; the server answers with the note as first written (the
+    // overlap window sends it again), and the answer is slow to arrive.
+    const pulling = slowTab.sync();
+    while (!pages.length) await new Promise((r) => setTimeout(r, 20));
+    const sent = pages[0].changes.find((c: any) => c.id === note.id);
+    expect(sent).toMatchObject({ version: note.version, data: { body: 'As first written.' } });
+    // Meanwhile the other tab takes a newer version into the shared store.
+    await change(otherTab, note.id);
+    const newer = await otherTab.record('note', note.id);
+    expect(newer?.version).not.toBe(note.version);
+    release();
+    await pulling;
+    return { note, slowTab, otherTab, newer: newer! };
+  }
+
+  it('an older copy from a late pull page never replaces a newer one pulled meanwhile', async () => {
+    const { note, slowTab, otherTab, newer } = await delayedPull(async (otherTab, id) => {
+      await world.api.ok(world.worker, 'PATCH', `/families/${world.family}/notes/${id}`, { body: 'Corrected at the office.' });
+      await otherTab.sync();
+    });
+    const server = await world.api.ok(world.worker, 'GET', `/families/${world.family}/notes/${note.id}`);
+    expect(newer).toMatchObject({ version: server.version, data: { body: 'Corrected at the office.' } });
+    for (const tab of [slowTab, otherTab]) {
+      expect(await tab.record('note', note.id)).toMatchObject({ version: server.version, data: { body: 'Corrected at the office.' } });
+    }
+    slowTab.close();
+    otherTab.close();
+  });
+
+  it("an older copy from a late pull page never replaces this device's own change pushed meanwhile", async () => {
+    const { note, slowTab, otherTab } = await delayedPull(async (otherTab, id) => {
+      await otherTab.update('note', id, { body: 'Corrected in the other tab.' });
+      expect(await otherTab.sync()).toMatchObject({ applied: 1 });
+    });
+    const server = await world.api.ok(world.worker, 'GET', `/families/${world.family}/notes/${note.id}`);
+    expect(server.body).toBe('Corrected in the other tab.');
+    const shown = await slowTab.record('note', note.id);
+    expect(shown).toMatchObject({ version: server.version, data: { body: 'Corrected in the other tab.' } });
+    // A further change builds on the version this device made, and is applied, not a conflict.
+    await slowTab.update('note', note.id, { body: 'Corrected once more.' });
+    expect(await slowTab.sync()).toMatchObject({ applied: 1, conflicts: 0 });
+    slowTab.close();
+    otherTab.close();
+  });
+});
+
 describe('conflicts between two devices', () => {
   async function twoDevices(body: Record<string, unknown>) {
     const a = await device(world, world.worker);

@@ -1,7 +1,7 @@
 // The real local stack for the browser tests: `python -m local.run` on free ports, in a state
 // folder of its own, stopped (with every emulator) after the tests.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -71,6 +71,7 @@ export async function startStack() {
   const api = `http://localhost:${ports.api}/api/v1`;
   await waitFor(`http://127.0.0.1:${ports.api}/api/v1/health`, child, output);
   await waitFor(`http://127.0.0.1:${ports.web}/config.json`, child, output);
+  rmSync(ARTEFACTS, { recursive: true, force: true }); // this run's screenshots only
   mkdirSync(ARTEFACTS, { recursive: true });
   return {
     web,

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
 import { ARTEFACTS, CHROMIUM, api, startStack, token } from './stack.mjs';
+import { fieldPng } from './picture.mjs';
 
 const PHONE = '+447700900123';
 const run = randomUUID().slice(0, 8);
@@ -18,6 +19,7 @@ const texts = {
   mine: `Mum asked for a later visit time ${run}`,
   theirs: `Dad will join the next visit ${run}`,
   professional: `Professionals only: strategy discussion ${run}`,
+  caption: `The field behind the flats ${run}`,
 };
 
 let stack;
@@ -82,7 +84,8 @@ before(async () => {
   await api(stack, worker.token, 'POST', `/families/${made.id}/agendas`,
     { title: 'Next visit', items: [{ id: randomUUID(), text: 'School run', done: false }], visibility: 'family' }, 201);
   await api(stack, worker.token, 'POST', `/families/${made.id}/notes`, { body: texts.professional, visibility: 'professionals' }, 201);
-  browser = await launch();
+  // A fake microphone (a tone) for MediaRecorder, and no permission prompt.
+  browser = await launch({ args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
   profileA = mkdtempSync(join(tmpdir(), 'familystory-profile-'));
   contextA = await chromium.launchPersistentContext(profileA, {
     executablePath: CHROMIUM,
@@ -192,6 +195,114 @@ test('a conflicting edit from another device is shown side by side and resolved 
   const notes = await api(stack, worker.token, 'GET', `/families/${family.id}/notes`, undefined, 200);
   assert.ok(notes.items.some((n) => n.body === texts.mine), 'the chosen version is on the server');
   assert.ok(!notes.items.some((n) => n.body === texts.theirs), 'the other version was replaced');
+});
+
+/** Clicks "Sync now" until the locator appears (the app syncs by itself every 30 s). */
+async function syncUntil(page, locator, seconds = 45) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    try {
+      await locator.waitFor({ timeout: 750 });
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    await page.getByRole('button', { name: 'Sync now' }).click();
+  }
+}
+
+/** Storage requests of the page: Put Block and Put Block List, with their answers. */
+function storageRequests(page) {
+  const seen = [];
+  page.on('response', (response) => {
+    const url = new URL(response.url());
+    const comp = url.searchParams.get('comp');
+    if (response.request().method() === 'PUT' && (comp === 'block' || comp === 'blocklist')) {
+      seen.push({ origin: url.origin, comp, status: response.status() });
+    }
+  });
+  return seen;
+}
+
+test('a photo taken uploads in blocks to Storage and appears processed, with its thumbnail', async () => {
+  const picture = fieldPng();
+  const requests = storageRequests(pageA);
+  await pageA.getByLabel('Caption (optional)').fill(texts.caption);
+  await pageA.getByLabel('Take or choose a photo').setInputFiles({ name: 'field.png', mimeType: 'image/png', buffer: picture });
+  await pageA.getByRole('status').filter({ hasText: 'The photo is uploaded' }).waitFor({ timeout: 30_000 });
+  // Two blocks of at most 4 MiB, then the list, straight to Storage (another origin: CORS).
+  assert.ok(picture.length > 4 * 1024 * 1024);
+  assert.deepEqual(requests.map((r) => `${r.comp} ${r.status}`), ['block 201', 'block 201', 'blocklist 201']);
+  for (const r of requests) assert.notEqual(r.origin, new URL(stack.web).origin);
+  await screenshot(pageA, 'photo-uploaded');
+
+  const item = pageA.locator('li.media', { hasText: texts.caption });
+  const thumbnail = item.getByRole('img', { name: texts.caption });
+  await syncUntil(pageA, thumbnail);
+  await pageA.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumbnail.elementHandle());
+  const { width, height } = await thumbnail.evaluate((img) => ({ width: img.naturalWidth, height: img.naturalHeight }));
+  assert.ok(width > 0 && width < 2000 && height < 1500, `a thumbnail, not the original (${width}×${height})`);
+  await item.scrollIntoViewIfNeeded();
+  await accessible(pageA, 'family story with a photo');
+  await screenshot(pageA, 'photo-in-story');
+  const media = await api(stack, worker.token, 'GET', `/families/${family.id}/media`, undefined, 200);
+  const stored = media.items.find((m) => m.caption === texts.caption);
+  assert.ok(stored, 'the photo is on the server');
+  assert.equal(stored.status, 'ready');
+  assert.equal(stored.sizeBytes, picture.length);
+  assert.ok(stored.thumbnails.some((t) => t.size === 'small'));
+});
+
+test('audio recorded from the microphone uploads and appears in the story', async () => {
+  const context = await browser.newContext({ viewport: { width: 412, height: 915 } });
+  try {
+    await context.grantPermissions(['microphone'], { origin: new URL(stack.web).origin });
+    const page = await context.newPage();
+    const requests = storageRequests(page);
+    await signIn(page, 'Social worker', worker.oid, 'Sam Patel');
+    await openFamily(page);
+    const before = await api(stack, worker.token, 'GET', `/families/${family.id}/media`, undefined, 200);
+    const record = page.getByRole('button', { name: 'Record audio' });
+    assert.equal(await record.isEnabled(), true, 'this browser can record');
+    await record.click();
+    const stop = page.getByRole('button', { name: 'Stop recording' });
+    await stop.waitFor();
+    assert.equal(await stop.getAttribute('aria-pressed'), 'true');
+    await page.getByRole('status').filter({ hasText: 'Recording…' }).waitFor();
+    await screenshot(page, 'audio-recording');
+    await page.waitForTimeout(2_000);
+    await stop.click();
+    await page.getByRole('status').filter({ hasText: 'The audio is uploaded' }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(requests.map((r) => `${r.comp} ${r.status}`), ['block 201', 'blocklist 201']);
+
+    const after = await api(stack, worker.token, 'GET', `/families/${family.id}/media`, undefined, 200);
+    const known = new Set(before.items.map((m) => m.id));
+    const added = after.items.filter((m) => !known.has(m.id));
+    assert.equal(added.length, 1, 'one recording on the server');
+    const [audio] = added;
+    assert.equal(audio.kind, 'audio');
+    assert.match(audio.contentType, /^audio\//);
+    assert.ok(audio.sizeBytes > 1000, `a recording of a couple of seconds (${audio.sizeBytes} bytes)`);
+    // Storage has it; the server takes it up when Storage's event reaches it.
+    assert.ok(['awaiting_upload', 'processing', 'ready'].includes(audio.status), audio.status);
+    const item = page.locator(`li.media`).filter({ has: page.locator('figcaption', { hasText: /^audio$/ }) });
+    await item.waitFor();
+    // Once processed, the device plays it from its own (encrypted) copy.
+    await syncUntil(page, item.locator('audio'));
+    const server = await api(stack, worker.token, 'GET', `/families/${family.id}/media/${audio.id}`, undefined, 200);
+    assert.equal(server.status, 'ready');
+    const player = item.locator('audio');
+    assert.ok(await player.evaluate((a) => a.src.startsWith('blob:')));
+    const seconds = await player.evaluate((a) => new Promise((done) => {
+      if (a.readyState >= 1) done(a.duration);
+      else a.addEventListener('loadedmetadata', () => done(a.duration), { once: true });
+    }));
+    assert.ok(seconds > 1 && seconds < 10, `a recording of a couple of seconds (${seconds} s)`);
+    await item.scrollIntoViewIfNeeded();
+    await screenshot(page, 'audio-in-story');
+  } finally {
+    await context.close();
+  }
 });
 
 test("a family member's device never receives a professionals-only note", async () => {
