@@ -44,6 +44,17 @@ async function accessible(page, screen) {
   assert.deepEqual(found, [], `axe-core on the ${screen} screen`);
 }
 
+// Every page is served with the static host's Content-Security-Policy (local/web.py applies the
+// app's staticwebapp.config.json as Azure does); anything the policy refuses is collected here.
+const policyViolations = [];
+
+function watched(context) {
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
+  });
+  return context;
+}
+
 async function launch(options = {}) {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, ...options });
 }
@@ -87,11 +98,11 @@ before(async () => {
   // A fake microphone (a tone) for MediaRecorder, and no permission prompt.
   browser = await launch({ args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] });
   profileA = mkdtempSync(join(tmpdir(), 'familystory-profile-'));
-  contextA = await chromium.launchPersistentContext(profileA, {
+  contextA = watched(await chromium.launchPersistentContext(profileA, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1100, height: 900 },
-  });
+  }));
   pageA = contextA.pages()[0] ?? (await contextA.newPage());
 });
 
@@ -105,7 +116,10 @@ after(async () => {
 });
 
 test('a social worker signs in and sees their families', async () => {
-  await pageA.goto(stack.web);
+  const served = await pageA.goto(stack.web);
+  const policy = served.headers()['content-security-policy'] ?? '';
+  assert.match(policy, /script-src 'self'/, 'the page is served with the static host\'s policy');
+  assert.match(policy, /frame-ancestors 'none'/);
   await pageA.getByRole('heading', { name: 'Sign in to FamilyStory' }).waitFor();
   await accessible(pageA, 'sign-in');
   await screenshot(pageA, 'sign-in');
@@ -161,7 +175,7 @@ test('a conflicting edit from another device is shown side by side and resolved 
   await pageA.getByRole('button', { name: 'Save changes' }).click();
   await pageA.locator('li.note', { hasText: texts.mine }).getByText('Saved on this device only').waitFor();
 
-  const contextB = await browser.newContext({ viewport: { width: 412, height: 915 } });
+  const contextB = watched(await browser.newContext({ viewport: { width: 412, height: 915 } }));
   try {
     const pageB = await contextB.newPage();
     await signIn(pageB, 'Social worker', worker.oid, 'Sam Patel');
@@ -254,7 +268,7 @@ test('a photo taken uploads in blocks to Storage and appears processed, with its
 });
 
 test('audio recorded from the microphone uploads and appears in the story', async () => {
-  const context = await browser.newContext({ viewport: { width: 412, height: 915 } });
+  const context = watched(await browser.newContext({ viewport: { width: 412, height: 915 } }));
   try {
     await context.grantPermissions(['microphone'], { origin: new URL(stack.web).origin });
     const page = await context.newPage();
@@ -306,7 +320,7 @@ test('audio recorded from the microphone uploads and appears in the story', asyn
 });
 
 test("a family member's device never receives a professionals-only note", async () => {
-  contextC = await browser.newContext({ viewport: { width: 412, height: 915 }, isMobile: true });
+  contextC = watched(await browser.newContext({ viewport: { width: 412, height: 915 }, isMobile: true }));
   pageC = await contextC.newPage();
   await signIn(pageC, 'Family member', family.oid, 'Pat Rivera');
   await synced(pageC);
@@ -386,4 +400,8 @@ test('what IndexedDB holds on disk is ciphertext', async () => {
   assert.ok(files > 0);
   assert.ok(readdirSync(join(profileA, 'Default', 'IndexedDB')).length > 0, 'IndexedDB has files');
   assert.deepEqual(found, [], 'no note text in the browser profile');
+});
+
+test('no page broke the Content-Security-Policy the static host serves', () => {
+  assert.deepEqual(policyViolations, []);
 });
