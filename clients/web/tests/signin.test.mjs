@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,7 +86,13 @@ async function device(idp) {
   return { context, page, apiCalls, log };
 }
 
-const challengeOf = (verifier) => createHash('sha256').update(verifier).digest('base64url');
+/** The app's first sync has ended (against the local API, which refuses the stand-in's tokens). */
+async function settled(page) {
+  await page.waitForFunction(() => {
+    const state = document.getElementById('sync-state');
+    return state && state.dataset.state !== 'busy' && state.textContent !== '' && !state.textContent.includes('Syncing');
+  }, null, { timeout: 15_000 });
+}
 
 async function signInThrough({ kind, button, authority, user, issuer, clientId, scopes, shown, discovery }) {
   const idp = new IdentityProvider();
@@ -141,12 +147,37 @@ async function signInThrough({ kind, button, authority, user, issuer, clientId, 
     assert.equal(issued.claims.nonce, params.nonce);
 
     // The first API call carries the access token the platform issued.
-    await page.waitForFunction(() => document.getElementById('sync-state')?.dataset.state !== 'busy' && document.getElementById('sync-state')?.textContent !== '', null, { timeout: 15_000 });
+    await settled(page);
     assert.ok(apiCalls.length > 0, 'the app called the API');
     assert.equal(apiCalls[0].authorization, `Bearer ${issued.accessToken}`);
     assert.ok(apiCalls.every((c) => c.url.startsWith(API_BASE_URL) && c.authorization === `Bearer ${issued.accessToken}`));
     await screenshot(page, `${kind}-signed-in`);
-    return { page, idp, params, issued, log };
+
+    // A reload keeps the session: MSAL's cache has the account and the token; nothing is asked
+    // of the platform but (External ID) its metadata again.
+    const asked = idp.requests.length;
+    const called = apiCalls.length;
+    await page.reload();
+    await who.waitFor();
+    assert.equal(await who.textContent(), shown);
+    await settled(page);
+    const again = idp.requests.slice(asked).map((r) => `${r.method} ${r.url}`);
+    assert.deepEqual(again, discovery);
+    assert.ok(apiCalls.length > called, 'the app called the API again');
+    assert.ok(apiCalls.slice(called).every((c) => c.authorization === `Bearer ${issued.accessToken}`));
+
+    // Signing out goes through the platform's sign-out and back; MSAL's cache is emptied.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('heading', { name: 'Sign in to FamilyStory' }).waitFor({ timeout: 15_000 });
+    const out = idp.requests.filter((r) => new URL(r.url).pathname.endsWith('/oauth2/v2.0/logout'));
+    assert.equal(out.length, 1, 'the sign-out endpoint was visited');
+    const logout = new URL(out[0].url);
+    assert.equal(logout.origin + logout.pathname, `${authority}/oauth2/v2.0/logout`);
+    assert.equal(logout.searchParams.get('post_logout_redirect_uri'), `${origin}/`);
+    await page.getByText('You are signed out').waitFor();
+    const left = await page.evaluate(() => Object.keys(localStorage).filter((k) => !k.startsWith('familystory.lastOid')));
+    assert.ok(!left.some((k) => k.includes(issued.claims.oid) || k.startsWith('familystory.')), `nothing of the user is kept: ${left}`);
+    await screenshot(page, `${kind}-signed-out`);
   } finally {
     await context.unrouteAll({ behavior: 'ignoreErrors' });
     await context.close();
