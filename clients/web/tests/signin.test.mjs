@@ -75,8 +75,10 @@ async function device(idp) {
   await context.route(`${new URL(API_BASE_URL).origin}/**`, async (route) => {
     const request = route.request();
     const headers = await request.allHeaders();
-    apiCalls.push({ method: request.method(), url: request.url(), authorization: headers['authorization'] });
+    const call = { method: request.method(), url: request.url(), authorization: headers['authorization'] };
+    apiCalls.push(call);
     const response = await route.fetch({ url: request.url().replace(API_BASE_URL, stack.apiDirect) });
+    call.status = response.status();
     await route.fulfill({ response });
   });
   const page = await context.newPage();
@@ -150,6 +152,7 @@ async function signInThrough({ kind, button, authority, user, issuer, clientId, 
     await settled(page);
     assert.ok(apiCalls.length > 0, 'the app called the API');
     assert.equal(apiCalls[0].authorization, `Bearer ${issued.accessToken}`);
+    assert.equal(apiCalls[0].status, 401, 'the real API refuses a token no real tenant issued');
     assert.ok(apiCalls.every((c) => c.url.startsWith(API_BASE_URL) && c.authorization === `Bearer ${issued.accessToken}`));
     await screenshot(page, `${kind}-signed-in`);
 
