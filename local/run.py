@@ -110,6 +110,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--blob-port", type=int, default=defaults.blob)
     parser.add_argument("--queue-port", type=int, default=defaults.queue)
     parser.add_argument("--table-port", type=int, default=defaults.table)
+    parser.add_argument(
+        "--web-dist",
+        type=Path,
+        default=DIST,
+        help="the web app's build to serve (clients/web/dist)",
+    )
     parser.add_argument("--state-dir", type=Path, default=STATE, help="emulator data (.local)")
     return parser.parse_args(argv)
 
@@ -136,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         api_base_url=f"http://localhost:{args.port}/api/v1",
         dev_issuer_enabled=os.environ.get("AUTH_DEV_ISSUER_ENABLED", "").lower() == "true",
         media_origin=emulators.blob_endpoint,
+        dist=args.web_dist,
     )
     web: WebServer | None = None
     try:
@@ -158,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         web = WebServer(build_web_app(web_settings), args.web_port).start()
         keys = host_keys(keys_path())
         print(banner(emulators, args.port, keys[SYSTEM_KEY_NAME], args.web_port), flush=True)
-        if not (DIST / "index.html").is_file():
-            print(f"The web app is not built ({DIST}): make run builds it.", flush=True)
+        if not (args.web_dist / "index.html").is_file():
+            print(f"The web app is not built ({args.web_dist}): make run builds it.", flush=True)
         asyncio.run(serve(args.port, {**settings, **os.environ}, cors=cors))
     except KeyboardInterrupt:
         pass

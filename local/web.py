@@ -7,7 +7,8 @@
   narrowed to the local API and Azurite as the deployment narrows it to the borough's (so a
   page that breaks the policy in Azure breaks it here too);
 - ``/config.json``: the app's runtime configuration, local values (in Azure the deployment
-  writes it);
+  writes it); a build the deployment hook has configured (``infra/hooks/web-config.sh``, which
+  writes ``config.json`` into it and narrows its policy) is served with its own, as in Azure;
 - ``POST /dev/token``: a token of the local development issuer for the sign-in screen, only
   while ``AUTH_DEV_ISSUER_ENABLED`` is true and only for a request from this machine (loopback);
   otherwise 404, as if there were no such path.
@@ -148,7 +149,12 @@ class WebSettings:
         )
 
     def config(self) -> dict[str, Any]:
-        """``/config.json`` as the app reads it (the local shape of the deployment's)."""
+        """``/config.json`` as the app reads it: the build's own if the deployment hook wrote
+        one into it, otherwise the local shape of the deployment's."""
+        written = self.dist / "config.json"
+        if written.is_file():
+            deployed: dict[str, Any] = json.loads(written.read_text(encoding="utf-8"))
+            return deployed
         document: dict[str, Any] = {
             "apiBaseUrl": self.api_base_url,
             "signIn": "dev" if self.dev_issuer_enabled else "none",

@@ -4,7 +4,9 @@ app's server (the built app, ``/config.json``, ``POST /dev/token``) and Azurite'
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -271,6 +273,41 @@ def test_config_json_names_the_api_and_the_local_sign_in(dist: Path) -> None:
         "maxOfflineDays": 14,
     }
     assert "devTokenUrl" not in web_client(dist, enabled=False).get("/config.json").json()
+
+
+def test_a_build_the_deployment_hook_configured_is_served_with_its_own_config(dist: Path) -> None:
+    tenant, api, web = (str(uuid.uuid4()) for _ in range(3))
+    values = {
+        "API_BASE_URL": "https://func-familystory-t1.azurewebsites.net/api/v1",
+        "MEDIA_BLOB_URL": "https://stmediat1.blob.core.windows.net/",
+        "FAMILYSTORY_STAFF_TENANT_ID": tenant,
+        "FAMILYSTORY_STAFF_API_CLIENT_ID": api,
+        "FAMILYSTORY_STAFF_WEB_CLIENT_ID": web,
+        "FAMILYSTORY_FAMILY_TENANT_ID": tenant,
+        "FAMILYSTORY_FAMILY_APP_CLIENT_ID": api,
+        "FAMILYSTORY_FAMILY_TENANT_SUBDOMAIN": "boroughfamilies",
+        "FAMILYSTORY_WEB_MAX_OFFLINE_DAYS": "7",
+        "FAMILYSTORY_WEB_DIST": str(dist),
+        "PATH": "/usr/bin:/bin",
+    }
+    hook = repo_root() / "infra" / "hooks" / "web-config.sh"
+    completed = subprocess.run(
+        ["sh", str(hook)], env=values, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    client = web_client(dist)
+    served = client.get("/config.json")
+    assert served.json() == json.loads((dist / "config.json").read_text())
+    assert served.json()["signIn"] == "entra"
+    assert served.json()["maxOfflineDays"] == 7
+    # The policy is the hook's (the borough's origins), not narrowed again to the local ones.
+    policy = [d.strip() for d in client.get("/").headers["content-security-policy"].split(";")]
+    connect = next(d for d in policy if d.startswith("connect-src")).split()
+    assert "https://func-familystory-t1.azurewebsites.net" in connect
+    assert "https://boroughfamilies.ciamlogin.com" in connect
+    assert "https://login.microsoftonline.com" in connect
+    assert "http://localhost:7071" not in connect
+    assert "upgrade-insecure-requests" not in policy
 
 
 @pytest.mark.parametrize(

@@ -23,6 +23,22 @@ export interface Auth {
 const SESSION_KEY = 'familystory.session';
 const TOKEN_KEY = 'familystory.devToken';
 const AUTHORITY_KEY = 'familystory.authority';
+const ROLES_KEY = 'familystory.roles';
+
+/**
+ * The app roles an access token for the API carries. They are the API registration's (people are
+ * assigned to them there: docs/deploy.md), so the id token, whose audience is the web app's own
+ * registration, has none; the API's access token (a v2 JWT) has them. For display only: the API
+ * decides from the token itself.
+ */
+function rolesIn(accessToken: string): string[] {
+  try {
+    const payload = JSON.parse(atob((accessToken.split('.')[1] ?? '').replace(/-/g, '+').replace(/_/g, '/'))) as { roles?: unknown };
+    return Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 export interface DevSignIn {
   kind: Kind;
@@ -122,7 +138,9 @@ export class MsalAuth implements Auth {
     const result = await msal.handleRedirectPromise();
     const account = result?.account ?? msal.getAllAccounts()[0];
     if (account) msal.setActiveAccount(account);
-    return new MsalAuth(kind, authority, msal);
+    const auth = new MsalAuth(kind, authority, msal);
+    if (result?.account && result.accessToken) auth.keepRoles(result.account.homeAccountId, result.accessToken);
+    return auth;
   }
 
   static async signIn(config: AppConfig, kind: Kind): Promise<void> {
@@ -134,8 +152,17 @@ export class MsalAuth implements Auth {
   session(): Session | undefined {
     const account = this.msal.getActiveAccount();
     if (!account) return undefined;
-    const roles = (account.idTokenClaims?.['roles'] as string[] | undefined) ?? [];
+    const inIdToken = account.idTokenClaims?.['roles'];
+    let roles = Array.isArray(inIdToken) ? (inIdToken as string[]) : [];
+    if (roles.length === 0) {
+      const kept = JSON.parse(localStorage.getItem(ROLES_KEY) ?? 'null') as { account: string; roles: string[] } | null;
+      if (kept?.account === account.homeAccountId) roles = kept.roles;
+    }
     return { kind: this.kind, oid: account.localAccountId, name: account.name ?? account.username, roles };
+  }
+
+  private keepRoles(account: string, accessToken: string): void {
+    localStorage.setItem(ROLES_KEY, JSON.stringify({ account, roles: rolesIn(accessToken) }));
   }
 
   async getToken(): Promise<string> {
@@ -143,6 +170,7 @@ export class MsalAuth implements Auth {
     if (!account) throw new Error('Not signed in.');
     try {
       const result = await this.msal.acquireTokenSilent({ scopes: this.authority.scopes, account });
+      this.keepRoles(account.homeAccountId, result.accessToken);
       return result.accessToken;
     } catch (error) {
       const { InteractionRequiredAuthError } = await import('@azure/msal-browser');
@@ -156,6 +184,7 @@ export class MsalAuth implements Auth {
   async signOut(): Promise<void> {
     const account = this.msal.getActiveAccount();
     localStorage.removeItem(AUTHORITY_KEY);
+    localStorage.removeItem(ROLES_KEY);
     if (account && navigator.onLine) await this.msal.logoutRedirect({ account, postLogoutRedirectUri: `${location.origin}/` });
     else await this.msal.clearCache();
   }

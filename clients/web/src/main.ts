@@ -192,14 +192,15 @@ class App implements View {
     this.client?.close();
     this.client = undefined;
     this.session = undefined;
-    await this.auth?.signOut();
-    if (this.config.signIn === 'entra') this.auth = undefined;
     const messages: Record<string, string> = {
       'sign-out': 'You are signed out. Nothing of yours is kept on this device.',
       revoked: 'Your access ended, so this device no longer holds those records.',
       expired: 'This device was offline for too long, so its records were removed. Sign in again.',
     };
+    // Kept before signing out: MSAL's sign-out leaves the page for the identity provider's.
     sessionStorage.setItem('familystory.notice', messages[reason] ?? messages['sign-out']!);
+    await this.auth?.signOut();
+    if (this.config.signIn === 'entra') this.auth = undefined;
     location.hash = '';
     await this.route();
   }

@@ -1,11 +1,13 @@
 // The real local stack for the browser tests: `python -m local.run` on free ports, in a state
-// folder of its own, stopped (with every emulator) after the tests.
+// folder of its own, stopped (with every emulator) after the tests; and what every browser test
+// shares: Chromium, the screenshots, the Content-Security-Policy refusals collected.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 export const WEB_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export const REPO = resolve(WEB_ROOT, '..', '..');
@@ -39,8 +41,9 @@ async function waitFor(url, process, output, seconds = 90) {
   throw new Error(`${url} did not answer:\n${output.join('')}`);
 }
 
-export async function startStack() {
-  if (!existsSync(join(WEB_ROOT, 'dist', 'index.html'))) {
+/** The stack, serving the web app's build (clients/web/dist, or `webDist`: a copy). */
+export async function startStack({ webDist = join(WEB_ROOT, 'dist') } = {}) {
+  if (!existsSync(join(webDist, 'index.html'))) {
     throw new Error('The web app is not built: make test-web builds it (npm run build -w clients/web).');
   }
   const state = mkdtempSync(join(tmpdir(), 'familystory-web-'));
@@ -54,7 +57,8 @@ export async function startStack() {
   };
   const python = process.env.PYTHON || join(REPO, '.venv', 'bin', 'python');
   const args = ['-m', 'local.run', '--port', ports.api, '--web-port', ports.web, '--cosmos-port', ports.cosmos,
-    '--blob-port', ports.blob, '--queue-port', ports.queue, '--table-port', ports.table, '--state-dir', state].map(String);
+    '--blob-port', ports.blob, '--queue-port', ports.queue, '--table-port', ports.table, '--state-dir', state,
+    '--web-dist', webDist].map(String);
   const env = {
     ...process.env,
     AUTH_DEV_ISSUER_KEY_FILE: join(state, 'dev-issuer-key.pem'),
@@ -71,8 +75,6 @@ export async function startStack() {
   const api = `http://localhost:${ports.api}/api/v1`;
   await waitFor(`http://127.0.0.1:${ports.api}/api/v1/health`, child, output);
   await waitFor(`http://127.0.0.1:${ports.web}/config.json`, child, output);
-  rmSync(ARTEFACTS, { recursive: true, force: true }); // this run's screenshots only
-  mkdirSync(ARTEFACTS, { recursive: true });
   return {
     web,
     api,
@@ -115,4 +117,32 @@ export async function api(stack, bearer, method, path, body, expected) {
     throw new Error(`${method} ${path}: ${response.status} (expected ${expected}) ${text}`);
   }
   return text ? JSON.parse(text) : undefined;
+}
+
+export function launch(options = {}) {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, ...options });
+}
+
+/** Numbered full-page screenshots into `folder`, which keeps this run's only. */
+export function screenshots(folder = ARTEFACTS) {
+  mkdirSync(folder, { recursive: true });
+  for (const entry of readdirSync(folder, { withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.png')) rmSync(join(folder, entry.name));
+  }
+  let shot = 0;
+  return async (page, name) => {
+    shot += 1;
+    await page.screenshot({ path: join(folder, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  };
+}
+
+// Every page is served with the static host's Content-Security-Policy (local/web.py applies the
+// app's staticwebapp.config.json as Azure does); anything the policy refuses is collected here.
+export const policyViolations = [];
+
+export function watched(context) {
+  context.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
+  });
+  return context;
 }

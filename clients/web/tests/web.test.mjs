@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
-import { ARTEFACTS, CHROMIUM, api, startStack, token } from './stack.mjs';
+import { CHROMIUM, api, launch, policyViolations, screenshots, startStack, token, watched } from './stack.mjs';
 import { fieldPng } from './picture.mjs';
 
 const PHONE = '+447700900123';
@@ -31,32 +31,12 @@ let contextA;
 let pageA;
 let contextC;
 let pageC;
-let shot = 0;
-
-async function screenshot(page, name) {
-  shot += 1;
-  await page.screenshot({ path: join(ARTEFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-}
+let screenshot;
 
 async function accessible(page, screen) {
   const results = await new AxeBuilder({ page }).analyze();
   const found = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join('; ')})`);
   assert.deepEqual(found, [], `axe-core on the ${screen} screen`);
-}
-
-// Every page is served with the static host's Content-Security-Policy (local/web.py applies the
-// app's staticwebapp.config.json as Azure does); anything the policy refuses is collected here.
-const policyViolations = [];
-
-function watched(context) {
-  context.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) policyViolations.push(message.text());
-  });
-  return context;
-}
-
-async function launch(options = {}) {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, ...options });
 }
 
 async function signIn(page, role, oid, name) {
@@ -80,6 +60,7 @@ async function openFamily(page) {
 
 before(async () => {
   stack = await startStack();
+  screenshot = screenshots();
   const admin = await token(stack, { kind: 'staff', oid: randomUUID(), roles: ['Admin'] });
   const team = randomUUID();
   worker = { oid: randomUUID() };
