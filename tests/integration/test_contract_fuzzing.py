@@ -78,7 +78,7 @@ def config(world: World, role: str) -> str:
         f"seed = {SEED}",
         'hooks = "tests.integration.fuzz_hooks"',
         "workers = 1",
-        "request-timeout = 30",  # a 100-operation sync push on emulators shared by three runs
+        "request-timeout = 30",  # a 100-operation sync push on emulators shared by four runs
         "[headers]",
         f'Authorization = "Bearer {token}"',
         "[generation]",
