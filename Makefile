@@ -93,7 +93,7 @@ bench: install-test
 	$(PY) bench/report.py $(BENCH_ARGS)
 
 fuzz: install
-	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-100} FUZZ_MAX_STEPS=$${FUZZ_MAX_STEPS:-30} FUZZ_TIMEOUT=3000 \
+	FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-100} FUZZ_MAX_STEPS=$${FUZZ_MAX_STEPS:-30} FUZZ_COVERAGE=every FUZZ_TIMEOUT=3000 \
 		$(PY) -m pytest tests/integration/test_contract_fuzzing.py --timeout=3600 -s
 
 load: install

@@ -657,6 +657,14 @@ def cpu_lines(outcome: Outcome) -> list[str]:
     return lines
 
 
+def per_host_core(outcome: Outcome) -> float:
+    """Requests served per core the hosts got during the load: the ceiling's own measure,
+    on the CPU the host was actually given (other work on the machine takes the rest)."""
+    cpu = outcome.cpu
+    cores = cpu.cores.get("host", 0.0) if cpu else 0.0
+    return outcome.throughput / cores if cores else 0.0
+
+
 def load_lines(outcome: Outcome) -> list[str]:
     lines: list[str] = []
     cpu = outcome.cpu
@@ -664,7 +672,8 @@ def load_lines(outcome: Outcome) -> list[str]:
         cores = ", ".join(f"{name} {value:.2f}" for name, value in cpu.cores.items())
         lines.append(
             f"during the load: {cpu.loaded * 1000:.1f} ms of host CPU per request; cores used: "
-            f"{cores} (of {os.cpu_count()})"
+            f"{cores} (of {os.cpu_count()}); {per_host_core(outcome):.1f} req/s per core the "
+            "host got"
         )
     if outcome.server:
         races = ", ".join(f"{k} {v:,}" for k, v in outcome.server["answers"].items()) or "none"
@@ -750,6 +759,17 @@ def rows(outcome: Outcome, one_host: Outcome | None = None) -> list[Row]:
                 round(cpu.ceiling, 1),
                 target=f"ratio >= {THROUGHPUT_TARGET}",
                 met=outcome.throughput >= THROUGHPUT_TARGET * cpu.ceiling,
+            ),
+            Row(
+                f"{scope}: throughput per core the host got vs the ceiling",
+                round(per_host_core(outcome), 1),
+                "req/s",
+                round(cpu.ceiling, 1),
+            ),
+            Row(
+                f"{scope}: cores the host got during the load",
+                round(cpu.cores.get("host", 0.0), 2),
+                "",
             ),
             Row(
                 f"{scope}: host CPU per request during the load vs alone",

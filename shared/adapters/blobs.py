@@ -1,7 +1,9 @@
 """Blob Storage: the service client (built once per process, lazily) and container provisioning.
 
 Connect and read timeouts and retries come from the ``STORAGE_*`` settings (the SDK's defaults
-wait 60 s for each read), so an outage reaches the caller as a 503 in seconds. Requests go through
+wait 60 s for each read), and a retry waits about 2 s, then 4, then 8 (the SDK's default waits
+15 s plus 3 to the power of the retry, about 18 s before the first), so an outage reaches the
+caller as a 503 in seconds. Requests go through
 the app's own transport (``shared.adapters.transport``): a pool as large as the worker's
 concurrency and no proxy looked up in the environment. The clients of containers and blobs made
 from the service client share its transport.
@@ -18,6 +20,10 @@ from shared.storage_layout import BLOB_CONTAINERS
 if TYPE_CHECKING:
     from azure.storage.blob import BlobServiceClient as BlobServiceClient
 
+# The SDK's exponential retry waits initial_backoff + increment_base ** retry seconds, give or
+# take random_jitter_range.
+RETRY_BACKOFF = {"initial_backoff": 0, "increment_base": 2, "random_jitter_range": 1}
+
 
 def build_blob_service(settings: Settings) -> BlobServiceClient:
     from azure.storage.blob import BlobServiceClient as BlobServiceClient
@@ -31,6 +37,7 @@ def build_blob_service(settings: Settings) -> BlobServiceClient:
     options: dict[str, Any] = {
         "transport": build_transport(settings, **timeouts),
         "retry_total": settings.storage_retry_total,
+        **RETRY_BACKOFF,
     }
     if settings.media_storage_connection_string:
         return BlobServiceClient.from_connection_string(

@@ -30,3 +30,20 @@ def world(
         os.environ.clear()
         os.environ.update(saved)
         reset_runtime()
+
+
+@pytest.fixture(scope="module")
+def one_instance(world: World, base_settings: dict[str, str]) -> Iterator[None]:
+    """One runtime for a whole module, as one Functions instance keeps its runtime (clients,
+    caches) between requests. For modules of many cheap cases that change no setting: a fresh
+    runtime per test costs more than the request it serves. Such a module replaces the root
+    ``clean_environment`` and ``stack`` with fixtures that ask for this one."""
+    saved = dict(os.environ)
+    os.environ.update(base_settings)
+    reset_runtime()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_runtime()

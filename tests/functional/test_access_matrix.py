@@ -56,6 +56,16 @@ NO_ACCESS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def clean_environment(one_instance: None) -> None:
+    """The module's requests share one runtime (``one_instance``): no row changes a setting."""
+
+
+@pytest.fixture
+def stack(emulators: Emulators, one_instance: None) -> Emulators:
+    return emulators
+
+
 def uid() -> str:
     return str(uuid.uuid4())
 

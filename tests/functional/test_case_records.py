@@ -14,6 +14,16 @@ from shared.storage_layout import AUDIT
 from tests.functional.world import World
 
 
+@pytest.fixture(autouse=True)
+def clean_environment(one_instance: None) -> None:
+    """The module's requests share one runtime (``one_instance``): no test changes a setting."""
+
+
+@pytest.fixture
+def stack(emulators: Emulators, one_instance: None) -> Emulators:
+    return emulators
+
+
 def uid() -> str:
     return str(uuid.uuid4())
 

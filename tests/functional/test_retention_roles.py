@@ -23,6 +23,17 @@ from tests.functional.roles import (
 )
 from tests.functional.world import World, uid
 
+
+@pytest.fixture(autouse=True)
+def clean_environment(one_instance: None) -> None:
+    """The module's requests share one runtime (``one_instance``): no test changes a setting."""
+
+
+@pytest.fixture
+def stack(emulators: Emulators, one_instance: None) -> Emulators:
+    return emulators
+
+
 RETENTION_VALUES: dict[str, Any] = {
     "retentionClass": "child-in-need",
     "closedAt": "2020-01-01T00:00:00Z",

@@ -2,7 +2,11 @@
 admin, a family member, an allocated social worker and a partner agency granted the family.
 
 A bounded, seeded run of every phase: no 5xx, every 4xx is problem+json, and every response
-conforms to the document. ``make fuzz`` runs the same set-up for longer.
+conforms to the document. Every caller runs the examples, fuzzing and stateful phases on every
+operation; the coverage phase's deterministic cases (the bulk of a run) are sent once per
+operation, the operations dealt out to the four callers in turn (``FUZZ_COVERAGE=shared``).
+``make fuzz`` runs the same set-up for longer, every caller sending every coverage case
+(``FUZZ_COVERAGE=every``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.conftest import repo_root
@@ -30,6 +35,10 @@ MAX_STEPS = int(os.environ.get("FUZZ_MAX_STEPS", "5"))
 STATEFUL_SCENARIOS = int(os.environ.get("FUZZ_STATEFUL_SCENARIOS", "10"))
 PHASES = os.environ.get("FUZZ_PHASES", "examples,coverage,fuzzing,stateful")
 TIMEOUT = int(os.environ.get("FUZZ_TIMEOUT", "480"))
+COVERAGE = os.environ.get("FUZZ_COVERAGE", "shared")
+DOCUMENT = "/openapi.json"
+METHODS = ("get", "put", "post", "patch", "delete")
+COVERED = re.compile(r"Coverage \(in [^)]*\)\n\s+\S+ (\d+) passed")
 LINKS = re.compile(r"API Links:\s+(\d+) covered / (\d+) selected")
 LOG_LINE = re.compile(r"\n\d{4}-\d\d-\d\d \d\d:")
 CHECKS = ",".join(
@@ -49,8 +58,31 @@ def host(host_factory: HostFactory) -> RunningHost:
     return host_factory(**UNLIMITED_RATES)
 
 
-def config(world: World, role: str) -> str:
-    """A schemathesis.toml: path parameters mostly name the seeded world's real records."""
+def operation_ids(host: RunningHost) -> list[str]:
+    """The operations Schemathesis runs: every one but the document's own, which it leaves out."""
+    document = httpx.get(f"{host.url}/api/v1{DOCUMENT}", timeout=30).json()
+    return [
+        operation["operationId"]
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS and path != DOCUMENT
+    ]
+
+
+def coverage_elsewhere(operations: list[str], role: str) -> list[str]:
+    """The operations whose coverage cases another caller sends: none when every caller sends
+    all of them; otherwise the operations are dealt out to the callers in turn."""
+    if COVERAGE == "every":
+        return []
+    if COVERAGE != "shared":
+        raise ValueError(f"FUZZ_COVERAGE must be shared or every, not {COVERAGE!r}")
+    turn = ROLES.index(role)
+    return [name for index, name in enumerate(operations) if index % len(ROLES) != turn]
+
+
+def config(world: World, role: str, skip_coverage: list[str]) -> str:
+    """A schemathesis.toml: path parameters mostly name the seeded world's real records; the
+    coverage phase leaves out ``skip_coverage``."""
     token = world.token(role)
     dictionaries = {
         "families": [world.family, world.other_family],
@@ -78,7 +110,7 @@ def config(world: World, role: str) -> str:
         f"seed = {SEED}",
         'hooks = "tests.integration.fuzz_hooks"',
         "workers = 1",
-        "request-timeout = 30",  # a 100-operation sync push on emulators shared by three runs
+        "request-timeout = 30",  # a 100-operation sync push on emulators shared by four runs
         "[headers]",
         f'Authorization = "Bearer {token}"',
         "[generation]",
@@ -102,12 +134,21 @@ def config(world: World, role: str) -> str:
             for name, dictionary in body_bindings.items()
         ),
     ]
+    if skip_coverage:
+        lines += [
+            "[[operations]]",
+            f"include-operation-id = {json.dumps(skip_coverage)}",
+            "[operations.phases.coverage]",
+            "enabled = false",
+        ]
     return "\n".join(lines) + "\n"
 
 
-def schemathesis_run(host: RunningHost, world: World, role: str, workdir: Path) -> list[str]:
+def schemathesis_run(
+    host: RunningHost, world: World, role: str, workdir: Path, operations: list[str]
+) -> list[str]:
     config_file = workdir / f"schemathesis-{role}.toml"
-    config_file.write_text(config(world, role))
+    config_file.write_text(config(world, role, coverage_elsewhere(operations, role)))
     return [
         sys.executable,
         "-m",
@@ -116,7 +157,7 @@ def schemathesis_run(host: RunningHost, world: World, role: str, workdir: Path) 
         str(config_file),
         "--no-color",
         "run",
-        f"{host.url}/api/v1/openapi.json",
+        f"{host.url}/api/v1{DOCUMENT}",
         "--phases",
         PHASES,
         "--checks",
@@ -133,9 +174,10 @@ def test_contract_holds_for_every_generated_request_as_each_role(
 ) -> None:
     """The roles run side by side, each in its own Schemathesis process."""
     started = time.monotonic()
+    operations = operation_ids(host)
     runs = {
         role: subprocess.Popen(
-            schemathesis_run(host, world, role, tmp_path),
+            schemathesis_run(host, world, role, tmp_path, operations),
             cwd=tmp_path,
             env={**os.environ, "PYTHONPATH": str(repo_root())},
             stdout=subprocess.PIPE,
@@ -151,6 +193,10 @@ def test_contract_holds_for_every_generated_request_as_each_role(
     failed = {role: outputs[role] for role, run in runs.items() if run.returncode != 0}
     reports = [f"== {role}\n{output}" for role, output in failed.items()]
     assert not failed, "\n\n".join([*reports, "== host errors", *host_errors(host)])
+    if "coverage" in PHASES:
+        covered = {role: COVERED.search(output) for role, output in outputs.items()}
+        sent = sum(int(match[1]) for match in covered.values() if match)
+        assert sent == len(operations) * (len(ROLES) if COVERAGE == "every" else 1), covered
     if "stateful" in PHASES:
         links = LINKS.search(outputs["social_worker"])
         assert links, "the stateful phase reported no links"

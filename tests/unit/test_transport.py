@@ -53,6 +53,28 @@ def test_the_thread_count_is_read_as_the_worker_reads_it(value: str, threads: in
     assert settings.worker_threads == (threads or min(32, (os.cpu_count() or 1) + 4))
 
 
+def test_a_storage_outage_is_retried_within_seconds_not_after_the_sdks_eighteen() -> None:
+    from shared.adapters.blobs import build_blob_service
+
+    settings = Settings.model_validate(
+        {
+            "MEDIA_STORAGE": "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+            "AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;",
+            "STORAGE_RETRY_TOTAL": "3",
+        }
+    )
+    policy: Any = build_blob_service(settings)._config.retry_policy
+    waits = {
+        retry: [policy.get_backoff_time({"count": retry}) for _ in range(200)]
+        for retry in (1, 2, 3)
+    }
+
+    assert policy.total_retries == 3
+    assert all(1 <= wait <= 3 for wait in waits[1])
+    assert all(3 <= wait <= 5 for wait in waits[2])
+    assert all(7 <= wait <= 9 for wait in waits[3])
+
+
 def test_the_clients_timeouts_and_certificate_reach_their_transports() -> None:
     """A client given a transport no longer builds one from its own options: they must be the
     transport's, or a hung service is waited on for azure-core's 300 s."""
