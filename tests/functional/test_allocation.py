@@ -53,9 +53,20 @@ def test_a_social_worker_creating_a_family_is_its_only_worker(
     assert made.body["workerIds"] == [sw.oid]
 
 
-@pytest.mark.parametrize(
-    "named", ["themself", "team_colleague", "other_team_worker", "unknown", "nobody"]
-)
+def test_an_empty_worker_list_is_the_documents_default_and_names_nobody(
+    world: World, stack: Emulators
+) -> None:
+    """``workerIds: []`` is the default the OpenAPI document declares (generated clients send
+    it): it means what leaving it out means, so the creator is the family's worker."""
+    sw = world.people["social_worker"]
+    made = world.api.post(
+        "/families", sw.token, {"displayName": "Named", "teamId": world.team_a, "workerIds": []}
+    )
+    assert made.status == 201, made.body
+    assert made.body["workerIds"] == [sw.oid]
+
+
+@pytest.mark.parametrize("named", ["themself", "team_colleague", "other_team_worker", "unknown"])
 def test_a_social_worker_may_not_name_workers_when_creating_a_family(
     world: World, stack: Emulators, extra: Extra, named: str
 ) -> None:
@@ -64,7 +75,6 @@ def test_a_social_worker_may_not_name_workers_when_creating_a_family(
         "team_colleague": [world.people["other_social_worker"].oid],
         "other_team_worker": [extra.team_b_worker.oid],
         "unknown": [uid()],
-        "nobody": [],
     }[named]
     family_id = uid()
     refused = world.api.post(
