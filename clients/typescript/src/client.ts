@@ -223,11 +223,7 @@ export class FamilyStoryClient extends EventTarget {
   async update(type: string, id: string, patch: Record<string, unknown>): Promise<QueuedOperation> {
     return this.exclusive(async () => {
       await this.ensureSignedIn();
-      const target = key(type, id);
-      const stored = await this.readRecord(target);
-      if (!stored) throw new Error(`No ${type} ${id} on this device.`);
-      const ops = await this.operationsWithSeq();
-      const mine = ops.filter((o) => o.op.target === target);
+      const { target, stored, mine } = await this.held(type, id);
       const last = mine[mine.length - 1];
       // A change to a write not yet sent joins it: one operation per record while offline.
       if (last && last.op.status === 'queued' && last.op.action !== 'delete' && last.op.type === type) {
@@ -247,11 +243,7 @@ export class FamilyStoryClient extends EventTarget {
   async remove(type: string, id: string): Promise<QueuedOperation> {
     return this.exclusive(async () => {
       await this.ensureSignedIn();
-      const target = key(type, id);
-      const stored = await this.readRecord(target);
-      if (!stored) throw new Error(`No ${type} ${id} on this device.`);
-      const ops = await this.operationsWithSeq();
-      const mine = ops.filter((o) => o.op.target === target);
+      const { target, stored, mine } = await this.held(type, id);
       const queuedOnly = mine.every((o) => o.op.status === 'queued');
       if (stored.server === null && queuedOnly) {
         // Never reached the server: forget it here.
@@ -268,6 +260,15 @@ export class FamilyStoryClient extends EventTarget {
       await this.enqueue(op);
       return this.written(op);
     });
+  }
+
+  /** A record on this device, with the queued operations on it (in order); throws if none. */
+  private async held(type: string, id: string) {
+    const target = key(type, id);
+    const stored = await this.readRecord(target);
+    if (!stored) throw new Error(`No ${type} ${id} on this device.`);
+    const mine = (await this.operationsWithSeq()).filter((o) => o.op.target === target);
+    return { target, stored, mine };
   }
 
   /** A new operation, queued now under a fresh opId. */
