@@ -280,16 +280,39 @@ def _query_parameter(query: Query) -> dict[str, Any]:
     return parameter
 
 
+def _conditional_parameters(responses: dict[str, Any], errors: list[int]) -> list[dict[str, Any]]:
+    """``If-Match`` where a stale version is refused (412), ``If-None-Match`` where an unchanged
+    record is a 304: declared, so that generated clients take them as arguments."""
+    found = []
+    if 412 in errors:
+        found.append(("If-Match", "Only if the record's version is still this ETag (else 412)."))
+    if "304" in responses:
+        found.append(("If-None-Match", "Not sent again while its version is this ETag (304)."))
+    return [
+        {
+            "name": name,
+            "in": "header",
+            "required": False,
+            "description": description,
+            "schema": {"type": "string"},
+        }
+        for name, description in found
+    ]
+
+
 def _operation(
     route: str, method: str, spec: EndpointSpec, refs: Any, item: dict[str, Any] | None
 ) -> dict[str, Any]:
+    responses = _success_responses(route, method, spec, refs, item)
+    errors = error_statuses(route, method, spec)
     operation: dict[str, Any] = {
         "operationId": operation_id(spec, method),
         "summary": spec.summary,
         "tags": list(spec.tags),
         "parameters": [_path_parameter(name, spec) for name in parameters_of(route)]
-        + _query_parameters(method, spec),
-        "responses": _success_responses(route, method, spec, refs, item),
+        + _query_parameters(method, spec)
+        + _conditional_parameters(responses, errors),
+        "responses": responses,
     }
     if spec.auth:
         operation["security"] = [{"bearer": []}]
@@ -298,7 +321,7 @@ def _operation(
         if spec.example is not None:
             media["examples"] = {"typical": {"value": spec.example}}
         operation["requestBody"] = {"required": True, "content": {"application/json": media}}
-    for status in error_statuses(route, method, spec):
+    for status in errors:
         operation["responses"][str(status)] = {"$ref": f"#/components/responses/{_name(status)}"}
     return operation
 

@@ -104,9 +104,9 @@ class Clients:
         self.url = f"{api.url}/api/v1"
         self.stack = stack
 
-    def signed_in(self, token: str, **headers: str) -> Any:
+    def signed_in(self, token: str) -> Any:
         client = _module("client").AuthenticatedClient(
-            base_url=self.url, token=token, headers=headers, raise_on_unexpected_status=True
+            base_url=self.url, token=token, raise_on_unexpected_status=True
         )
         return self.stack.enter_context(client)
 
@@ -246,17 +246,23 @@ def test_a_stale_if_match_parses_into_a_precondition_failed_problem_with_current
     changed = notes_update.sync_detailed(
         uuid.UUID(family),
         note.id,
-        client=clients.signed_in(token, **{"If-Match": stale}),
+        client=worker,
         body=models.NotePatch(body="After"),
+        if_match=stale,
     )
     assert changed.status_code == 200
     assert changed.parsed.body == "After"
+    unchanged = _module("api.notes.notes_get").sync_detailed(
+        uuid.UUID(family), note.id, client=worker, if_none_match=changed.headers["ETag"]
+    )
+    assert unchanged.status_code == 304
 
     refused = notes_update.sync_detailed(
         uuid.UUID(family),
         note.id,
-        client=clients.signed_in(token, **{"If-Match": stale}),
+        client=worker,
         body=models.NotePatch(body="Too late"),
+        if_match=stale,
     )
     assert refused.status_code == 412
     problem = refused.parsed

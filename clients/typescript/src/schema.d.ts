@@ -3123,7 +3123,10 @@ export interface operations {
     families_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
             };
@@ -3159,7 +3162,10 @@ export interface operations {
     families_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
             };
@@ -3306,7 +3312,10 @@ export interface operations {
     agendas_add_item: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 agendaId: string;
@@ -3355,7 +3364,10 @@ export interface operations {
     agendas_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -3392,7 +3404,10 @@ export interface operations {
     agendas_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -3419,7 +3434,10 @@ export interface operations {
     agendas_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -3600,7 +3618,10 @@ export interface operations {
     chronology_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -3637,7 +3658,10 @@ export interface operations {
     chronology_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -3664,7 +3688,10 @@ export interface operations {
     chronology_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -3702,7 +3729,10 @@ export interface operations {
     comments_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 commentId: string;
@@ -3729,7 +3759,10 @@ export interface operations {
     comments_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 commentId: string;
@@ -3919,7 +3952,10 @@ export interface operations {
     media_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
                 mediaId: string;
@@ -3956,7 +3992,10 @@ export interface operations {
     media_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 mediaId: string;
@@ -3983,7 +4022,10 @@ export interface operations {
     media_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 mediaId: string;
@@ -4104,7 +4146,10 @@ export interface operations {
     members_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 memberId: string;
@@ -4289,7 +4334,10 @@ export interface operations {
     notes_disputes_create: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 noteId: string;
@@ -4374,7 +4422,10 @@ export interface operations {
     notes_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -4411,7 +4462,10 @@ export interface operations {
     notes_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -4438,7 +4492,10 @@ export interface operations {
     notes_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -4594,7 +4651,10 @@ export interface operations {
     partners_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
                 grantId: string;
@@ -4631,7 +4691,10 @@ export interface operations {
     partners_revoke: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 grantId: string;
@@ -4658,7 +4721,10 @@ export interface operations {
     partners_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 grantId: string;
@@ -4781,7 +4847,10 @@ export interface operations {
     plans_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -4818,7 +4887,10 @@ export interface operations {
     plans_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -4845,7 +4917,10 @@ export interface operations {
     plans_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -4966,7 +5041,10 @@ export interface operations {
     safety_alerts_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
                 alertId: string;
@@ -5003,7 +5081,10 @@ export interface operations {
     safety_alerts_acknowledge: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 alertId: string;
@@ -5116,7 +5197,10 @@ export interface operations {
     visits_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -5153,7 +5237,10 @@ export interface operations {
     visits_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -5180,7 +5267,10 @@ export interface operations {
     visits_update: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -5282,7 +5372,10 @@ export interface operations {
     visits_sign_off: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 visitId: string;
@@ -5397,7 +5490,10 @@ export interface operations {
     words_get: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Not sent again while its version is this ETag (304). */
+                "If-None-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -5434,7 +5530,10 @@ export interface operations {
     words_delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
@@ -5461,7 +5560,10 @@ export interface operations {
     words_acknowledge: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Only if the record's version is still this ETag (else 412). */
+                "If-Match"?: string;
+            };
             path: {
                 familyId: string;
                 recordId: string;
