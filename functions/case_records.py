@@ -33,11 +33,9 @@ from shared.records.kinds import (
 
 if TYPE_CHECKING:
     from shared.records import models
-    from shared.records import service as record_service
     from shared.services import chronology, views
 else:
     models = LazyModule("shared.records.models")
-    record_service = LazyModule("shared.records.service")
     chronology = LazyModule("shared.services.chronology")
     views = LazyModule("shared.services.views")
 
@@ -177,8 +175,7 @@ def comments_list(call: Call) -> Reply:
         call.route_id("familyId"),
         call.route("targetType"),
         call.route_id("targetId"),
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return listing(found.documents, None, found.next)
 

@@ -24,11 +24,9 @@ from shared.records.kinds import MEMBER
 
 if TYPE_CHECKING:
     from shared.records import models
-    from shared.records import service as record_service
     from shared.services import case, families, family_links, invitations, staff, views
 else:
     models = LazyModule("shared.records.models")
-    record_service = LazyModule("shared.records.service")
     case = LazyModule("shared.services.case")
     families = LazyModule("shared.services.families")
     family_links = LazyModule("shared.services.family_links")
@@ -104,8 +102,7 @@ def families_list(call: Call) -> Reply:
     found = families.list_families(
         get_runtime(),
         caller,
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return listing(found.documents, lambda d: families.family_for(caller, d), found.next)
 
@@ -222,8 +219,7 @@ def links_list(call: Call) -> Reply:
         call.caller,
         call.route_id("familyId"),
         call.route_id("memberId"),
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return Reply({"items": found.documents, "next": found.next})
 
@@ -303,8 +299,7 @@ def audit_list(call: Call) -> Reply:
         get_runtime(),
         call.caller,
         call.route_id("familyId"),
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     shown = lambda d: models.AuditEventOut.model_validate(d).model_dump(mode="json", by_alias=True)  # noqa: E731
     return listing(found.documents, shown, found.next)
@@ -342,7 +337,6 @@ def staff_list(call: Call) -> Reply:
     found = staff.list_staff(
         get_runtime(),
         call.caller,
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return listing(found.documents, staff.present_staff, found.next)

@@ -39,11 +39,9 @@ from shared.storage_layout import UPLOAD_EVENTS_QUEUE
 
 if TYPE_CHECKING:
     from shared.records import models
-    from shared.records import service as record_service
     from shared.services import views
 else:
     models = LazyModule("shared.records.models")
-    record_service = LazyModule("shared.records.service")
     views = LazyModule("shared.services.views")
 
 bp = func.Blueprint()

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import azure.functions as func
 
 from functions.http import Call, Reply, endpoint, listing, traced
 from shared.bootstrap import get_runtime
-from shared.lazy import LazyModule
-
-if TYPE_CHECKING:
-    from shared.records import service as record_service
-else:
-    record_service = LazyModule("shared.records.service")
 
 bp = func.Blueprint()
 log = logging.getLogger("familystory.notifications")
@@ -105,7 +98,6 @@ def notifications_list(call: Call) -> Reply:
         get_runtime(),
         call.caller,
         call.route_id("familyId"),
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return listing(found.documents, notifications.present_notification, found.next)

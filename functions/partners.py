@@ -13,11 +13,9 @@ from shared.lazy import LazyModule
 
 if TYPE_CHECKING:
     from shared.records import grant_models
-    from shared.records import service as record_service
     from shared.services import partners
 else:
     grant_models = LazyModule("shared.records.grant_models")
-    record_service = LazyModule("shared.records.service")
     partners = LazyModule("shared.services.partners")
 
 bp = func.Blueprint()
@@ -73,8 +71,7 @@ def partners_list(call: Call) -> Reply:
         get_runtime(),
         call.caller,
         call.route_id("familyId"),
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return listing(found.documents, None, found.next)
 

@@ -15,11 +15,9 @@ from shared.records.kinds import NOTE
 
 if TYPE_CHECKING:
     from shared.records import models, versions
-    from shared.records import service as record_service
     from shared.services import audit_trail, corrections, disposals, views
 else:
     models = LazyModule("shared.records.models")
-    record_service = LazyModule("shared.records.service")
     versions = LazyModule("shared.records.versions")
     audit_trail = LazyModule("shared.services.audit_trail")
     corrections = LazyModule("shared.services.corrections")
@@ -102,8 +100,7 @@ def notes_versions_list(call: Call) -> Reply:
         call.caller,
         call.route_id("familyId"),
         call.route_id("noteId"),
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return listing(found.documents, lambda d: versions.present_version(NOTE.out, d), found.next)
 
@@ -163,7 +160,6 @@ def disposals_list(call: Call) -> Reply:
     found = disposals.list_certificates(
         get_runtime(),
         call.caller,
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return listing(found.documents, disposals.present_certificate, found.next)

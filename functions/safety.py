@@ -13,12 +13,10 @@ from shared.bootstrap import get_runtime
 from shared.lazy import LazyModule
 
 if TYPE_CHECKING:
-    from shared.records import service as record_service
     from shared.safety import alerts, models
 else:
     alerts = LazyModule("shared.safety.alerts")
     models = LazyModule("shared.safety.models")
-    record_service = LazyModule("shared.records.service")
 
 bp = func.Blueprint()
 log = logging.getLogger("familystory.safety")
@@ -103,8 +101,7 @@ def safety_alerts_list(call: Call) -> Reply:
         get_runtime(),
         call.caller,
         call.route_id("familyId"),
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return listing(found.documents, None, found.next)
 

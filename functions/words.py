@@ -22,12 +22,10 @@ from shared.lazy import LazyModule
 from shared.records.kinds import WORDS
 
 if TYPE_CHECKING:
-    from shared.records import service as record_service
     from shared.records import words as models
     from shared.services import words
 else:
     models = LazyModule("shared.records.words")
-    record_service = LazyModule("shared.records.service")
     words = LazyModule("shared.services.words")
 
 bp = func.Blueprint()
@@ -128,7 +126,6 @@ def words_unacknowledged(call: Call) -> Reply:
     found = words.unacknowledged(
         get_runtime(),
         call.caller,
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
     )
     return listing(found.documents, None, found.next)

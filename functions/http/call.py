@@ -82,6 +82,12 @@ class Call:
         value = self.request.params.get(name)
         return None if value is None else str(value)
 
+    def page(self) -> tuple[int, str | None]:
+        """The page asked for: ``?limit=`` (checked, or the default) and ``?next=``."""
+        from shared.records.service import page_limit
+
+        return page_limit(self.query("limit")), self.query("next")
+
     def header(self, name: str) -> str | None:
         value = self.request.headers.get(name)
         return None if value is None else str(value)

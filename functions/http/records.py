@@ -43,8 +43,7 @@ def listed_page(call: Call, kind: Kind) -> Reply:
         call.caller,
         kind,
         call.route_id("familyId"),
-        record_service.page_limit(call.query("limit")),
-        call.query("next"),
+        *call.page(),
         {name: value for name in kind.filters if (value := call.query_id(name))},
     )
     return listing(found.documents, None, found.next)
