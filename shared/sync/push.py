@@ -57,7 +57,7 @@ from shared.validation import validate
 
 log = logging.getLogger("familystory.sync")
 MAX_OPERATIONS = 100
-PUSHABLE = (
+Pushable = Literal[
     "note",
     "agenda",
     "agendaItem",
@@ -68,7 +68,7 @@ PUSHABLE = (
     "visitSignOff",
     "words",
     "safetyAlert",
-)
+]
 
 ProblemEncoder = Callable[[Exception], dict[str, Any]]
 
@@ -89,18 +89,7 @@ class PushIn(InputModel):
 
 class Operation(InputModel):
     op_id: str = Field(min_length=1, max_length=100)
-    type: Literal[
-        "note",
-        "agenda",
-        "agendaItem",
-        "plan",
-        "comment",
-        "visit",
-        "chronologyEvent",
-        "visitSignOff",
-        "words",
-        "safetyAlert",
-    ]
+    type: Pushable
     action: Literal["create", "update", "delete"]
     id: models.Id
     family_id: models.Id
