@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import secrets
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -33,6 +31,7 @@ from typing import Any
 
 from shared.audit_chain import anchor_line, make_seal
 from shared.errors import DependencyUnavailableError
+from shared.files import create_once
 from shared.ports.audit import AuditAnchors, AuditStore, SealKey
 from shared.ports.errors import AlreadyExistsError, StorageError
 from shared.records.store import now_iso
@@ -67,16 +66,7 @@ def load_seal_key(settings: Settings) -> SealKey:
 def _load_or_create_key_file(path: Path) -> bytes:
     """The local stand-in for the Key Vault secret, made once; racing makers keep the first."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        staging.write_text(secrets.token_urlsafe(48))
-        staging.chmod(0o600)
-        try:
-            os.link(staging, path)
-        except FileExistsError:
-            pass
-        finally:
-            staging.unlink()
+        create_once(path, secrets.token_urlsafe(48).encode())
     return path.read_text().strip().encode()
 
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from shared.files import create_once
 from shared.identity import Issuer, PrincipalKind, StaticKeys
 from shared.settings import Settings
 
@@ -31,22 +30,13 @@ def dev_issuer_url(kind: PrincipalKind) -> str:
 
 def load_or_create_key(path: Path) -> rsa.RSAPrivateKey:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-        staging.write_bytes(pem)
-        staging.chmod(0o600)
-        try:
-            os.link(staging, path)
-        except FileExistsError:
-            pass
-        finally:
-            staging.unlink()
+        create_once(path, pem)
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, rsa.RSAPrivateKey):
         raise ValueError(f"{path} does not hold an RSA private key")
