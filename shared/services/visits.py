@@ -56,14 +56,7 @@ def sign_off(
         if theirs is None or "outcome" in theirs:
             raise PreconditionFailedError(OUTCOME_CHANGED, current=present(VISIT, visit))
 
-    def settle(current: Mapping[str, Any]) -> dict[str, Any] | None:
-        if current.get("outcome") is None:
-            raise ConflictError(NO_OUTCOME_SIGN_OFF, current=present(VISIT, current))
-        if current.get("signedOffAt"):
-            return None
-        moment = now_iso(runtime.clock())
-        return {**current, "signedOffAt": moment, "signedOffBy": caller.actor}
-
+    settle = _stamped_once(runtime, caller, "signedOff", NO_OUTCOME_SIGN_OFF)
     return _once(service, access, visit, "sign-off", settle), access
 
 
@@ -76,15 +69,25 @@ def mark_recorded_in_cms(
     visit = service.find(access, VISIT, visit_id)
     require_staff(access, "record a visit in the case management system")
 
+    settle = _stamped_once(runtime, caller, "recordedInCms", NO_OUTCOME_CMS)
+    return _once(service, access, visit, "record-in-cms", settle), access
+
+
+def _stamped_once(
+    runtime: Runtime, caller: Caller, stamp: str, no_outcome: str
+) -> Callable[[Mapping[str, Any]], dict[str, Any] | None]:
+    """Sets ``<stamp>At`` and ``<stamp>By`` on a visit that has an outcome (409 before one),
+    unless they are set already (then nothing changes)."""
+
     def settle(current: Mapping[str, Any]) -> dict[str, Any] | None:
         if current.get("outcome") is None:
-            raise ConflictError(NO_OUTCOME_CMS, current=present(VISIT, current))
-        if current.get("recordedInCmsAt"):
+            raise ConflictError(no_outcome, current=present(VISIT, current))
+        if current.get(f"{stamp}At"):
             return None
         moment = now_iso(runtime.clock())
-        return {**current, "recordedInCmsAt": moment, "recordedInCmsBy": caller.actor}
+        return {**current, f"{stamp}At": moment, f"{stamp}By": caller.actor}
 
-    return _once(service, access, visit, "record-in-cms", settle), access
+    return settle
 
 
 def _once(
