@@ -18,6 +18,12 @@ from typing import Any
 
 import pytest
 
+from local.run import (
+    BLOB_CORS_EXPOSED,
+    BLOB_CORS_HEADERS,
+    BLOB_CORS_MAX_AGE,
+    BLOB_CORS_METHODS,
+)
 from tests.infra.bicep import (
     FIXTURES,
     INFRA,
@@ -123,6 +129,11 @@ def test_the_media_account_lets_a_browser_upload_blocks_and_nothing_more() -> No
     assert {"content-type", "x-ms-blob-type", "x-ms-version"} <= set(rule["allowedHeaders"])
     assert "etag" in rule["exposedHeaders"]
     assert 0 < rule["maxAgeInSeconds"] <= 7200
+    # Azurite gets the same rule locally, so a request Azure would refuse fails there too.
+    assert rule["allowedMethods"] == BLOB_CORS_METHODS
+    assert rule["allowedHeaders"] == BLOB_CORS_HEADERS
+    assert rule["exposedHeaders"] == BLOB_CORS_EXPOSED
+    assert rule["maxAgeInSeconds"] == BLOB_CORS_MAX_AGE
 
 
 def test_no_cors_setting_in_the_stack_is_wider_than_needed() -> None:

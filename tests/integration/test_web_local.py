@@ -182,6 +182,10 @@ def test_azurite_lets_the_web_origin_put_blocks_and_no_other(emulators: Emulator
     refused = preflight(url, ELSEWHERE, "PUT", "content-type")
     assert refused.status_code == 403
     assert "access-control-allow-origin" not in refused.headers
+    # A header the account in Azure does not allow is refused here too.
+    unlisted = preflight(url, WEB, "PUT", "x-ms-meta-owner,content-type")
+    assert unlisted.status_code == 403
+    assert "access-control-allow-origin" not in unlisted.headers
 
 
 # The web app's server
